@@ -15,3 +15,10 @@
  * @since 0.1.0
  */
 export * as Framing from "./Framing.js"
+
+/**
+ * Codecs: typed conversions between values and messages (preWrite / postRead).
+ *
+ * @since 0.1.0
+ */
+export * as Codec from "./Codec.js"

@@ -1,0 +1,412 @@
+/**
+ * A Stocking wraps a connected socket so that each side writes and reads
+ * whole messages. It is a scoped resource: acquiring one takes over the
+ * socket and forks its read loop, its send loop and the handshake into the
+ * scope; closing the scope flushes what was written, ends the connection and
+ * releases the socket and every fiber.
+ *
+ * @since 0.1.0
+ */
+import * as Context from "effect/Context"
+import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
+import type * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import type * as Option from "effect/Option"
+import type * as Schedule from "effect/Schedule"
+import type * as Scope from "effect/Scope"
+import type * as Stream from "effect/Stream"
+import type { Duplex } from "node:stream"
+import type * as Codec from "./Codec.js"
+import type { FramingError, Message } from "./Framing.js"
+import type * as Backend from "./Backend/Backend.js"
+import * as internal from "./internal/stocking.js"
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const TypeId: unique symbol = internal.TypeId
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type TypeId = typeof TypeId
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/**
+ * `read`, `take` or `write` was called before the handshake completed (the
+ * original's `Stockings.NotReady`). Wait on `ready` first.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class NotReady extends Data.TaggedError("NotReady")<{
+  readonly stockingId: number
+  readonly operation: "read" | "write"
+}> {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return `Stocking ${this.stockingId}: ${this.operation} before the handshake completed; wait on \`ready\` first`
+  }
+}
+
+/**
+ * Why a Stocking is closed.
+ *
+ * - `ClosedLocally`: `close`, `abort` or the end of its scope, on this side.
+ * - `ClosedByPeer`: the peer ended the connection. If it ended in the middle
+ *   of a message, `cause` is the `FramingError` (`Truncated`) saying how much
+ *   had arrived.
+ * - `SocketError`: the socket failed (reset, timeout, ...); `cause` is the
+ *   error.
+ * - `HandshakeFailed`: the handshake returned `false`, failed or timed out;
+ *   `cause` says which.
+ * - `ProtocolError`: the peer broke the wire format; `cause` is the
+ *   `FramingError`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ClosedReason = "ClosedLocally" | "ClosedByPeer" | "SocketError" | "HandshakeFailed" | "ProtocolError"
+
+/**
+ * The Stocking is closed, or closed while the operation waited. Messages
+ * that arrived whole before the close are still delivered by `read`,
+ * `take` and `messages`; after them, reads fail with this.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Closed extends Data.TaggedError("Closed")<{
+  readonly reason: ClosedReason
+  readonly stockingId: number
+  readonly cause?: unknown
+}> {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    const cause = describeCause(this.cause)
+    const suffix = cause === undefined ? "" : `: ${cause}`
+    switch (this.reason) {
+      case "ClosedLocally":
+        return `Stocking ${this.stockingId} was closed on this side${suffix}`
+      case "ClosedByPeer":
+        return `Stocking ${this.stockingId} was closed by the peer${suffix}`
+      case "SocketError":
+        return `Stocking ${this.stockingId} closed on a socket error${suffix}`
+      case "HandshakeFailed":
+        return `Stocking ${this.stockingId} closed because the handshake failed${suffix}`
+      case "ProtocolError":
+        return `Stocking ${this.stockingId} closed on a protocol error${suffix}`
+    }
+  }
+}
+
+const describeCause = (cause: unknown): string | undefined => {
+  if (cause === undefined) return undefined
+  if (cause instanceof Error) return cause.message
+  if (typeof cause === "string") return cause
+  try {
+    return JSON.stringify(cause)
+  } catch {
+    return String(cause)
+  }
+}
+
+/**
+ * Connecting failed: the address refused, was unreachable, or did not answer
+ * within `connectTimeout` (after every retry the `retry` schedule allowed).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConnectError extends Data.TaggedError("ConnectError")<{
+  readonly reason: "Failed" | "Timeout" | "NotConnected"
+  /** The address tried, as `host:port` or a socket path. */
+  readonly address: string
+  readonly cause?: unknown
+}> {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    switch (this.reason) {
+      case "Failed":
+        return `could not connect to ${this.address}: ${describeCause(this.cause) ?? "unknown error"}`
+      case "Timeout":
+        return `could not connect to ${this.address}: no answer within the connect timeout`
+      case "NotConnected":
+        return `the socket given to the Stocking is not connected (${describeCause(this.cause) ?? "destroyed"})`
+    }
+  }
+}
+
+/**
+ * Every error a Stocking's operations can fail with, besides the codec's own.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type StockingError = NotReady | Closed | ConnectError | FramingError
+
+// ---------------------------------------------------------------------------
+// Models
+// ---------------------------------------------------------------------------
+
+/**
+ * The peer's address, as `getpeername` gives it.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Address =
+  | { readonly _tag: "Tcp"; readonly address: string; readonly port: number; readonly family: string }
+  | { readonly _tag: "Unix"; readonly path: string }
+
+/**
+ * Frame-level access for the handshake (the original's `_read` / `_write`):
+ * messages as they are on the wire, with no codec and no readiness check.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Raw {
+  readonly id: number
+  readonly remoteAddress: Option.Option<Address>
+  /** The next message if one has arrived whole, else `None`. */
+  readonly read: Effect.Effect<Option.Option<Message>, Closed>
+  /** Waits for the next message. */
+  readonly take: Effect.Effect<Message, Closed>
+  /** Queues one message. */
+  readonly write: (message: Message) => Effect.Effect<void, Closed>
+}
+
+/**
+ * A connection that sends and receives whole messages.
+ *
+ * `I` is what `write` takes, `O` what reads give and `E` the codec's error:
+ * with the default identity codec, both are `string | Uint8Array` and the
+ * kind survives the trip.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Stocking<in I = Message, out O = Message, out E = never> {
+  readonly [TypeId]: TypeId
+  /** Unique in this process (the original's `fileno()`). */
+  readonly id: number
+  /** The peer's address; `None` where the socket has none (an anonymous Unix peer). */
+  readonly remoteAddress: Option.Option<Address>
+  /** The underlying socket. The Stocking owns it: do not read from or write to it. */
+  readonly socket: Duplex
+  /** The backend driving the send loop. */
+  readonly backend: Backend.Name
+  /**
+   * The next message if one has arrived whole, else `None` (the original's
+   * `read()` returning None). Fails with `NotReady` before the handshake,
+   * with `Closed` once closed and every earlier message has been read, or
+   * with the codec's error (the message is then consumed).
+   */
+  readonly read: Effect.Effect<Option.Option<O>, NotReady | Closed | E>
+  /** Waits for the next message. Errors as `read`. */
+  readonly take: Effect.Effect<O, NotReady | Closed | E>
+  /**
+   * Every message, as a stream. It ends when the connection is closed
+   * cleanly (here or by the peer) after the last message, and fails with
+   * `Closed` when it ends otherwise (socket, protocol or handshake failure).
+   */
+  readonly messages: Stream.Stream<O, NotReady | Closed | E>
+  /**
+   * Queues one message to be sent whole. Succeeds once the message is
+   * queued, not once it reaches the peer; suspends while the outbound queue
+   * is full (`maxQueuedMessages` / `maxQueuedBytes`), so a fast writer cannot
+   * outrun a slow peer without bound. Fails with `NotReady` before the
+   * handshake, `Closed` once closed, or the codec's error (nothing is sent).
+   * If interrupted while suspended, nothing is queued.
+   */
+  readonly write: (value: I) => Effect.Effect<void, NotReady | Closed | E>
+  /** Queues many messages, in order. Errors as `write`; those queued before a failure stay queued. */
+  readonly writeAll: (values: Iterable<I>) => Effect.Effect<void, NotReady | Closed | E>
+  /** Completes when the handshake has; fails with `Closed` (`HandshakeFailed`, ...) if it never will. */
+  readonly ready: Effect.Effect<void, Closed>
+  /** True while the Stocking is open (the original's `active`). */
+  readonly isActive: Effect.Effect<boolean>
+  /** True once the handshake has succeeded. */
+  readonly handshakeComplete: Effect.Effect<boolean>
+  /** True while anything accepted by `write` has not yet been handed to the OS. */
+  readonly writeDataQueued: Effect.Effect<boolean>
+  /**
+   * Closes gracefully: refuses new writes, sends everything already queued,
+   * ends the connection and waits (up to `closeTimeout`) for the peer to
+   * end its side, then releases the socket. Safe to call more than once.
+   */
+  readonly close: Effect.Effect<void>
+  /** Closes at once, dropping whatever is still queued. */
+  readonly abort: Effect.Effect<void>
+  /** Waits until the Stocking is closed and tells why. */
+  readonly closed: Effect.Effect<Closed>
+}
+
+/**
+ * The Stocking service, for programs that get their connection from a
+ * Layer (see `layer`).
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const Stocking: Context.Tag<Stocking, Stocking> = Context.GenericTag<Stocking>("effect-stockings/Stocking")
+
+/**
+ * Tells whether a value is a `Stocking`.
+ *
+ * @since 0.1.0
+ * @category refinements
+ */
+export const isStocking = (u: unknown): u is Stocking<unknown, unknown, unknown> =>
+  typeof u === "object" && u !== null && TypeId in u
+
+// ---------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------
+
+/**
+ * Where the Stocking's connection comes from: a socket that is already
+ * connected (the original's way), or an address to connect to.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export type Target =
+  | {
+      /** A connected socket (or any `Duplex`); the Stocking takes it over. */
+      readonly socket: Duplex
+    }
+  | {
+      readonly host?: string | undefined
+      readonly port: number
+    }
+  | {
+      /** A Unix domain socket path. */
+      readonly path: string
+    }
+
+/**
+ * Everything but the target.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export interface Settings<I = Message, O = Message, E = never, EH = never, RH = never> {
+  /** Turns written values into messages and messages into values. Default: `Codec.identity`. */
+  readonly codec?: Codec.Codec<I, O, E> | undefined
+  /**
+   * Runs in its own fiber when the Stocking starts, with frame-level access.
+   * `true` makes the Stocking ready; `false` or a failure closes it with
+   * `HandshakeFailed`. Default: ready at once.
+   */
+  readonly handshake?: ((raw: Raw) => Effect.Effect<boolean, EH, RH>) | undefined
+  /** Closes the Stocking (`HandshakeFailed`) if the handshake takes longer. Default: no limit. */
+  readonly handshakeTimeout?: Duration.DurationInput | undefined
+  /** Largest message accepted from the peer, in bytes. Default 16 MiB. */
+  readonly maxMessageSize?: number | undefined
+  /** Messages held for the reader before the socket is paused. Default 4096. */
+  readonly maxBufferedMessages?: number | undefined
+  /** Bytes of messages held for the reader before the socket is paused. Default 32 MiB. */
+  readonly maxBufferedBytes?: number | undefined
+  /** Messages queued for sending before `write` suspends. Default 4096. */
+  readonly maxQueuedMessages?: number | undefined
+  /** Bytes of messages queued for sending before `write` suspends. Default 8 MiB. */
+  readonly maxQueuedBytes?: number | undefined
+  /** How long a graceful close waits for queued messages to go out and the peer to end. Default 10 seconds. */
+  readonly closeTimeout?: Duration.DurationInput | undefined
+  /** Gives up connecting after this long (per attempt). Default: the OS's own timeout. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /** Retries a failed connect on this schedule (a server that is still starting). Default: no retry. */
+  readonly retry?: Schedule.Schedule<unknown, ConnectError> | undefined
+}
+
+/**
+ * Options for `make`: a target plus settings.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export type Options<I = Message, O = Message, E = never, EH = never, RH = never> = Target & Settings<I, O, E, EH, RH>
+
+// ---------------------------------------------------------------------------
+// Constructors
+// ---------------------------------------------------------------------------
+
+/**
+ * Makes a Stocking in the current scope: connects (or takes over the given
+ * socket, turning no-delay on), then forks the read loop, the send loop and
+ * the handshake. Does not wait for the handshake: use `ready`.
+ *
+ * The send loop is the `Backend` in context, or `Auto`'s choice.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Stocking } from "effect-stockings/node"
+ *
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const stocking = yield* Stocking.make({ host: "127.0.0.1", port: 1234 })
+ *     yield* stocking.write("Test Message")
+ *     const reply = yield* stocking.take
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: <I = Message, O = Message, E = never, EH = never, RH = never>(
+  options: Options<I, O, E, EH, RH>
+) => Effect.Effect<Stocking<I, O, E>, ConnectError, Scope.Scope | RH> = internal.make
+
+/**
+ * A Layer providing the `Stocking` service (identity codec): the connection
+ * lives as long as the Layer.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <EH = never, RH = never>(
+  options: Options<Message, Message, never, EH, RH>
+): Layer.Layer<Stocking, ConnectError, RH> => Layer.scoped(Stocking, make(options))
+
+/**
+ * A Layer providing a Stocking with a typed codec under your own tag.
+ *
+ * @example
+ * ```ts
+ * import { Context, Schema } from "effect"
+ * import type { ParseResult } from "effect"
+ * import { Codec } from "effect-stockings"
+ * import { Stocking } from "effect-stockings/node"
+ *
+ * const Status = Schema.Struct({ user: Schema.String, status: Schema.String })
+ * class StatusLink extends Context.Tag("StatusLink")<
+ *   StatusLink,
+ *   Stocking.Stocking<typeof Status.Type, typeof Status.Type, ParseResult.ParseError>
+ * >() {}
+ *
+ * const StatusLinkLive = Stocking.layerAs(StatusLink, { port: 1234, codec: Codec.json(Status) })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerAs = <Id, I, O, E, EH = never, RH = never>(
+  tag: Context.Tag<Id, Stocking<I, O, E>>,
+  options: Options<I, O, E, EH, RH>
+): Layer.Layer<Id, ConnectError, RH> => Layer.scoped(tag, make(options))

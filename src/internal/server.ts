@@ -1,0 +1,113 @@
+/**
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as FiberSet from "effect/FiberSet"
+import * as Mailbox from "effect/Mailbox"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as net from "node:net"
+import type * as Server from "../Server.js"
+import { ServerError } from "../Server.js"
+import type * as Stocking from "../Stocking.js"
+import * as stocking from "./stocking.js"
+
+const describe = (target: Server.ListenTarget): string =>
+  "path" in target ? target.path : `${target.host ?? "127.0.0.1"}:${target.port}`
+
+const listen = (target: Server.ListenTarget): Effect.Effect<net.Server, ServerError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.async<net.Server, ServerError>((resume) => {
+      const server = net.createServer({ allowHalfOpen: true })
+      const onError = (cause: Error) => {
+        server.close()
+        resume(Effect.fail(new ServerError({ reason: "Listen", address: describe(target), cause })))
+      }
+      server.once("error", onError)
+      const onListening = () => {
+        server.off("error", onError)
+        resume(Effect.succeed(server))
+      }
+      if ("path" in target) server.listen({ path: target.path, backlog: target.backlog }, onListening)
+      else server.listen({ port: target.port, host: target.host ?? "127.0.0.1", backlog: target.backlog }, onListening)
+      return Effect.sync(() => server.close())
+    }),
+    (server) =>
+      Effect.async<void>((resume) => {
+        server.close(() => resume(Effect.void))
+      })
+  )
+
+const boundAddress = (server: net.Server): Server.BoundAddress => {
+  const address = server.address()
+  if (typeof address === "string") return { _tag: "Unix", path: address }
+  return { _tag: "Tcp", address: address!.address, port: address!.port, family: address!.family }
+}
+
+/** @internal */
+export const make = <I, O, E, EH, RH>(
+  options: Server.Options<I, O, E, EH, RH>
+): Effect.Effect<Server.Server<I, O, E>, ServerError, Scope.Scope | RH> =>
+  Effect.gen(function* () {
+    const serverScope = yield* Effect.scope
+    const mailbox = yield* Mailbox.make<Stocking.Stocking<I, O, E>>()
+    yield* Effect.addFinalizer(() => mailbox.shutdown)
+    // Connection fibers live in this set, itself in the server's scope.
+    const fibers = yield* FiberSet.make()
+    const run = yield* FiberSet.runtime(fibers)<RH>()
+    const server = yield* listen(options)
+    const {
+      port: _port,
+      path: _path,
+      host: _host,
+      backlog: _backlog,
+      ...settings
+    } = options as Server.Options<I, O, E, EH, RH> & {
+      port?: unknown
+      path?: unknown
+      host?: unknown
+      backlog?: unknown
+    }
+
+    const accept = (socket: net.Socket): Effect.Effect<void, never, RH> =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.fork(serverScope, { _tag: "Sequential" })
+        const exit = yield* stocking
+          .make<I, O, E, EH, RH>({ ...settings, socket })
+          .pipe(Scope.extend(scope), Effect.exit)
+        if (Exit.isFailure(exit)) {
+          yield* Scope.close(scope, exit)
+          return
+        }
+        const connection = exit.value
+        mailbox.unsafeOffer(connection)
+        // Release the connection's scope once it has closed, whoever closed it.
+        yield* connection.closed
+        yield* Scope.close(scope, Exit.void)
+      })
+
+    server.on("connection", (socket) => {
+      run(accept(socket))
+    })
+
+    const connections = Mailbox.toStream(mailbox)
+    const serve = <X, R>(handler: (s: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>) =>
+      Effect.flatMap(FiberSet.make<void, never>(), (handlers) =>
+        Stream.runForEach(connections, (connection) =>
+          FiberSet.run(
+            handlers,
+            handler(connection).pipe(
+              Effect.catchAllCause((cause) =>
+                Effect.logWarning("Stocking handler failed; closing its connection", cause).pipe(
+                  Effect.annotateLogs({ stockingId: connection.id })
+                )
+              ),
+              Effect.ensuring(connection.close)
+            )
+          )
+        )
+      ).pipe(Effect.zipRight(Effect.never), Effect.scoped)
+
+    return { address: boundAddress(server), connections, serve }
+  })

@@ -1,0 +1,563 @@
+/**
+ * The Stocking machinery: one `Connection` per socket, holding the decoder,
+ * the inbound and outbound queues and the close sequence, driven by three
+ * fibers in the Stocking's scope (read loop, send loop, handshake).
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause"
+import * as Chunk from "effect/Chunk"
+import * as Deferred from "effect/Deferred"
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import * as net from "node:net"
+import type { Duplex } from "node:stream"
+import * as Auto from "../Backend/Auto.js"
+import * as Backend from "../Backend/Backend.js"
+import * as Poll from "../Backend/Poll.js"
+import * as Select from "../Backend/Select.js"
+import * as Codec from "../Codec.js"
+import * as Framing from "../Framing.js"
+import type * as Stocking from "../Stocking.js"
+import { Closed, ConnectError, NotReady } from "../Stocking.js"
+import { writeFrames } from "./batch.js"
+import { MessageQueue } from "./queue.js"
+
+/** @internal */
+export const TypeId: typeof Stocking.TypeId = Symbol.for("effect-stockings/Stocking") as typeof Stocking.TypeId
+
+const DEFAULTS = {
+  maxBufferedMessages: 4096,
+  maxBufferedBytes: 32 * 1024 * 1024,
+  maxQueuedMessages: 4096,
+  maxQueuedBytes: 8 * 1024 * 1024,
+  closeTimeout: Duration.seconds(10)
+}
+
+let nextId = 1
+
+const sizeOf = (message: Framing.Message): number => message.length
+
+type SocketLike = Duplex & Partial<Pick<net.Socket, "setNoDelay" | "remoteAddress" | "remotePort" | "remoteFamily">>
+
+const addressOf = (socket: SocketLike, target: Stocking.Target): Option.Option<Stocking.Address> => {
+  if (typeof socket.remoteAddress === "string" && typeof socket.remotePort === "number") {
+    return Option.some({
+      _tag: "Tcp",
+      address: socket.remoteAddress,
+      port: socket.remotePort,
+      family: socket.remoteFamily ?? "IPv4"
+    })
+  }
+  if ("path" in target) return Option.some({ _tag: "Unix", path: target.path })
+  return Option.none()
+}
+
+const describeTarget = (target: Stocking.Target): string =>
+  "socket" in target
+    ? "the given socket"
+    : "path" in target
+      ? target.path
+      : `${target.host ?? "localhost"}:${target.port}`
+
+// ---------------------------------------------------------------------------
+// Connecting
+// ---------------------------------------------------------------------------
+
+const connectOnce = (target: Exclude<Stocking.Target, { socket: Duplex }>): Effect.Effect<net.Socket, ConnectError> =>
+  Effect.async<net.Socket, ConnectError>((resume) => {
+    const socket =
+      "path" in target
+        ? net.createConnection({ path: target.path, allowHalfOpen: true })
+        : net.createConnection({ host: target.host ?? "localhost", port: target.port, allowHalfOpen: true })
+    const onError = (cause: Error) => {
+      socket.off("connect", onConnect)
+      socket.destroy()
+      resume(Effect.fail(new ConnectError({ reason: "Failed", address: describeTarget(target), cause })))
+    }
+    const onConnect = () => {
+      socket.off("error", onError)
+      resume(Effect.succeed(socket))
+    }
+    socket.once("error", onError)
+    socket.once("connect", onConnect)
+    return Effect.sync(() => {
+      socket.off("error", onError)
+      socket.off("connect", onConnect)
+      socket.destroy()
+    })
+  })
+
+const awaitConnected = (socket: Duplex): Effect.Effect<Duplex, ConnectError> => {
+  if (socket.destroyed) {
+    return Effect.fail(new ConnectError({ reason: "NotConnected", address: "the given socket", cause: "destroyed" }))
+  }
+  if (!(socket instanceof net.Socket) || !socket.connecting) return Effect.succeed(socket)
+  return Effect.async<Duplex, ConnectError>((resume) => {
+    const onError = (cause: Error) => {
+      socket.off("connect", onConnect)
+      resume(Effect.fail(new ConnectError({ reason: "Failed", address: "the given socket", cause })))
+    }
+    const onConnect = () => {
+      socket.off("error", onError)
+      resume(Effect.succeed(socket))
+    }
+    socket.once("error", onError)
+    socket.once("connect", onConnect)
+    return Effect.sync(() => {
+      socket.off("error", onError)
+      socket.off("connect", onConnect)
+    })
+  })
+}
+
+type ConnectSettings = Stocking.Target & Pick<Stocking.Settings, "connectTimeout" | "retry">
+type Limits = Pick<
+  Stocking.Settings,
+  "maxMessageSize" | "maxBufferedMessages" | "maxBufferedBytes" | "maxQueuedMessages" | "maxQueuedBytes"
+>
+
+const acquireSocket = (options: ConnectSettings): Effect.Effect<SocketLike, ConnectError, Scope.Scope> => {
+  if ("socket" in options) {
+    return Effect.acquireRelease(awaitConnected(options.socket), (socket) => Effect.sync(() => socket.destroy()))
+  }
+  let attempt = connectOnce(options)
+  if (options.connectTimeout !== undefined) {
+    attempt = Effect.timeoutFail(attempt, {
+      duration: options.connectTimeout,
+      onTimeout: () => new ConnectError({ reason: "Timeout", address: describeTarget(options) })
+    })
+  }
+  if (options.retry !== undefined) attempt = Effect.retry(attempt, options.retry)
+  return Effect.acquireRelease(attempt, (socket) => Effect.sync(() => socket.destroy()))
+}
+
+// ---------------------------------------------------------------------------
+// The connection
+// ---------------------------------------------------------------------------
+
+class Connection {
+  readonly inbox: MessageQueue<Framing.Message, Closed>
+  readonly outbox: MessageQueue<Framing.Message, Closed>
+  readonly decoder: Framing.Decoder
+  readonly readyDeferred = Deferred.unsafeMake<void, Closed>(undefined as never)
+  readonly closedDeferred = Deferred.unsafeMake<Closed>(undefined as never)
+  readonly closeDone = Deferred.unsafeMake<void>(undefined as never)
+  readonly sendLoopDone = Deferred.unsafeMake<void>(undefined as never)
+  handshakeDone = false
+  closedWith: Closed | undefined = undefined
+  private closing = false
+
+  // Chunks received by the 'data' handler, not yet decoded by the read loop.
+  private chunks: Array<Uint8Array> = []
+  private peerEnded = false
+  private wakeReader: ((effect: Effect.Effect<void>) => void) | undefined = undefined
+
+  constructor(
+    readonly id: number,
+    readonly socket: SocketLike,
+    readonly closeTimeout: Duration.DurationInput,
+    settings: Limits
+  ) {
+    this.decoder = Framing.unsafeMakeDecoder({ maxMessageSize: settings.maxMessageSize })
+    this.inbox = new MessageQueue(
+      settings.maxBufferedMessages ?? DEFAULTS.maxBufferedMessages,
+      settings.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes
+    )
+    this.outbox = new MessageQueue(
+      settings.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages,
+      settings.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes
+    )
+    socket.on("data", this.onData)
+    socket.on("end", this.onEnd)
+    socket.on("error", this.onError)
+    socket.on("close", this.onClose)
+  }
+
+  detach(): void {
+    this.socket.off("data", this.onData)
+    this.socket.off("end", this.onEnd)
+    this.socket.off("close", this.onClose)
+    // The error listener stays: a late error on a destroyed socket must not crash the process.
+  }
+
+  // -- socket events --------------------------------------------------------
+
+  private readonly onData = (chunk: Uint8Array): void => {
+    if (this.closedWith !== undefined) return
+    this.chunks.push(chunk)
+    this.signalReader()
+  }
+
+  private readonly onEnd = (): void => {
+    this.peerEnded = true
+    this.signalReader()
+  }
+
+  private readonly onError = (cause: Error): void => {
+    this.shutdown(this.closedError("SocketError", cause), false)
+  }
+
+  private readonly onClose = (): void => {
+    // A close with no 'end' before it and no error: the peer went away abruptly.
+    if (this.closedWith === undefined && !this.peerEnded) {
+      this.shutdown(this.closedError("ClosedByPeer", "connection closed without an end of stream"), false)
+    }
+    this.signalReader()
+    Deferred.unsafeDone(this.closeDone, Exit.void)
+  }
+
+  private signalReader(): void {
+    const wake = this.wakeReader
+    if (wake !== undefined) {
+      this.wakeReader = undefined
+      wake(Effect.void)
+    }
+  }
+
+  closedError(reason: Stocking.ClosedReason, cause?: unknown): Closed {
+    return cause === undefined
+      ? new Closed({ reason, stockingId: this.id })
+      : new Closed({ reason, stockingId: this.id, cause })
+  }
+
+  // -- read loop ------------------------------------------------------------
+
+  private readonly awaitChunks: Effect.Effect<void> = Effect.async<void>((resume) => {
+    if (this.chunks.length > 0 || this.peerEnded || this.closedWith !== undefined) return resume(Effect.void)
+    this.wakeReader = resume
+    return Effect.sync(() => {
+      this.wakeReader = undefined
+    })
+  })
+
+  /** Decodes chunks as they arrive into the inbound queue, pausing the socket while the queue is full. */
+  readonly readLoop: Effect.Effect<void> = Effect.gen(this, function* () {
+    while (this.closedWith === undefined) {
+      yield* this.awaitChunks
+      if (this.closedWith !== undefined) return
+      const chunks = this.chunks
+      this.chunks = []
+      for (let i = 0; i < chunks.length; i++) {
+        const messages = this.decoder.push(chunks[i]!)
+        for (let j = 0; j < messages.length; j++) this.inbox.unsafePush(messages[j]!, sizeOf(messages[j]!))
+        if (this.decoder.failure !== undefined) {
+          this.shutdown(this.closedError("ProtocolError", this.decoder.failure), false)
+          return
+        }
+      }
+      if (this.peerEnded && this.chunks.length === 0) {
+        const truncated = this.decoder.end()
+        yield* this.gracefulClose(this.closedError("ClosedByPeer", truncated))
+        return
+      }
+      if (this.inbox.isFull) {
+        this.socket.pause()
+        yield* this.inbox.awaitSpace
+        if (this.closedWith === undefined) this.socket.resume()
+      }
+    }
+  })
+
+  // -- send side ------------------------------------------------------------
+
+  readonly link: Backend.Link = {
+    awaitQueued: Effect.suspend(() => this.outbox.awaitItems),
+    flush: () => {
+      const messages = this.outbox.takeAll()
+      const socket = this.socket
+      if (messages.length === 0 || socket.destroyed || !socket.writable) return true
+      writeFrames(socket, messages)
+      return !socket.writableNeedDrain
+    },
+    drained: Effect.async<void>((resume) => {
+      const socket = this.socket
+      if (!socket.writableNeedDrain || socket.destroyed) return resume(Effect.void)
+      const done = () => {
+        socket.off("drain", done)
+        socket.off("close", done)
+        resume(Effect.void)
+      }
+      socket.on("drain", done)
+      socket.on("close", done)
+      return Effect.sync(() => {
+        socket.off("drain", done)
+        socket.off("close", done)
+      })
+    }),
+    isClosing: () => this.outbox.isEnded
+  }
+
+  get writeDataQueued(): boolean {
+    return this.outbox.size > 0 || (!this.socket.destroyed && this.socket.writableLength > 0)
+  }
+
+  // -- closing --------------------------------------------------------------
+
+  /**
+   * Marks the Stocking closed (the first reason wins): reads drain what has
+   * arrived then fail with `closed`, writes fail at once. A graceful
+   * shutdown keeps the queued messages for the send loop; an abortive one
+   * drops them and destroys the socket.
+   */
+  shutdown(closed: Closed, graceful: boolean): boolean {
+    if (!graceful) {
+      this.outbox.clear()
+      this.socket.destroy()
+    }
+    if (this.closedWith !== undefined) return false
+    this.closedWith = closed
+    this.inbox.end(closed)
+    this.outbox.end(closed)
+    this.chunks = []
+    Deferred.unsafeDone(this.closedDeferred, Exit.succeed(closed))
+    if (!this.handshakeDone) Deferred.unsafeDone(this.readyDeferred, Exit.fail(closed))
+    // Keep reading (and dropping) so the peer's data cannot wedge the close.
+    this.socket.resume()
+    this.signalReader()
+    return true
+  }
+
+  /**
+   * The graceful close: stop accepting writes, let the send loop flush what
+   * is queued, end our side, and wait for the peer to end its side; all
+   * within `closeTimeout`, after which the socket is destroyed regardless.
+   * Runs once; later callers wait for the first.
+   */
+  gracefulClose(closed: Closed): Effect.Effect<void> {
+    return Effect.uninterruptible(
+      Effect.suspend(() => {
+        this.shutdown(closed, true)
+        if (this.closing) return Deferred.await(this.closeDone)
+        this.closing = true
+        const socket = this.socket
+        const sequence = Effect.zipRight(
+          Deferred.await(this.sendLoopDone),
+          Effect.suspend(() => {
+            if (socket.destroyed) return Effect.void
+            socket.end()
+            return Deferred.await(this.closeDone)
+          })
+        )
+        return sequence.pipe(
+          Effect.timeoutOption(this.closeTimeout),
+          Effect.ensuring(
+            Effect.sync(() => {
+              socket.destroy()
+              Deferred.unsafeDone(this.closeDone, Exit.void)
+            })
+          ),
+          Effect.asVoid
+        )
+      })
+    )
+  }
+
+  readonly abort: Effect.Effect<void> = Effect.sync(() => {
+    this.shutdown(this.closedError("ClosedLocally", "aborted"), false)
+    Deferred.unsafeDone(this.closeDone, Exit.void)
+  })
+}
+
+// ---------------------------------------------------------------------------
+// make
+// ---------------------------------------------------------------------------
+
+/** @internal */
+export const make = <I, O, E, EH, RH>(
+  options: Stocking.Options<I, O, E, EH, RH>
+): Effect.Effect<Stocking.Stocking<I, O, E>, ConnectError, Scope.Scope | RH> =>
+  Effect.gen(function* () {
+    const provided = yield* Effect.serviceOption(Backend.Backend)
+    const backend = Option.isSome(provided) ? provided.value : yield* defaultBackend
+    const socket = yield* acquireSocket(options)
+    socket.setNoDelay?.(true)
+    const id = nextId++
+    const conn = new Connection(id, socket, options.closeTimeout ?? DEFAULTS.closeTimeout, options)
+    yield* Effect.addFinalizer(() => Effect.sync(() => conn.detach()))
+
+    yield* conn.readLoop.pipe(Effect.interruptible, Effect.forkScoped)
+    yield* backend
+      .sendLoop(conn.link)
+      .pipe(Effect.ensuring(Deferred.done(conn.sendLoopDone, Exit.void)), Effect.interruptible, Effect.forkScoped)
+
+    const raw = makeRaw(conn, addressOf(socket, options))
+    if (options.handshake === undefined) {
+      conn.handshakeDone = true
+      Deferred.unsafeDone(conn.readyDeferred, Exit.void)
+    } else {
+      yield* runHandshake(conn, options.handshake(raw), options.handshakeTimeout).pipe(
+        Effect.interruptible,
+        Effect.forkScoped
+      )
+    }
+
+    // Added last, so it runs first when the scope closes: the send loop is
+    // still alive to flush what is queued.
+    yield* Effect.addFinalizer(() => conn.gracefulClose(conn.closedError("ClosedLocally")))
+
+    return makeStocking(conn, raw, backend.name, options.codec)
+  })
+
+/**
+ * The backend used when none is in context: `Auto`'s rule. An invalid
+ * `STOCKING_SELECT_SEND_INTERVAL` is a deployment defect here (provide
+ * `Select.layer` to handle it as a typed `ConfigError`).
+ */
+const defaultBackend: Effect.Effect<Backend.Backend> = Effect.suspend(() =>
+  Auto.supportsReadiness() ? Effect.succeed(Poll.backend) : Effect.orDie(Effect.map(Select.intervalConfig, Select.make))
+)
+
+const runHandshake = <EH, RH>(
+  conn: Connection,
+  handshake: Effect.Effect<boolean, EH, RH>,
+  timeout: Duration.DurationInput | undefined
+): Effect.Effect<void, never, RH> => {
+  const bounded =
+    timeout === undefined
+      ? handshake
+      : Effect.timeoutFail(handshake, {
+          duration: timeout,
+          onTimeout: () => new Cause.TimeoutException(`handshake did not finish within ${Duration.format(timeout)}`)
+        })
+  return Effect.matchCauseEffect(bounded, {
+    onSuccess: (accepted) => {
+      if (accepted && conn.closedWith === undefined) {
+        conn.handshakeDone = true
+        return Deferred.succeed(conn.readyDeferred, undefined)
+      }
+      return conn.gracefulClose(conn.closedError("HandshakeFailed", accepted ? undefined : "handshake returned false"))
+    },
+    onFailure: (cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.void
+        : conn.gracefulClose(conn.closedError("HandshakeFailed", Cause.squash(cause)))
+  })
+}
+
+const makeRaw = (conn: Connection, remoteAddress: Option.Option<Stocking.Address>): Stocking.Raw => ({
+  id: conn.id,
+  remoteAddress,
+  read: Effect.suspend(() => pollInbox(conn)),
+  take: conn.inbox.take,
+  write: (message) => Effect.suspend(() => conn.outbox.offer(message, sizeOf(message)))
+})
+
+const pollInbox = (conn: Connection): Effect.Effect<Option.Option<Framing.Message>, Closed> => {
+  const message = conn.inbox.poll()
+  if (message !== undefined) return Effect.succeed(Option.some(message))
+  const ended = conn.inbox.endedWith
+  return ended === undefined ? Effect.succeed(Option.none()) : Effect.fail(ended)
+}
+
+const makeStocking = <I, O, E>(
+  conn: Connection,
+  raw: Stocking.Raw,
+  backend: Backend.Name,
+  codec: Codec.Codec<I, O, E> | undefined
+): Stocking.Stocking<I, O, E> => {
+  // Closed before the handshake completed: say why, not just "not ready".
+  const notReady = (operation: "read" | "write"): NotReady | Closed =>
+    conn.closedWith ?? new NotReady({ stockingId: conn.id, operation })
+  const guard = <A, X>(
+    operation: "read" | "write",
+    effect: Effect.Effect<A, X>
+  ): Effect.Effect<A, X | NotReady | Closed> =>
+    Effect.suspend((): Effect.Effect<A, X | NotReady | Closed> =>
+      conn.handshakeDone ? effect : Effect.fail(notReady(operation))
+    )
+
+  const identity = codec === undefined || codec === (Codec.identity as unknown)
+  const decode = identity ? undefined : (codec as Codec.Codec<I, O, E>).decode
+  const encode = identity ? undefined : (codec as Codec.Codec<I, O, E>).encode
+
+  const rawWrite = (message: Framing.Message) => conn.outbox.offer(message, sizeOf(message))
+  const writeOne: (value: I) => Effect.Effect<void, Closed | E> =
+    encode === undefined
+      ? (value) => rawWrite(value as Framing.Message)
+      : (value) => Effect.flatMap(encode(value), rawWrite)
+
+  const read: Effect.Effect<Option.Option<O>, NotReady | Closed | E> = guard(
+    "read",
+    decode === undefined
+      ? (raw.read as Effect.Effect<Option.Option<O>, Closed>)
+      : Effect.flatMap(raw.read, (message) =>
+          Option.isNone(message) ? Effect.succeedNone : Effect.asSome(decode(message.value))
+        )
+  )
+  const take: Effect.Effect<O, NotReady | Closed | E> = guard(
+    "read",
+    decode === undefined ? (conn.inbox.take as Effect.Effect<O, Closed>) : Effect.flatMap(conn.inbox.take, decode)
+  )
+
+  const pull: Effect.Effect<Chunk.Chunk<O>, Option.Option<NotReady | Closed | E>> = Effect.flatMap(
+    Effect.mapError(guard("read", conn.inbox.awaitItems), Option.some),
+    (hasItems): Effect.Effect<Chunk.Chunk<O>, Option.Option<NotReady | Closed | E>> => {
+      if (!hasItems) {
+        const closed = conn.inbox.endedWith!
+        return closed.reason === "ClosedLocally" || (closed.reason === "ClosedByPeer" && closed.cause === undefined)
+          ? Effect.fail(Option.none())
+          : Effect.fail(Option.some(closed))
+      }
+      const messages = conn.inbox.takeAll()
+      if (decode === undefined) return Effect.succeed(Chunk.unsafeFromArray(messages as Array<O>))
+      return Effect.mapError(decodeBatch(conn, messages, decode), Option.some)
+    }
+  )
+
+  return {
+    [TypeId]: TypeId,
+    id: conn.id,
+    remoteAddress: raw.remoteAddress,
+    socket: conn.socket,
+    backend,
+    read,
+    take,
+    messages: Stream.repeatEffectChunkOption(pull),
+    write: (value) =>
+      guard(
+        "write",
+        Effect.suspend(() => writeOne(value))
+      ),
+    writeAll: (values) => guard("write", Effect.forEach(values, writeOne, { discard: true })),
+    ready: Deferred.await(conn.readyDeferred),
+    isActive: Effect.sync(() => conn.closedWith === undefined),
+    handshakeComplete: Effect.sync(() => conn.handshakeDone),
+    writeDataQueued: Effect.sync(() => conn.writeDataQueued),
+    close: Effect.suspend(() => conn.gracefulClose(conn.closedError("ClosedLocally"))),
+    abort: conn.abort,
+    closed: Deferred.await(conn.closedDeferred)
+  }
+}
+
+/**
+ * Decodes a batch in order. On a failure, the messages after the failed one
+ * go back to the front of the inbound queue: nothing that arrived is lost.
+ */
+const decodeBatch = <O, E>(
+  conn: Connection,
+  messages: Array<Framing.Message>,
+  decode: (message: Framing.Message) => Effect.Effect<O, E>
+): Effect.Effect<Chunk.Chunk<O>, E> =>
+  Effect.suspend(() => {
+    const out: Array<O> = []
+    let index = 0
+    return Effect.as(
+      Effect.whileLoop({
+        while: () => index < messages.length,
+        body: () =>
+          Effect.tapError(decode(messages[index]!), () =>
+            Effect.sync(() => conn.inbox.unshiftAll(messages.slice(index + 1), sizeOf))
+          ),
+        step: (value) => {
+          out.push(value)
+          index++
+        }
+      }),
+      Chunk.unsafeFromArray(out)
+    )
+  })
