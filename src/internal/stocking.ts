@@ -343,7 +343,10 @@ class Connection {
             return Deferred.await(this.closeDone)
           })
         )
-        return sequence.pipe(
+        // The sequence runs interruptibly inside the timeout's own fiber, so
+        // the deadline can cut it short while the close itself stays
+        // uninterruptible for its caller.
+        return Effect.interruptible(sequence).pipe(
           Effect.timeoutOption(this.closeTimeout),
           Effect.ensuring(
             Effect.sync(() => {
@@ -494,20 +497,35 @@ const makeStocking = <I, O, E>(
     decode === undefined ? (conn.inbox.take as Effect.Effect<O, Closed>) : Effect.flatMap(conn.inbox.take, decode)
   )
 
-  const pull: Effect.Effect<Chunk.Chunk<O>, Option.Option<NotReady | Closed | E>> = Effect.flatMap(
-    Effect.mapError(guard("read", conn.inbox.awaitItems), Option.some),
-    (hasItems): Effect.Effect<Chunk.Chunk<O>, Option.Option<NotReady | Closed | E>> => {
-      if (!hasItems) {
-        const closed = conn.inbox.endedWith!
-        return closed.reason === "ClosedLocally" || (closed.reason === "ClosedByPeer" && closed.cause === undefined)
-          ? Effect.fail(Option.none())
-          : Effect.fail(Option.some(closed))
-      }
-      const messages = conn.inbox.takeAll()
-      if (decode === undefined) return Effect.succeed(Chunk.unsafeFromArray(messages as Array<O>))
-      return Effect.mapError(decodeBatch(conn, messages, decode), Option.some)
+  // A decode failure found after some good messages of a batch: those are
+  // emitted first, and the failure ends the stream on the next pull.
+  let deferredFailure: { readonly error: E } | undefined
+  const pull: Effect.Effect<Chunk.Chunk<O>, Option.Option<NotReady | Closed | E>> = Effect.suspend(() => {
+    if (deferredFailure !== undefined) {
+      const { error } = deferredFailure
+      deferredFailure = undefined
+      return Effect.fail(Option.some(error))
     }
-  )
+    return Effect.flatMap(
+      Effect.mapError(guard("read", conn.inbox.awaitItems), Option.some),
+      (hasItems): Effect.Effect<Chunk.Chunk<O>, Option.Option<NotReady | Closed | E>> => {
+        if (!hasItems) {
+          const closed = conn.inbox.endedWith!
+          const clean =
+            closed.reason === "ClosedLocally" || (closed.reason === "ClosedByPeer" && closed.cause === undefined)
+          return Effect.fail(clean ? Option.none() : Option.some(closed))
+        }
+        const messages = conn.inbox.takeAll()
+        if (decode === undefined) return Effect.succeed(Chunk.unsafeFromArray(messages as Array<O>))
+        return Effect.mapError(
+          decodeBatch(conn, messages, decode, (error) => {
+            deferredFailure = { error }
+          }),
+          Option.some
+        )
+      }
+    )
+  })
 
   return {
     [TypeId]: TypeId,
@@ -535,29 +553,34 @@ const makeStocking = <I, O, E>(
 }
 
 /**
- * Decodes a batch in order. On a failure, the messages after the failed one
- * go back to the front of the inbound queue: nothing that arrived is lost.
+ * Decodes a batch in order. When message `k` fails, the values decoded
+ * before it are still returned, the failure is handed to `onFailure` for the
+ * next pull, and the messages after it go back to the front of the inbound
+ * queue: nothing that arrived is lost or decoded twice.
  */
 const decodeBatch = <O, E>(
   conn: Connection,
   messages: Array<Framing.Message>,
-  decode: (message: Framing.Message) => Effect.Effect<O, E>
+  decode: (message: Framing.Message) => Effect.Effect<O, E>,
+  onFailure: (error: E) => void
 ): Effect.Effect<Chunk.Chunk<O>, E> =>
   Effect.suspend(() => {
     const out: Array<O> = []
     let index = 0
-    return Effect.as(
-      Effect.whileLoop({
-        while: () => index < messages.length,
-        body: () =>
-          Effect.tapError(decode(messages[index]!), () =>
-            Effect.sync(() => conn.inbox.unshiftAll(messages.slice(index + 1), sizeOf))
-          ),
-        step: (value) => {
-          out.push(value)
-          index++
-        }
+    return Effect.whileLoop({
+      while: () => index < messages.length,
+      body: () => decode(messages[index]!),
+      step: (value) => {
+        out.push(value)
+        index++
+      }
+    }).pipe(
+      Effect.catchAll((error) => {
+        conn.inbox.unshiftAll(messages.slice(index + 1), sizeOf)
+        if (out.length === 0) return Effect.fail(error)
+        onFailure(error)
+        return Effect.void
       }),
-      Chunk.unsafeFromArray(out)
+      Effect.map(() => Chunk.unsafeFromArray(out))
     )
   })

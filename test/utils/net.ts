@@ -15,7 +15,7 @@ export const rawServer = Effect.gen(function* () {
   const waiting: Array<Deferred.Deferred<net.Socket>> = []
   const server = yield* Effect.acquireRelease(
     Effect.async<net.Server>((resume) => {
-      const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      const server = net.createServer((socket) => {
         const waiter = waiting.shift()
         if (waiter) Deferred.unsafeDone(waiter, Effect.succeed(socket))
         else sockets.push(socket)
@@ -39,9 +39,7 @@ export const rawServer = Effect.gen(function* () {
 export const rawClient = (port: number) =>
   Effect.acquireRelease(
     Effect.async<net.Socket>((resume) => {
-      const socket = net.createConnection({ port, host: "127.0.0.1", allowHalfOpen: true }, () =>
-        resume(Effect.succeed(socket))
-      )
+      const socket = net.createConnection({ port, host: "127.0.0.1" }, () => resume(Effect.succeed(socket)))
     }),
     (socket) => Effect.sync(() => socket.destroy())
   )
