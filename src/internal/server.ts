@@ -1,16 +1,19 @@
 /**
  * @internal
  */
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberSet from "effect/FiberSet"
 import * as Mailbox from "effect/Mailbox"
+import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as net from "node:net"
 import type * as Server from "../Server.js"
 import { ServerError } from "../Server.js"
 import type * as Stocking from "../Stocking.js"
+import { Closed } from "../Stocking.js"
 import * as stocking from "./stocking.js"
 
 const describe = (target: Server.ListenTarget): string =>
@@ -99,9 +102,13 @@ export const make = <I, O, E, EH, RH>(
             handlers,
             handler(connection).pipe(
               Effect.catchAllCause((cause) =>
-                Effect.logWarning("Stocking handler failed; closing its connection", cause).pipe(
-                  Effect.annotateLogs({ stockingId: connection.id })
-                )
+                // A handler ending because its connection closed is the normal end of a connection.
+                Option.exists(Cause.failureOption(cause), (error) => error instanceof Closed) ||
+                Cause.isInterruptedOnly(cause)
+                  ? Effect.void
+                  : Effect.logWarning("Stocking handler failed; closing its connection", cause).pipe(
+                      Effect.annotateLogs({ stockingId: connection.id })
+                    )
               ),
               Effect.ensuring(connection.close)
             )

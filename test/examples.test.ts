@@ -1,0 +1,72 @@
+import { assert, describe, it } from "@effect/vitest"
+import { spawn, type ChildProcess } from "node:child_process"
+import * as net from "node:net"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
+const viteNode = path.join(root, "node_modules", ".bin", "vite-node")
+
+/** Runs an example the way the README says to, and returns its output once it exits. */
+const run = (example: string, args: Array<string> = [], onStart?: (child: ChildProcess) => void) =>
+  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(viteNode, [path.join("examples", example), "--", ...args], { cwd: root })
+    let stdout = ""
+    let stderr = ""
+    child.stdout.on("data", (d) => (stdout += d))
+    child.stderr.on("data", (d) => (stderr += d))
+    child.on("error", reject)
+    child.on("exit", (code) => resolve({ code, stdout, stderr }))
+    onStart?.(child)
+  })
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = net.createServer()
+    server.listen(0, "127.0.0.1", () => {
+      const port = (server.address() as net.AddressInfo).port
+      server.close(() => resolve(port))
+    })
+  })
+
+describe("examples", () => {
+  it("handshake.ts: ids are exchanged through raw frames before the Stocking is ready", async () => {
+    const { code, stdout, stderr } = await run("handshake.ts")
+    assert.strictEqual(code, 0, stderr)
+    assert.include(stdout, "before ready: NotReady")
+    assert.include(stdout, "client learned remote id: server-1")
+    assert.include(stdout, "server learned remote id: client-7")
+    assert.include(stdout, "reply: hello after handshake")
+  })
+
+  it("schema-codec.ts: typed values round trip, a bad message is a ParseError", async () => {
+    const { code, stdout, stderr } = await run("schema-codec.ts")
+    assert.strictEqual(code, 0, stderr)
+    assert.include(stdout, "server read: Username is ERROR")
+    assert.include(stdout, "server read: Other is OK")
+    assert.include(stdout, "server rejected a message")
+  })
+
+  it("echo-server.ts and echo-client.ts talk to each other", async () => {
+    const port = await freePort()
+    let server: ChildProcess | undefined
+    const serverDone = run("echo-server.ts", [String(port)], (child) => (server = child))
+    // Wait until the server says it listens.
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("echo server did not start")), 20_000)
+      server!.stdout!.on("data", (d: Buffer) => {
+        if (d.toString().includes("listening on")) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+    const client = await run("echo-client.ts", [String(port), "hello", "world"])
+    assert.strictEqual(client.code, 0, client.stderr)
+    assert.include(client.stdout, "echoed: hello")
+    assert.include(client.stdout, "echoed: world")
+    server!.kill("SIGINT")
+    const done = await serverDone
+    assert.include(done.stdout, ": hello")
+  })
+})
