@@ -66,10 +66,11 @@ export interface Server<I = Message, O = Message, E = never> {
   /** Where it listens; for port 0, the port the OS picked. */
   readonly address: BoundAddress
   /**
-   * Accepted connections, each already a started Stocking (its handshake
-   * running). Each lives in its own scope inside the server's: it is
-   * released when it closes, or when the server's scope closes. One
-   * consumer: every connection is delivered once.
+   * Accepted connections, each delivered once its handshake has succeeded
+   * (a connection that fails the handshake is closed and never delivered).
+   * Each lives in its own scope inside the server's: it is released when it
+   * closes, or when the server's scope closes. One consumer: every
+   * connection is delivered once.
    */
   readonly connections: Stream.Stream<Stocking.Stocking<I, O, E>>
   /**

@@ -30,6 +30,14 @@ const freePort = () =>
   })
 
 describe("examples", () => {
+  it("demo.ts (npm start): handshake, Schema codec, a throughput figure, exit 0", async () => {
+    const { code, stdout, stderr } = await run("demo.ts")
+    assert.strictEqual(code, 0, stderr)
+    assert.include(stdout, 'client got {"from":"server","text":"HELLO"}')
+    assert.match(stdout, /throughput: 200000 messages of 64 B/)
+    assert.notInclude(stdout + stderr, "WARN")
+  })
+
   it("handshake.ts: ids are exchanged through raw frames before the Stocking is ready", async () => {
     const { code, stdout, stderr } = await run("handshake.ts")
     assert.strictEqual(code, 0, stderr)

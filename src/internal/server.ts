@@ -84,7 +84,10 @@ export const make = <I, O, E, EH, RH>(
           return
         }
         const connection = exit.value
-        mailbox.unsafeOffer(connection)
+        // Delivered once its handshake has succeeded; one that fails it is
+        // closed without ever reaching the consumer.
+        const ready = yield* Effect.exit(connection.ready)
+        if (Exit.isSuccess(ready)) mailbox.unsafeOffer(connection)
         // Release the connection's scope once it has closed, whoever closed it.
         yield* connection.closed
         yield* Scope.close(scope, Exit.void)

@@ -1,0 +1,61 @@
+/**
+ * Picks the best backend the platform can run, as the original exposes the
+ * best flavour as `Stockings.Stocking`.
+ *
+ * The rule: the readiness-driven `Poll` backend needs the socket to signal
+ * when its send buffer has room again (`drain`, with `writableNeedDrain`).
+ * Node.js's `node:net` sockets do, and so do runtimes that implement it
+ * faithfully; where that signal is missing, the interval-driven `Select`
+ * backend is used, since it only needs to write.
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
+import * as net from "node:net";
+import * as Backend from "./Backend.js";
+import * as Poll from "./Poll.js";
+import * as Select from "./Select.js";
+/**
+ * True when sockets on this runtime give readiness notifications, so the
+ * `Poll` backend can run.
+ *
+ * @since 0.1.0
+ * @category capabilities
+ */
+export const supportsReadiness = () => typeof net.Socket === "function" &&
+    typeof net.Socket.prototype.once === "function" &&
+    "writableNeedDrain" in net.Socket.prototype;
+/**
+ * The name of the backend `layer` picks on this runtime.
+ *
+ * @since 0.1.0
+ * @category capabilities
+ */
+export const preferred = () => (supportsReadiness() ? "poll" : "select");
+/**
+ * Provides the best backend the platform can run: `Poll` where sockets give
+ * readiness notifications, else `Select` (configured from the environment).
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = Layer.unwrapEffect(Effect.sync(() => (supportsReadiness() ? Poll.layer : Select.layer())));
+/**
+ * The environment variable that forces a backend: `poll`, `select` or `auto`.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const BACKEND_VARIABLE = "STOCKING_BACKEND";
+/**
+ * Like `layer`, but `STOCKING_BACKEND` (`poll`, `select` or `auto`, the
+ * default) may force a choice. Any other value fails with a `ConfigError`
+ * naming the variable.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = Layer.unwrapEffect(Effect.map(Config.literal("poll", "select", "auto")(BACKEND_VARIABLE).pipe(Config.withDefault("auto")), (name) => (name === "poll" ? Poll.layer : name === "select" ? Select.layer() : layer)));
+//# sourceMappingURL=Auto.js.map

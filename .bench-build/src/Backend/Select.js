@@ -1,0 +1,70 @@
+/**
+ * The interval-driven backend (the original's SelectStocking): once a
+ * message is queued, the send loop waits out the send interval, then hands
+ * everything queued by then to the socket in one write. Messages written
+ * within one interval travel together.
+ *
+ * The interval is `STOCKING_SELECT_SEND_INTERVAL`, in seconds (default 0.5,
+ * as in the original), read through Effect `Config`; `layer({ interval })`
+ * overrides it. Unlike the original, a Stocking with nothing to send does
+ * not wake at all, so thousands of idle connections cost no timers; and a
+ * close does not wait out the interval.
+ *
+ * @since 0.1.0
+ */
+import * as Config from "effect/Config";
+import * as Duration from "effect/Duration";
+import * as Effect from "effect/Effect";
+import * as Layer from "effect/Layer";
+import * as Backend from "./Backend.js";
+/**
+ * The environment variable holding the send interval in seconds.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const INTERVAL_VARIABLE = "STOCKING_SELECT_SEND_INTERVAL";
+/**
+ * The send interval from `STOCKING_SELECT_SEND_INTERVAL` (seconds, a
+ * non-negative number; default 0.5). An invalid value fails with a
+ * `ConfigError` naming the variable.
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const intervalConfig = Config.number(INTERVAL_VARIABLE).pipe(Config.validate({
+    message: "expected a non-negative number of seconds, such as 0.5",
+    validation: (seconds) => Number.isFinite(seconds) && seconds >= 0
+}), Config.withDefault(0.5), Config.map((seconds) => Duration.millis(seconds * 1000)), Config.withDescription("How often, in seconds, the select backend sends what is queued"));
+/**
+ * The interval-driven backend with a fixed interval.
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make = (interval) => {
+    const wait = Duration.toMillis(interval) > 0 ? Effect.sleep(interval) : Effect.yieldNow();
+    return {
+        [Backend.TypeId]: Backend.TypeId,
+        name: "select",
+        sendLoop: (link) => Effect.gen(function* () {
+            while (yield* link.awaitQueued) {
+                if (!link.isClosing())
+                    yield* wait;
+                if (!link.flush())
+                    yield* link.drained;
+            }
+        })
+    };
+};
+/**
+ * Provides the interval-driven backend. The interval is `options.interval`
+ * if given, else `STOCKING_SELECT_SEND_INTERVAL`, else 0.5 seconds.
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = (options) => options?.interval !== undefined
+    ? Layer.succeed(Backend.Backend, make(options.interval))
+    : Layer.effect(Backend.Backend, Effect.map(intervalConfig, make));
+//# sourceMappingURL=Select.js.map

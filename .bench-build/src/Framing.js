@@ -1,0 +1,266 @@
+/**
+ * The Stockings wire format: every message is a 1 to 8 byte header (a
+ * little-endian base-128 length with a text/bytes flag) followed by its
+ * payload. This module encodes and decodes it, byte-exact with the original
+ * Python Stockings library, and frames any Effect `Stream` of bytes.
+ *
+ * It depends on nothing platform-specific: use it over a WebSocket, a file or
+ * a child process as well as a TCP socket.
+ *
+ * @since 0.1.0
+ */
+import * as Channel from "effect/Channel";
+import * as Chunk from "effect/Chunk";
+import * as Data from "effect/Data";
+import * as Stream from "effect/Stream";
+import * as internal from "./internal/framing.js";
+/**
+ * The largest length a header may carry: 2^53 - 1, the largest integer a
+ * JavaScript number holds exactly.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_LENGTH = internal.MAX_LENGTH;
+/**
+ * A header is at most 8 bytes long (enough for any length up to 2^53 - 1).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_HEADER_SIZE = internal.MAX_HEADER_SIZE;
+/**
+ * The default limit on one message's payload: 16 MiB.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_MAX_MESSAGE_SIZE = internal.DEFAULT_MAX_MESSAGE_SIZE;
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const FramingErrorTypeId = Symbol.for("effect-stockings/Framing/FramingError");
+/**
+ * A byte stream that is not valid Stockings framing. Once a decoder has
+ * failed it stays failed: there is no resynchronising on garbage.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class FramingError extends Data.TaggedError("FramingError") {
+    /**
+     * @since 0.1.0
+     */
+    [FramingErrorTypeId] = FramingErrorTypeId;
+    /**
+     * @since 0.1.0
+     */
+    get message() {
+        const at = `at stream offset ${this.offset}`;
+        const header = this.received === undefined ? "" : ` (header bytes 0x${this.received})`;
+        switch (this.reason) {
+            case "MessageTooLarge":
+                return `message of ${this.declaredLength} bytes declared ${at}${header} exceeds maxMessageSize of ${this.limit} bytes`;
+            case "HeaderTooLong":
+                return `header ${at}${header} is unfinished after ${MAX_HEADER_SIZE} bytes: expected a byte with bit 0x80 set within ${MAX_HEADER_SIZE} bytes`;
+            case "LengthOverflow":
+                return `header ${at}${header} declares a length above 2^53 - 1 (${MAX_LENGTH})`;
+            case "InvalidUtf8":
+                return `text message of ${this.declaredLength} bytes ${at} is not valid UTF-8`;
+            case "Truncated":
+                return this.declaredLength === undefined
+                    ? `stream ended inside a header ${at}${header}: ${this.buffered} header bytes received`
+                    : `stream ended inside a message ${at}: ${this.buffered} of ${this.declaredLength} payload bytes received`;
+        }
+    }
+}
+/**
+ * Tells whether a value is a `FramingError`.
+ *
+ * @since 0.1.0
+ * @category refinements
+ */
+export const isFramingError = (u) => typeof u === "object" && u !== null && FramingErrorTypeId in u;
+const makeError = (fields) => new FramingError(fields);
+// ---------------------------------------------------------------------------
+// Encoding
+// ---------------------------------------------------------------------------
+/**
+ * The kind of a message: `"text"` for a string, `"bytes"` for a `Uint8Array`.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const kindOf = internal.kindOf;
+/**
+ * The header for a payload of `length` bytes. Throws a `RangeError` for a
+ * length that is not an integer from 0 to 2^53 - 1 (a programming error).
+ *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * Framing.encodeHeader("text", 64) // Uint8Array [0x00, 0x81]
+ * ```
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeHeader = internal.encodeHeader;
+/**
+ * How many bytes the header for a payload of `length` bytes takes (1 to 8).
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const headerSize = internal.headerSize;
+/**
+ * Bytes one message takes on the wire, header included.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodedSize = internal.encodedSize;
+/**
+ * One whole frame (header then payload) in a single new buffer. Text is
+ * encoded as UTF-8 (a lone surrogate becomes U+FFFD, as with `TextEncoder`).
+ *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * Framing.encode("hi") // Uint8Array [0x82, 0x68, 0x69]
+ * ```
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encode = internal.encode;
+/**
+ * Header and payload as two buffers, for a writer that can send both
+ * (`writev`, `cork`): a `Uint8Array` payload is returned as is, not copied.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeParts = internal.encodeParts;
+/**
+ * Many frames in one buffer of exactly their total size: one allocation and
+ * one copy per payload, ready for a single socket write.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeAll = internal.encodeAll;
+/**
+ * Writes one frame into `target` at `offset` and returns the offset past it.
+ * `target` must have `encodedSize(message)` bytes of room from `offset`.
+ *
+ * @since 0.1.0
+ * @category encoding
+ */
+export const encodeInto = internal.encodeInto;
+/**
+ * Makes an incremental decoder. `unsafe` because it is mutable state: use one
+ * per stream and do not share it between fibers.
+ *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * const decoder = Framing.unsafeMakeDecoder({ maxMessageSize: 1024 })
+ * decoder.push(Uint8Array.of(0x82, 0x68)) // []
+ * decoder.push(Uint8Array.of(0x69, 0xc1)) // ["hi"]
+ * decoder.push(Uint8Array.of(0x07))       // [Uint8Array [7]]
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const unsafeMakeDecoder = (options) => new internal.DecoderImpl(options, makeError);
+/**
+ * Reads the header at the start of `bytes`: the header, a `FramingError` if
+ * it is malformed, or `undefined` if `bytes` ends before the header does.
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeHeader = (bytes) => internal.decodeHeader(bytes, makeError);
+// ---------------------------------------------------------------------------
+// Channels and streams
+// ---------------------------------------------------------------------------
+/**
+ * A channel that frames messages into bytes, one output chunk per input chunk
+ * (all its messages in one buffer).
+ *
+ * @since 0.1.0
+ * @category channels
+ */
+export const pack = () => {
+    const loop = Channel.readWith({
+        onInput: (input) => Chunk.isEmpty(input) ? loop : Channel.zipRight(Channel.write(Chunk.of(internal.encodeAll(input))), loop),
+        onFailure: Channel.fail,
+        onDone: Channel.succeed
+    });
+    return loop;
+};
+/**
+ * A channel that turns bytes into whole messages. Fails with `FramingError`
+ * on invalid framing (after emitting every message completed before it), and
+ * with `Truncated` when its input ends in the middle of a message.
+ *
+ * @since 0.1.0
+ * @category channels
+ */
+export const unpack = (options) => Channel.suspend(() => {
+    const decoder = unsafeMakeDecoder(options);
+    const loop = Channel.readWith({
+        onInput: (input) => {
+            let messages = [];
+            for (const chunk of input) {
+                const out = decoder.push(chunk);
+                messages = messages.length === 0 ? out : messages.concat(out);
+                if (decoder.failure !== undefined)
+                    break;
+            }
+            const emitted = messages.length === 0 ? loop : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(messages)), loop);
+            return decoder.failure === undefined
+                ? emitted
+                : Channel.zipRight(messages.length === 0 ? Channel.void : Channel.write(Chunk.unsafeFromArray(messages)), Channel.fail(decoder.failure));
+        },
+        onFailure: Channel.fail,
+        onDone: (done) => {
+            const failure = decoder.end();
+            return failure === undefined ? Channel.succeed(done) : Channel.fail(failure);
+        }
+    });
+    return loop;
+});
+/**
+ * Frames a stream of byte chunks into a stream of whole messages.
+ *
+ * @example
+ * ```ts
+ * import { Stream } from "effect"
+ * import { Framing } from "effect-stockings"
+ *
+ * const messages = Stream.make(Uint8Array.of(0x82, 0x68), Uint8Array.of(0x69)).pipe(Framing.decodeStream())
+ * // Stream<Framing.Message, Framing.FramingError>: emits "hi"
+ * ```
+ *
+ * @since 0.1.0
+ * @category streams
+ */
+export const decodeStream = (options) => (self) => Stream.pipeThroughChannelOrFail(self, unpack(options));
+/**
+ * Encodes a stream of messages into a stream of framed bytes.
+ *
+ * @since 0.1.0
+ * @category streams
+ */
+export const encodeStream = (self) => Stream.pipeThroughChannelOrFail(self, pack());
+//# sourceMappingURL=Framing.js.map

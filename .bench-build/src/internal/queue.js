@@ -1,0 +1,226 @@
+/**
+ * A message queue bounded by both message count and bytes, with the ending a
+ * connection needs: once ended, it still hands out every message it holds,
+ * then fails each taker with the reason it ended.
+ *
+ * Plain mutable state driven from one JS thread: producers and consumers are
+ * fibers that suspend through `Effect.async`, and are woken synchronously.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect";
+/** @internal */
+export class MessageQueue {
+    maxItems;
+    maxBytes;
+    items = [];
+    sizes = [];
+    head = 0;
+    /** Bytes of the queued messages. */
+    bytes = 0;
+    failure = undefined;
+    ended = false;
+    takers = new Set();
+    offerers = [];
+    spaceWaiters = new Set();
+    constructor(maxItems, maxBytes) {
+        this.maxItems = maxItems;
+        this.maxBytes = maxBytes;
+    }
+    get size() {
+        return this.items.length - this.head;
+    }
+    get isEnded() {
+        return this.ended;
+    }
+    get isFull() {
+        return this.size >= this.maxItems || this.bytes >= this.maxBytes;
+    }
+    /** The reason the queue ended, once it has. */
+    get endedWith() {
+        return this.failure;
+    }
+    hasRoomFor(bytes) {
+        // An empty queue always takes one message, however large, so a message
+        // bigger than `maxBytes` cannot wedge it.
+        const size = this.size;
+        return size === 0 || (size < this.maxItems && this.bytes + bytes <= this.maxBytes);
+    }
+    push(item, bytes) {
+        this.items.push(item);
+        this.sizes.push(bytes);
+        this.bytes += bytes;
+    }
+    wakeTakers() {
+        if (this.takers.size === 0)
+            return;
+        const takers = Array.from(this.takers);
+        this.takers.clear();
+        for (const wake of takers)
+            wake(Effect.void);
+    }
+    /** Adds a message even past the bounds (the caller applies backpressure). */
+    unsafePush(item, bytes) {
+        if (this.ended)
+            return false;
+        this.push(item, bytes);
+        this.wakeTakers();
+        return true;
+    }
+    /**
+     * Adds a message, suspending while the queue is full. Fails with the end
+     * reason if the queue has ended (before or while waiting). Waiting
+     * producers are served in order; one interrupted while waiting leaves no
+     * trace, and one admitted has its message queued whole.
+     */
+    offer(item, bytes) {
+        if (this.ended)
+            return Effect.fail(this.failure);
+        if (this.offerers.length === 0 && this.hasRoomFor(bytes)) {
+            this.push(item, bytes);
+            this.wakeTakers();
+            return Effect.void;
+        }
+        return Effect.async((resume) => {
+            const entry = { item, bytes, resume };
+            this.offerers.push(entry);
+            return Effect.sync(() => {
+                const index = this.offerers.indexOf(entry);
+                if (index >= 0)
+                    this.offerers.splice(index, 1);
+            });
+        });
+    }
+    admitOfferers() {
+        while (this.offerers.length > 0 && !this.ended) {
+            const next = this.offerers[0];
+            if (!this.hasRoomFor(next.bytes))
+                break;
+            this.offerers.shift();
+            this.push(next.item, next.bytes);
+            next.resume(Effect.void);
+        }
+    }
+    onRemoved() {
+        this.admitOfferers();
+        if (this.spaceWaiters.size > 0 && !this.isFull) {
+            const waiters = Array.from(this.spaceWaiters);
+            this.spaceWaiters.clear();
+            for (const wake of waiters)
+                wake(Effect.void);
+        }
+        if (this.size > 0)
+            this.wakeTakers();
+    }
+    compact() {
+        if (this.head === this.items.length) {
+            this.items = [];
+            this.sizes = [];
+            this.head = 0;
+        }
+        else if (this.head > 1024 && this.head * 2 > this.items.length) {
+            this.items = this.items.slice(this.head);
+            this.sizes = this.sizes.slice(this.head);
+            this.head = 0;
+        }
+    }
+    /** Removes and returns the oldest message, or `undefined` when empty. */
+    poll() {
+        if (this.head === this.items.length)
+            return undefined;
+        const item = this.items[this.head];
+        this.bytes -= this.sizes[this.head];
+        this.items[this.head] = undefined;
+        this.head++;
+        this.compact();
+        this.onRemoved();
+        return item;
+    }
+    /** Removes and returns every queued message. */
+    takeAll() {
+        const out = this.head === 0 ? this.items : this.items.slice(this.head);
+        this.items = [];
+        this.sizes = [];
+        this.head = 0;
+        this.bytes = 0;
+        if (out.length > 0)
+            this.onRemoved();
+        return out;
+    }
+    /**
+     * Waits until a message is queued. Succeeds with `true` when one is,
+     * `false` when the queue has ended and is empty.
+     */
+    awaitItems = Effect.suspend(() => {
+        if (this.size > 0)
+            return Effect.succeed(true);
+        if (this.ended)
+            return Effect.succeed(false);
+        return Effect.zipRight(Effect.async((resume) => {
+            this.takers.add(resume);
+            return Effect.sync(() => this.takers.delete(resume));
+        }), this.awaitItems);
+    });
+    /** Takes the next message, waiting for one; fails with the end reason once empty and ended. */
+    take = Effect.suspend(() => {
+        const item = this.poll();
+        if (item !== undefined)
+            return Effect.succeed(item);
+        if (this.ended)
+            return Effect.fail(this.failure);
+        return Effect.zipRight(Effect.async((resume) => {
+            this.takers.add(resume);
+            return Effect.sync(() => this.takers.delete(resume));
+        }), this.take);
+    });
+    /** Waits until the queue is below its bounds (or has ended). */
+    awaitSpace = Effect.suspend(() => {
+        if (!this.isFull || this.ended)
+            return Effect.void;
+        return Effect.async((resume) => {
+            this.spaceWaiters.add(resume);
+            return Effect.sync(() => this.spaceWaiters.delete(resume));
+        });
+    });
+    /**
+     * Ends the queue: no more offers; takers get the messages still queued,
+     * then `reason`. Waiting producers fail with `reason`. Only the first call
+     * counts.
+     */
+    end(reason) {
+        if (this.ended)
+            return false;
+        this.ended = true;
+        this.failure = reason;
+        const offerers = this.offerers.splice(0);
+        for (const offerer of offerers)
+            offerer.resume(Effect.fail(reason));
+        this.wakeTakers();
+        const waiters = Array.from(this.spaceWaiters);
+        this.spaceWaiters.clear();
+        for (const wake of waiters)
+            wake(Effect.void);
+        return true;
+    }
+    /** Puts messages back at the front, in order (a consumer that could not use them). */
+    unshiftAll(items, sizeOf) {
+        if (items.length === 0)
+            return;
+        const rest = this.items.slice(this.head);
+        const restSizes = this.sizes.slice(this.head);
+        this.items = [...items, ...rest];
+        this.sizes = [...items.map(sizeOf), ...restSizes];
+        this.head = 0;
+        for (const item of items)
+            this.bytes += sizeOf(item);
+        this.wakeTakers();
+    }
+    /** Drops every queued message (an abortive close). */
+    clear() {
+        this.items = [];
+        this.sizes = [];
+        this.head = 0;
+        this.bytes = 0;
+    }
+}
+//# sourceMappingURL=queue.js.map

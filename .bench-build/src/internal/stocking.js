@@ -1,0 +1,471 @@
+/**
+ * The Stocking machinery: one `Connection` per socket, holding the decoder,
+ * the inbound and outbound queues and the close sequence, driven by three
+ * fibers in the Stocking's scope (read loop, send loop, handshake).
+ *
+ * @internal
+ */
+import * as Cause from "effect/Cause";
+import * as Chunk from "effect/Chunk";
+import * as Deferred from "effect/Deferred";
+import * as Duration from "effect/Duration";
+import * as Effect from "effect/Effect";
+import * as Exit from "effect/Exit";
+import * as Option from "effect/Option";
+import * as Stream from "effect/Stream";
+import * as net from "node:net";
+import * as Auto from "../Backend/Auto.js";
+import * as Backend from "../Backend/Backend.js";
+import * as Poll from "../Backend/Poll.js";
+import * as Select from "../Backend/Select.js";
+import * as Codec from "../Codec.js";
+import * as Framing from "../Framing.js";
+import { Closed, ConnectError, NotReady } from "../Stocking.js";
+import { writeFrames } from "./batch.js";
+import { MessageQueue } from "./queue.js";
+/** @internal */
+export const TypeId = Symbol.for("effect-stockings/Stocking");
+const DEFAULTS = {
+    maxBufferedMessages: 4096,
+    maxBufferedBytes: 32 * 1024 * 1024,
+    maxQueuedMessages: 4096,
+    maxQueuedBytes: 8 * 1024 * 1024,
+    closeTimeout: Duration.seconds(10)
+};
+let nextId = 1;
+const sizeOf = (message) => message.length;
+const addressOf = (socket, target) => {
+    if (typeof socket.remoteAddress === "string" && typeof socket.remotePort === "number") {
+        return Option.some({
+            _tag: "Tcp",
+            address: socket.remoteAddress,
+            port: socket.remotePort,
+            family: socket.remoteFamily ?? "IPv4"
+        });
+    }
+    if ("path" in target)
+        return Option.some({ _tag: "Unix", path: target.path });
+    return Option.none();
+};
+const describeTarget = (target) => "socket" in target
+    ? "the given socket"
+    : "path" in target
+        ? target.path
+        : `${target.host ?? "localhost"}:${target.port}`;
+// ---------------------------------------------------------------------------
+// Connecting
+// ---------------------------------------------------------------------------
+const connectOnce = (target) => Effect.async((resume) => {
+    const socket = "path" in target
+        ? net.createConnection({ path: target.path, allowHalfOpen: true })
+        : net.createConnection({ host: target.host ?? "localhost", port: target.port, allowHalfOpen: true });
+    const onError = (cause) => {
+        socket.off("connect", onConnect);
+        socket.destroy();
+        resume(Effect.fail(new ConnectError({ reason: "Failed", address: describeTarget(target), cause })));
+    };
+    const onConnect = () => {
+        socket.off("error", onError);
+        resume(Effect.succeed(socket));
+    };
+    socket.once("error", onError);
+    socket.once("connect", onConnect);
+    return Effect.sync(() => {
+        socket.off("error", onError);
+        socket.off("connect", onConnect);
+        socket.destroy();
+    });
+});
+const awaitConnected = (socket) => {
+    if (socket.destroyed) {
+        return Effect.fail(new ConnectError({ reason: "NotConnected", address: "the given socket", cause: "destroyed" }));
+    }
+    if (!(socket instanceof net.Socket) || !socket.connecting)
+        return Effect.succeed(socket);
+    return Effect.async((resume) => {
+        const onError = (cause) => {
+            socket.off("connect", onConnect);
+            resume(Effect.fail(new ConnectError({ reason: "Failed", address: "the given socket", cause })));
+        };
+        const onConnect = () => {
+            socket.off("error", onError);
+            resume(Effect.succeed(socket));
+        };
+        socket.once("error", onError);
+        socket.once("connect", onConnect);
+        return Effect.sync(() => {
+            socket.off("error", onError);
+            socket.off("connect", onConnect);
+        });
+    });
+};
+const acquireSocket = (options) => {
+    if ("socket" in options) {
+        return Effect.acquireRelease(awaitConnected(options.socket), (socket) => Effect.sync(() => socket.destroy()));
+    }
+    let attempt = connectOnce(options);
+    if (options.connectTimeout !== undefined) {
+        attempt = Effect.timeoutFail(attempt, {
+            duration: options.connectTimeout,
+            onTimeout: () => new ConnectError({ reason: "Timeout", address: describeTarget(options) })
+        });
+    }
+    if (options.retry !== undefined)
+        attempt = Effect.retry(attempt, options.retry);
+    return Effect.acquireRelease(attempt, (socket) => Effect.sync(() => socket.destroy()));
+};
+// ---------------------------------------------------------------------------
+// The connection
+// ---------------------------------------------------------------------------
+class Connection {
+    id;
+    socket;
+    closeTimeout;
+    inbox;
+    outbox;
+    decoder;
+    readyDeferred = Deferred.unsafeMake(undefined);
+    closedDeferred = Deferred.unsafeMake(undefined);
+    closeDone = Deferred.unsafeMake(undefined);
+    sendLoopDone = Deferred.unsafeMake(undefined);
+    handshakeDone = false;
+    closedWith = undefined;
+    closing = false;
+    // Chunks received by the 'data' handler, not yet decoded by the read loop.
+    chunks = [];
+    peerEnded = false;
+    wakeReader = undefined;
+    constructor(id, socket, closeTimeout, settings) {
+        this.id = id;
+        this.socket = socket;
+        this.closeTimeout = closeTimeout;
+        this.decoder = Framing.unsafeMakeDecoder({ maxMessageSize: settings.maxMessageSize });
+        this.inbox = new MessageQueue(settings.maxBufferedMessages ?? DEFAULTS.maxBufferedMessages, settings.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes);
+        this.outbox = new MessageQueue(settings.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages, settings.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes);
+        socket.on("data", this.onData);
+        socket.on("end", this.onEnd);
+        socket.on("error", this.onError);
+        socket.on("close", this.onClose);
+    }
+    detach() {
+        this.socket.off("data", this.onData);
+        this.socket.off("end", this.onEnd);
+        this.socket.off("close", this.onClose);
+        // The error listener stays: a late error on a destroyed socket must not crash the process.
+    }
+    // -- socket events --------------------------------------------------------
+    onData = (chunk) => {
+        if (this.closedWith !== undefined)
+            return;
+        this.chunks.push(chunk);
+        this.signalReader();
+    };
+    onEnd = () => {
+        this.peerEnded = true;
+        this.signalReader();
+    };
+    onError = (cause) => {
+        this.shutdown(this.closedError("SocketError", cause), false);
+    };
+    onClose = () => {
+        // A close with no 'end' before it and no error: the peer went away abruptly.
+        if (this.closedWith === undefined && !this.peerEnded) {
+            this.shutdown(this.closedError("ClosedByPeer", "connection closed without an end of stream"), false);
+        }
+        this.signalReader();
+        Deferred.unsafeDone(this.closeDone, Exit.void);
+    };
+    signalReader() {
+        const wake = this.wakeReader;
+        if (wake !== undefined) {
+            this.wakeReader = undefined;
+            wake(Effect.void);
+        }
+    }
+    closedError(reason, cause) {
+        return cause === undefined
+            ? new Closed({ reason, stockingId: this.id })
+            : new Closed({ reason, stockingId: this.id, cause });
+    }
+    // -- read loop ------------------------------------------------------------
+    awaitChunks = Effect.async((resume) => {
+        if (this.chunks.length > 0 || this.peerEnded || this.closedWith !== undefined)
+            return resume(Effect.void);
+        this.wakeReader = resume;
+        return Effect.sync(() => {
+            this.wakeReader = undefined;
+        });
+    });
+    /** Decodes chunks as they arrive into the inbound queue, pausing the socket while the queue is full. */
+    readLoop = Effect.gen(this, function* () {
+        while (this.closedWith === undefined) {
+            yield* this.awaitChunks;
+            if (this.closedWith !== undefined)
+                return;
+            const chunks = this.chunks;
+            this.chunks = [];
+            for (let i = 0; i < chunks.length; i++) {
+                const messages = this.decoder.push(chunks[i]);
+                for (let j = 0; j < messages.length; j++)
+                    this.inbox.unsafePush(messages[j], sizeOf(messages[j]));
+                if (this.decoder.failure !== undefined) {
+                    this.shutdown(this.closedError("ProtocolError", this.decoder.failure), false);
+                    return;
+                }
+            }
+            if (this.peerEnded && this.chunks.length === 0) {
+                const truncated = this.decoder.end();
+                yield* this.gracefulClose(this.closedError("ClosedByPeer", truncated));
+                return;
+            }
+            if (this.inbox.isFull) {
+                this.socket.pause();
+                yield* this.inbox.awaitSpace;
+                if (this.closedWith === undefined)
+                    this.socket.resume();
+            }
+        }
+    });
+    // -- send side ------------------------------------------------------------
+    link = {
+        awaitQueued: Effect.suspend(() => this.outbox.awaitItems),
+        flush: () => {
+            const messages = this.outbox.takeAll();
+            const socket = this.socket;
+            if (messages.length === 0 || socket.destroyed || !socket.writable)
+                return true;
+            writeFrames(socket, messages);
+            return !socket.writableNeedDrain;
+        },
+        drained: Effect.async((resume) => {
+            const socket = this.socket;
+            if (!socket.writableNeedDrain || socket.destroyed)
+                return resume(Effect.void);
+            const done = () => {
+                socket.off("drain", done);
+                socket.off("close", done);
+                resume(Effect.void);
+            };
+            socket.on("drain", done);
+            socket.on("close", done);
+            return Effect.sync(() => {
+                socket.off("drain", done);
+                socket.off("close", done);
+            });
+        }),
+        isClosing: () => this.outbox.isEnded
+    };
+    get writeDataQueued() {
+        return this.outbox.size > 0 || (!this.socket.destroyed && this.socket.writableLength > 0);
+    }
+    // -- closing --------------------------------------------------------------
+    /**
+     * Marks the Stocking closed (the first reason wins): reads drain what has
+     * arrived then fail with `closed`, writes fail at once. A graceful
+     * shutdown keeps the queued messages for the send loop; an abortive one
+     * drops them and destroys the socket.
+     */
+    shutdown(closed, graceful) {
+        if (!graceful) {
+            this.outbox.clear();
+            this.socket.destroy();
+        }
+        if (this.closedWith !== undefined)
+            return false;
+        this.closedWith = closed;
+        this.inbox.end(closed);
+        this.outbox.end(closed);
+        this.chunks = [];
+        Deferred.unsafeDone(this.closedDeferred, Exit.succeed(closed));
+        if (!this.handshakeDone)
+            Deferred.unsafeDone(this.readyDeferred, Exit.fail(closed));
+        // Keep reading (and dropping) so the peer's data cannot wedge the close.
+        this.socket.resume();
+        this.signalReader();
+        return true;
+    }
+    /**
+     * The graceful close: stop accepting writes, let the send loop flush what
+     * is queued, end our side, and wait for the peer to end its side; all
+     * within `closeTimeout`, after which the socket is destroyed regardless.
+     * Runs once; later callers wait for the first.
+     */
+    gracefulClose(closed) {
+        return Effect.uninterruptible(Effect.suspend(() => {
+            this.shutdown(closed, true);
+            if (this.closing)
+                return Deferred.await(this.closeDone);
+            this.closing = true;
+            const socket = this.socket;
+            const sequence = Effect.zipRight(Deferred.await(this.sendLoopDone), Effect.suspend(() => {
+                if (socket.destroyed)
+                    return Effect.void;
+                socket.end();
+                return Deferred.await(this.closeDone);
+            }));
+            // The sequence runs interruptibly inside the timeout's own fiber, so
+            // the deadline can cut it short while the close itself stays
+            // uninterruptible for its caller.
+            return Effect.interruptible(sequence).pipe(Effect.timeoutOption(this.closeTimeout), Effect.ensuring(Effect.sync(() => {
+                socket.destroy();
+                Deferred.unsafeDone(this.closeDone, Exit.void);
+            })), Effect.asVoid);
+        }));
+    }
+    abort = Effect.sync(() => {
+        this.shutdown(this.closedError("ClosedLocally", "aborted"), false);
+        Deferred.unsafeDone(this.closeDone, Exit.void);
+    });
+}
+// ---------------------------------------------------------------------------
+// make
+// ---------------------------------------------------------------------------
+/** @internal */
+export const make = (options) => Effect.gen(function* () {
+    const provided = yield* Effect.serviceOption(Backend.Backend);
+    const backend = Option.isSome(provided) ? provided.value : yield* defaultBackend;
+    const socket = yield* acquireSocket(options);
+    socket.setNoDelay?.(true);
+    const id = nextId++;
+    const conn = new Connection(id, socket, options.closeTimeout ?? DEFAULTS.closeTimeout, options);
+    yield* Effect.addFinalizer(() => Effect.sync(() => conn.detach()));
+    yield* conn.readLoop.pipe(Effect.interruptible, Effect.forkScoped);
+    yield* backend
+        .sendLoop(conn.link)
+        .pipe(Effect.ensuring(Deferred.done(conn.sendLoopDone, Exit.void)), Effect.interruptible, Effect.forkScoped);
+    const raw = makeRaw(conn, addressOf(socket, options));
+    if (options.handshake === undefined) {
+        conn.handshakeDone = true;
+        Deferred.unsafeDone(conn.readyDeferred, Exit.void);
+    }
+    else {
+        yield* runHandshake(conn, options.handshake(raw), options.handshakeTimeout).pipe(Effect.interruptible, Effect.forkScoped);
+    }
+    // Added last, so it runs first when the scope closes: the send loop is
+    // still alive to flush what is queued.
+    yield* Effect.addFinalizer(() => conn.gracefulClose(conn.closedError("ClosedLocally")));
+    return makeStocking(conn, raw, backend.name, options.codec);
+});
+/**
+ * The backend used when none is in context: `Auto`'s rule. An invalid
+ * `STOCKING_SELECT_SEND_INTERVAL` is a deployment defect here (provide
+ * `Select.layer` to handle it as a typed `ConfigError`).
+ */
+const defaultBackend = Effect.suspend(() => Auto.supportsReadiness() ? Effect.succeed(Poll.backend) : Effect.orDie(Effect.map(Select.intervalConfig, Select.make)));
+const runHandshake = (conn, handshake, timeout) => {
+    const bounded = timeout === undefined
+        ? handshake
+        : Effect.timeoutFail(handshake, {
+            duration: timeout,
+            onTimeout: () => new Cause.TimeoutException(`handshake did not finish within ${Duration.format(timeout)}`)
+        });
+    return Effect.matchCauseEffect(bounded, {
+        onSuccess: (accepted) => {
+            if (accepted && conn.closedWith === undefined) {
+                conn.handshakeDone = true;
+                return Deferred.succeed(conn.readyDeferred, undefined);
+            }
+            return conn.gracefulClose(conn.closedError("HandshakeFailed", accepted ? undefined : "handshake returned false"));
+        },
+        onFailure: (cause) => Cause.isInterruptedOnly(cause)
+            ? Effect.void
+            : conn.gracefulClose(conn.closedError("HandshakeFailed", Cause.squash(cause)))
+    });
+};
+const makeRaw = (conn, remoteAddress) => ({
+    id: conn.id,
+    remoteAddress,
+    read: Effect.suspend(() => pollInbox(conn)),
+    take: conn.inbox.take,
+    write: (message) => Effect.suspend(() => conn.outbox.offer(message, sizeOf(message)))
+});
+const pollInbox = (conn) => {
+    const message = conn.inbox.poll();
+    if (message !== undefined)
+        return Effect.succeed(Option.some(message));
+    const ended = conn.inbox.endedWith;
+    return ended === undefined ? Effect.succeed(Option.none()) : Effect.fail(ended);
+};
+const makeStocking = (conn, raw, backend, codec) => {
+    // Closed before the handshake completed: say why, not just "not ready".
+    const notReady = (operation) => conn.closedWith ?? new NotReady({ stockingId: conn.id, operation });
+    const guard = (operation, effect) => Effect.suspend(() => conn.handshakeDone ? effect : Effect.fail(notReady(operation)));
+    const identity = codec === undefined || codec === Codec.identity;
+    const decode = identity ? undefined : codec.decode;
+    const encode = identity ? undefined : codec.encode;
+    const rawWrite = (message) => conn.outbox.offer(message, sizeOf(message));
+    const writeOne = encode === undefined
+        ? (value) => rawWrite(value)
+        : (value) => Effect.flatMap(encode(value), rawWrite);
+    const read = guard("read", decode === undefined
+        ? raw.read
+        : Effect.flatMap(raw.read, (message) => Option.isNone(message) ? Effect.succeedNone : Effect.asSome(decode(message.value))));
+    const take = guard("read", decode === undefined ? conn.inbox.take : Effect.flatMap(conn.inbox.take, decode));
+    // A decode failure found after some good messages of a batch: those are
+    // emitted first, and the failure ends the stream on the next pull.
+    let deferredFailure;
+    const pull = Effect.suspend(() => {
+        if (deferredFailure !== undefined) {
+            const { error } = deferredFailure;
+            deferredFailure = undefined;
+            return Effect.fail(Option.some(error));
+        }
+        return Effect.flatMap(Effect.mapError(guard("read", conn.inbox.awaitItems), Option.some), (hasItems) => {
+            if (!hasItems) {
+                const closed = conn.inbox.endedWith;
+                const clean = closed.reason === "ClosedLocally" || (closed.reason === "ClosedByPeer" && closed.cause === undefined);
+                return Effect.fail(clean ? Option.none() : Option.some(closed));
+            }
+            const messages = conn.inbox.takeAll();
+            if (decode === undefined)
+                return Effect.succeed(Chunk.unsafeFromArray(messages));
+            return Effect.mapError(decodeBatch(conn, messages, decode, (error) => {
+                deferredFailure = { error };
+            }), Option.some);
+        });
+    });
+    return {
+        [TypeId]: TypeId,
+        id: conn.id,
+        remoteAddress: raw.remoteAddress,
+        socket: conn.socket,
+        backend,
+        read,
+        take,
+        messages: Stream.repeatEffectChunkOption(pull),
+        write: (value) => guard("write", Effect.suspend(() => writeOne(value))),
+        writeAll: (values) => guard("write", Effect.forEach(values, writeOne, { discard: true })),
+        ready: Deferred.await(conn.readyDeferred),
+        isActive: Effect.sync(() => conn.closedWith === undefined),
+        handshakeComplete: Effect.sync(() => conn.handshakeDone),
+        writeDataQueued: Effect.sync(() => conn.writeDataQueued),
+        close: Effect.suspend(() => conn.gracefulClose(conn.closedError("ClosedLocally"))),
+        abort: conn.abort,
+        closed: Deferred.await(conn.closedDeferred)
+    };
+};
+/**
+ * Decodes a batch in order. When message `k` fails, the values decoded
+ * before it are still returned, the failure is handed to `onFailure` for the
+ * next pull, and the messages after it go back to the front of the inbound
+ * queue: nothing that arrived is lost or decoded twice.
+ */
+const decodeBatch = (conn, messages, decode, onFailure) => Effect.suspend(() => {
+    const out = [];
+    let index = 0;
+    return Effect.whileLoop({
+        while: () => index < messages.length,
+        body: () => decode(messages[index]),
+        step: (value) => {
+            out.push(value);
+            index++;
+        }
+    }).pipe(Effect.catchAll((error) => {
+        conn.inbox.unshiftAll(messages.slice(index + 1), sizeOf);
+        if (out.length === 0)
+            return Effect.fail(error);
+        onFailure(error);
+        return Effect.void;
+    }), Effect.map(() => Chunk.unsafeFromArray(out)));
+});
+//# sourceMappingURL=stocking.js.map

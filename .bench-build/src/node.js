@@ -1,0 +1,44 @@
+/**
+ * The Node.js modules: the `Stocking` service, its server and its backends.
+ * They import `node:net`, so they live under this subpath rather than the
+ * root (`effect-stockings/node`).
+ *
+ * @since 0.1.0
+ */
+/**
+ * The Stocking service: a scoped connection that reads and writes whole messages.
+ *
+ * @since 0.1.0
+ */
+export * as Stocking from "./Stocking.js";
+/**
+ * Listens for connections and wraps each in a Stocking.
+ *
+ * @since 0.1.0
+ */
+export * as Server from "./Server.js";
+/**
+ * The `Backend` service: a Stocking's send loop.
+ *
+ * @since 0.1.0
+ */
+export * as Backend from "./Backend/Backend.js";
+/**
+ * The readiness-driven backend (the original's PollStocking).
+ *
+ * @since 0.1.0
+ */
+export * as Poll from "./Backend/Poll.js";
+/**
+ * The interval-driven backend (the original's SelectStocking).
+ *
+ * @since 0.1.0
+ */
+export * as Select from "./Backend/Select.js";
+/**
+ * Picks the best backend the platform can run.
+ *
+ * @since 0.1.0
+ */
+export * as Auto from "./Backend/Auto.js";
+//# sourceMappingURL=node.js.map
