@@ -97,11 +97,13 @@ export class Sender {
       if (this.length + 8 > BATCH) this.flush()
       this.length = writeHeader(this.buffer, this.length, true, n)
       const socket = this.socket
+      const chunk = this.buffer.subarray(0, this.length)
+      this.length = 0
       socket.cork()
-      this.send()
-      this.blocked = !socket.write(payload) || this.blocked
+      socket.write(chunk)
+      socket.write(payload)
       socket.uncork()
-      if (socket.writableLength > 0) this.blocked = this.blocked || socket.writableNeedDrain
+      this.afterWrite()
       return !this.blocked
     }
     if (this.length + n + 8 > BATCH) this.flush()
@@ -115,26 +117,28 @@ export class Sender {
     return !this.blocked
   }
 
-  /** Hands the current batch to the socket now. */
+  /** Hands the current batch to the socket now. Returns `false` when the writer should wait for `drained()`. */
   flush(): boolean {
     if (this.length === 0) return !this.blocked
-    const socket = this.socket
-    socket.cork()
-    this.send()
-    socket.uncork()
+    const chunk = this.buffer.subarray(0, this.length)
+    this.length = 0
+    this.socket.write(chunk)
+    this.afterWrite()
     return !this.blocked
   }
 
-  private send(): void {
-    const socket = this.socket
-    const length = this.length
-    if (length === 0) return
-    const chunk = this.buffer.subarray(0, length)
-    this.length = 0
-    if (!socket.write(chunk)) this.blocked = true
-    // While corked nothing is written yet: the buffer is held, take a fresh one.
-    // Uncorked and fully accepted by the kernel: it is free to reuse.
-    if (socket.writableCorked > 0 || socket.writableLength > 0) this.buffer = Buffer.allocUnsafeSlow(BATCH)
+  /**
+   * `socket.write` returns false for any chunk above the high-water mark,
+   * even one the kernel took at once. What matters is what is still held in
+   * user space: block only while a batch or more waits there. A buffer the
+   * kernel took synchronously (nothing pending) is reused.
+   */
+  private afterWrite(): void {
+    const pending = this.socket.writableLength
+    if (pending > 0) {
+      this.buffer = Buffer.allocUnsafeSlow(BATCH)
+      if (pending >= BATCH) this.blocked = true
+    }
   }
 }
 

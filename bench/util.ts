@@ -1,0 +1,213 @@
+/**
+ * Shared helpers: statistics, garbage collection and RSS, the library-side
+ * socket pairs, and the result records every benchmark produces.
+ */
+import { Deferred, Effect } from "effect"
+import * as fs from "node:fs"
+import * as net from "node:net"
+import * as v8 from "node:v8"
+import * as vm from "node:vm"
+import { Backend, Stocking } from "../src/node.js"
+
+// ---------------------------------------------------------------------------
+// Results
+// ---------------------------------------------------------------------------
+
+/** One line of bench/results.json. `ratio` is library / baseline (see `better` for its direction). */
+export interface Result {
+  readonly name: string
+  /** Message size in bytes, or the number of connections for memory and fan-in figures. */
+  readonly size: number
+  /** The library's median. */
+  readonly value: number
+  readonly unit: string
+  /** The baseline's median. */
+  readonly baseline: number
+  /** Median over rounds of library / baseline of the same round. */
+  readonly ratio: number
+}
+
+/** Which way is better for a figure: used only to print the table's hint. */
+export type Better = "higher" | "lower"
+
+export interface Row extends Result {
+  readonly better: Better
+  /** Extra text for the table (not in the JSON). */
+  readonly note?: string
+}
+
+export interface Options {
+  readonly quick: boolean
+  readonly libraryOnly: boolean
+  readonly only: RegExp | undefined
+  /** Rounds of each side per measurement. */
+  readonly rounds: number
+  readonly log: (line: string) => void
+}
+
+/** Sanity failures: the bench exits non-zero if any is recorded (never for speed). */
+export const failures: Array<string> = []
+export const check = (condition: boolean, what: string): void => {
+  if (!condition) {
+    failures.push(what)
+    console.error(`  SANITY CHECK FAILED: ${what}`)
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Statistics
+// ---------------------------------------------------------------------------
+
+export const median = (values: ReadonlyArray<number>): number => {
+  if (values.length === 0) return NaN
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
+/** Nearest-rank percentile of an already sorted array. */
+export const percentile = (sorted: Float64Array | ReadonlyArray<number>, p: number): number => {
+  if (sorted.length === 0) return NaN
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[rank]!
+}
+
+/**
+ * Runs `rounds` alternating rounds (baseline, library, baseline, ...) and
+ * returns the medians and the median of the per-round ratios. `ratioOf`
+ * turns one round's pair into its ratio (library / baseline by default).
+ */
+export const alternate = async <T>(
+  rounds: number,
+  options: Options,
+  label: string,
+  baseline: (round: number) => Promise<T>,
+  library: (round: number) => Promise<T>
+): Promise<{ baseline: Array<T>; library: Array<T> }> => {
+  const base: Array<T> = []
+  const lib: Array<T> = []
+  for (let round = 0; round < rounds; round++) {
+    if (!options.libraryOnly) base.push(await baseline(round))
+    lib.push(await library(round))
+  }
+  options.log(`  ${label}: ${rounds} rounds done`)
+  return { baseline: base, library: lib }
+}
+
+export const ratios = (library: ReadonlyArray<number>, baseline: ReadonlyArray<number>): Array<number> =>
+  library.map((value, i) => (baseline[i] === undefined ? NaN : value / baseline[i]!))
+
+// ---------------------------------------------------------------------------
+// Memory
+// ---------------------------------------------------------------------------
+
+const gcFunction: () => void = (() => {
+  const exposed = (globalThis as { gc?: () => void }).gc
+  if (typeof exposed === "function") return exposed
+  v8.setFlagsFromString("--expose-gc")
+  return vm.runInNewContext("gc") as () => void
+})()
+
+const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+/** Full collections until the heap stops shrinking, with turns of the event loop between. */
+export const fullGc = async (): Promise<void> => {
+  let last = Infinity
+  for (let i = 0; i < 6; i++) {
+    gcFunction()
+    await tick()
+    const used = process.memoryUsage().heapUsed
+    if (i >= 2 && used >= last - 64 * 1024) break
+    last = used
+  }
+}
+
+export const rss = (): number => process.memoryUsage.rss()
+
+export const heapUsed = (): number => process.memoryUsage().heapUsed
+
+/** Open-file limit of this process (soft), from /proc; `Infinity` if unknown. */
+export const openFileLimit = (): number => {
+  try {
+    const limits = fs.readFileSync("/proc/self/limits", "utf8")
+    const line = limits.split("\n").find((l) => l.startsWith("Max open files"))
+    const soft = line?.slice("Max open files".length).trim().split(/\s+/)[0]
+    if (soft === undefined || soft === "unlimited") return Infinity
+    const n = Number(soft)
+    return Number.isFinite(n) ? n : Infinity
+  } catch {
+    return Infinity
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Library pairs
+// ---------------------------------------------------------------------------
+
+/** A plain listening socket for the library side, closed with the scope; accepted sockets in arrival order. */
+export const rawListener = (backlog = 4096) =>
+  Effect.gen(function* () {
+    const sockets: Array<net.Socket> = []
+    const waiting: Array<Deferred.Deferred<net.Socket>> = []
+    const server = yield* Effect.acquireRelease(
+      Effect.async<net.Server>((resume) => {
+        const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+          const waiter = waiting.shift()
+          if (waiter) Deferred.unsafeDone(waiter, Effect.succeed(socket))
+          else sockets.push(socket)
+        })
+        server.listen({ port: 0, host: "127.0.0.1", backlog }, () => resume(Effect.succeed(server)))
+      }),
+      (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+    )
+    const port = (server.address() as net.AddressInfo).port
+    const accepted = Effect.suspend(() => {
+      const socket = sockets.shift()
+      if (socket) return Effect.succeed(socket)
+      const d = Deferred.unsafeMake<net.Socket>(undefined as never)
+      waiting.push(d)
+      return Deferred.await(d)
+    })
+    return { port, accepted }
+  })
+
+/**
+ * Two Stockings over one loopback connection, both with `backend`: `client`
+ * connected by address, `server` wrapping the accepted socket. Lives in the scope.
+ */
+export const stockingPair = (backend: Backend.Backend, listener?: { port: number; accepted: Effect.Effect<net.Socket> }) =>
+  Effect.gen(function* () {
+    const { port, accepted } = listener ?? (yield* rawListener())
+    const client = yield* Stocking.make({ host: "127.0.0.1", port }).pipe(
+      Effect.provideService(Backend.Backend, backend)
+    )
+    const socket = yield* accepted
+    const server = yield* Stocking.make({ socket }).pipe(Effect.provideService(Backend.Backend, backend))
+    return { client, server }
+  })
+
+// ---------------------------------------------------------------------------
+// Formatting
+// ---------------------------------------------------------------------------
+
+export const formatSize = (bytes: number): string =>
+  bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0
+    ? `${bytes / (1024 * 1024)} MiB`
+    : bytes >= 1024 && bytes % 1024 === 0
+      ? `${bytes / 1024} KiB`
+      : `${bytes} B`
+
+export const formatNumber = (value: number): string => {
+  if (!Number.isFinite(value)) return String(value)
+  const abs = Math.abs(value)
+  if (abs >= 1e6) return `${(value / 1e6).toFixed(2)}M`
+  if (abs >= 1e4) return `${(value / 1e3).toFixed(1)}k`
+  if (abs >= 100) return value.toFixed(0)
+  if (abs >= 10) return value.toFixed(1)
+  return value.toFixed(2)
+}
+
+export const round3 = (value: number): number =>
+  Number.isFinite(value) ? Number(value.toPrecision(4)) : value
+
+export const now = (): number => performance.now()
