@@ -1,0 +1,201 @@
+/**
+ * One-way throughput: one writer sends `n` messages of one size, one
+ * `write` per message, sequentially; the reader counts them and the clock
+ * stops when the last one arrives.
+ *
+ * - Library: `yield* client.write(m)` in a loop in one fiber; the reader
+ *   consumes `server.messages` (`Stream.runForEach`, one handler call per
+ *   message) or, for the `take` variant, loops on `yield* server.take`.
+ * - Baseline: `Sender.write` in a loop (awaiting `drained()` when it says
+ *   so); the reader is a `Receiver` on the socket's 'data' events.
+ */
+import { Effect, Fiber, Stream } from "effect"
+import { Backend, Poll, Select } from "../src/node.js"
+import { Receiver, Sender, socketPair } from "./baseline.js"
+import {
+  alternate,
+  check,
+  formatSize,
+  median,
+  now,
+  type Options,
+  ratios,
+  round3,
+  type Row,
+  stockingPair
+} from "./util.js"
+
+export type ReadMode = "stream" | "take"
+
+export interface Measurement {
+  readonly seconds: number
+  readonly messages: number
+  readonly bytes: number
+}
+
+const makePayload = (size: number): Uint8Array => {
+  const payload = new Uint8Array(size)
+  for (let i = 0; i < size; i++) payload[i] = (i * 31 + 7) & 0xff
+  return payload
+}
+
+const checkLast = (got: Uint8Array, payload: Uint8Array): boolean =>
+  got.length === payload.length &&
+  (got.length === 0 || (got[0] === payload[0] && got[got.length - 1] === payload[payload.length - 1]))
+
+export const baselineRound = async (size: number, n: number): Promise<Measurement> => {
+  const pair = await socketPair()
+  const payload = makePayload(size)
+  let count = 0
+  let bytes = 0
+  let last: Uint8Array | undefined
+  let t1 = 0
+  let finish!: () => void
+  const finished = new Promise<void>((resolve) => (finish = resolve))
+  const receiver = new Receiver((message) => {
+    bytes += message.length
+    if (++count === n) {
+      t1 = now()
+      last = message
+      finish()
+    }
+  })
+  pair.server.on("data", receiver.push)
+  const sender = new Sender(pair.client)
+  const t0 = now()
+  const writer = (async () => {
+    for (let i = 0; i < n; i++) {
+      if (!sender.write(payload)) await sender.drained()
+    }
+    sender.flush()
+  })()
+  await Promise.all([writer, finished])
+  await pair.close()
+  check(last !== undefined && checkLast(last, payload), `baseline ${size} B: last message intact`)
+  return { seconds: (t1 - t0) / 1000, messages: count, bytes }
+}
+
+export const libraryRound = (backend: Backend.Backend, size: number, n: number, mode: ReadMode) =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const { client, server } = yield* stockingPair(backend)
+      const payload = makePayload(size)
+      let count = 0
+      let bytes = 0
+      let last: Uint8Array | undefined
+      let t1 = 0
+      const onMessage = (message: string | Uint8Array) => {
+        bytes += message.length
+        if (++count === n) {
+          t1 = now()
+          last = message as Uint8Array
+        }
+        return Effect.void
+      }
+      const reader =
+        mode === "stream"
+          ? server.messages.pipe(Stream.take(n), Stream.runForEach(onMessage))
+          : Effect.gen(function* () {
+              for (let i = 0; i < n; i++) onMessage(yield* server.take)
+            })
+      const writer = Effect.gen(function* () {
+        for (let i = 0; i < n; i++) yield* client.write(payload)
+      })
+      const t0 = now()
+      const readerFiber = yield* Effect.fork(reader)
+      const writerFiber = yield* Effect.fork(writer)
+      yield* Fiber.join(readerFiber)
+      yield* Fiber.join(writerFiber)
+      check(last !== undefined && checkLast(last, payload), `library ${size} B: last message intact`)
+      return { seconds: (t1 - t0) / 1000, messages: count, bytes } satisfies Measurement
+    })
+  ).pipe(
+    Effect.timeoutFail({ duration: "120 seconds", onTimeout: () => new Error(`library throughput ${size} B timed out`) })
+  )
+
+/** Messages per round for each size, full and quick. */
+const COUNTS: Record<number, readonly [full: number, quick: number]> = {
+  64: [400_000, 60_000],
+  4096: [120_000, 15_000],
+  65536: [12_000, 1_500],
+  1048576: [800, 100]
+}
+
+const backends: ReadonlyArray<readonly [string, Backend.Backend]> = [
+  ["poll", Poll.backend],
+  ["select(0)", Select.make(0)]
+]
+
+interface Config {
+  readonly name: string
+  readonly backend: Backend.Backend
+  readonly size: number
+  readonly mode: ReadMode
+}
+
+export const configs = (): Array<Config> => {
+  const out: Array<Config> = []
+  for (const [backendName, backend] of backends) {
+    for (const size of [64, 4096, 65536, 1048576]) {
+      out.push({ name: `throughput ${backendName} stream`, backend, size, mode: "stream" })
+    }
+    out.push({ name: `throughput ${backendName} take`, backend, size: 64, mode: "take" })
+  }
+  return out
+}
+
+export const run = async (options: Options): Promise<Array<Row>> => {
+  const rows: Array<Row> = []
+  for (const config of configs()) {
+    const label = `${config.name} ${formatSize(config.size)}`
+    if (options.only !== undefined && !options.only.test(label)) continue
+    const [full, quick] = COUNTS[config.size]!
+    const n = options.quick ? quick : full
+    // Warm-up of both sides (not counted): JIT, buffers, the backend's code.
+    const warm = Math.max(1, Math.floor(n / 10))
+    if (!options.libraryOnly) await baselineRound(config.size, warm)
+    await Effect.runPromise(libraryRound(config.backend, config.size, warm, config.mode))
+    const { baseline, library } = await alternate(
+      options.rounds,
+      options,
+      label,
+      () => baselineRound(config.size, n),
+      () => Effect.runPromise(libraryRound(config.backend, config.size, n, config.mode))
+    )
+    for (const m of [...baseline, ...library]) {
+      check(m.messages === n && m.bytes === n * config.size, `${label}: received ${m.messages} of ${n} messages`)
+      check(m.seconds > 0 && Number.isFinite(m.seconds), `${label}: positive duration`)
+    }
+    const libRates = library.map((m) => m.messages / m.seconds)
+    const baseRates = baseline.map((m) => m.messages / m.seconds)
+    const ratio = median(ratios(libRates, baseRates))
+    const msgs = median(libRates)
+    const baseMsgs = median(baseRates)
+    const note = `rounds lib ${library.map((m) => (m.seconds * 1000).toFixed(0)).join("/")} ms, base ${baseline
+      .map((m) => (m.seconds * 1000).toFixed(0))
+      .join("/")} ms`
+    rows.push({
+      name: config.name,
+      size: config.size,
+      value: round3(msgs),
+      unit: "msg/s",
+      baseline: round3(baseMsgs),
+      ratio: round3(ratio),
+      better: "higher",
+      note
+    })
+    rows.push({
+      name: config.name,
+      size: config.size,
+      value: round3((msgs * config.size) / 1e6),
+      unit: "MB/s",
+      baseline: round3((baseMsgs * config.size) / 1e6),
+      ratio: round3(ratio),
+      better: "higher"
+    })
+    options.log(
+      `    lib ${msgs.toFixed(0)} msg/s, base ${baseMsgs.toFixed(0)} msg/s, ratio ${ratio.toFixed(3)} (${note})`
+    )
+  }
+  return rows
+}
