@@ -13,9 +13,18 @@ const packages = lock.packages
 
 const platformOf = (name) => {
   const tail = name.split("/").pop()
-  const os = ["darwin", "win32", "android", "freebsd", "openbsd", "openharmony", "linux", "sunos", "aix", "netbsd"].find(
-    (o) => tail.includes(`-${o}-`) || tail.endsWith(`-${o}`)
-  )
+  const os = [
+    "darwin",
+    "win32",
+    "android",
+    "freebsd",
+    "openbsd",
+    "openharmony",
+    "linux",
+    "sunos",
+    "aix",
+    "netbsd"
+  ].find((o) => tail.includes(`-${o}-`) || tail.endsWith(`-${o}`))
   const cpu = ["arm64", "x64", "ia32", "loong64", "ppc64", "riscv64", "s390x", "arm"].find((c) =>
     new RegExp(`-${c}(-|$)`).test(tail)
   )
@@ -44,6 +53,8 @@ for (const [path, entry] of Object.entries(packages)) {
     added++
   }
 }
-lock.packages = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1)))
+lock.packages = Object.fromEntries(
+  Object.entries(packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : 1))
+)
 writeFileSync(lockPath, JSON.stringify(lock, null, 2) + "\n")
 console.log(`added ${added} platform stub entries`)
