@@ -417,115 +417,121 @@ describe("Stocking: codecs", () => {
     )
   }
 
-  it.scopedLive("the original README's user:status preWrite/postRead example", () =>
-    Effect.gen(function* () {
-      const UserStatus = Schema.transform(
-        Schema.String,
-        Schema.Struct({ user: Schema.String, status: Schema.String }),
-        {
-          strict: true,
-          decode: (s) => ({ user: s.slice(0, s.indexOf(":")), status: s.slice(s.indexOf(":") + 1) }),
-          encode: ({ status, user }) => `${user}:${status}`
-        }
-      )
-      const codec = Codec.schema(UserStatus)
-      const [, poll] = backends[0]!
-      const { client, server } = yield* pair(poll, poll, { client: { codec } })
-      yield* client.write({ user: "Username", status: "ERROR" })
-      // The server reads the raw text the original would have put on the wire.
-      assert.strictEqual(yield* (server as unknown as Stocking.Stocking).take, "Username:ERROR")
-    })
-  )
+  for (const [name, poll] of backends) {
+    it.scopedLive(`${name}: the original README's user:status preWrite/postRead example`, () =>
+      Effect.gen(function* () {
+        const UserStatus = Schema.transform(
+          Schema.String,
+          Schema.Struct({ user: Schema.String, status: Schema.String }),
+          {
+            strict: true,
+            decode: (s) => ({ user: s.slice(0, s.indexOf(":")), status: s.slice(s.indexOf(":") + 1) }),
+            encode: ({ status, user }) => `${user}:${status}`
+          }
+        )
+        const codec = Codec.schema(UserStatus)
+        const { client, server } = yield* pair(poll, poll, { client: { codec } })
+        yield* client.write({ user: "Username", status: "ERROR" })
+        // The server reads the raw text the original would have put on the wire.
+        assert.strictEqual(yield* (server as unknown as Stocking.Stocking).take, "Username:ERROR")
+      })
+    )
+  }
 
-  it.scopedLive("messages with a codec: a decode failure fails the stream, later messages stay readable", () =>
-    Effect.gen(function* () {
-      const codec = Codec.json(Schema.Number)
-      const [, poll] = backends[0]!
-      const { client, server } = yield* pair(poll, poll, { server: { codec } })
-      const raw = client as unknown as Stocking.Stocking
-      yield* raw.writeAll(["1", "2", "oops", "4", "5"])
-      yield* Effect.sleep("50 millis")
-      const seen: Array<number> = []
-      const exit = yield* server.messages.pipe(
-        Stream.runForEach((n) => Effect.sync(() => seen.push(n))),
-        Effect.exit
-      )
-      assert.deepStrictEqual(seen, [1, 2], String(exit))
-      assert.isTrue(Exit.isFailure(exit))
-      assert.strictEqual(yield* server.take, 4)
-      assert.strictEqual(yield* server.take, 5)
-    })
-  )
+  for (const [name, poll] of backends) {
+    it.scopedLive(
+      `${name}: messages with a codec: a decode failure fails the stream, later messages stay readable`,
+      () =>
+        Effect.gen(function* () {
+          const codec = Codec.json(Schema.Number)
+          const { client, server } = yield* pair(poll, poll, { server: { codec } })
+          const raw = client as unknown as Stocking.Stocking
+          yield* raw.writeAll(["1", "2", "oops", "4", "5"])
+          yield* Effect.sleep("50 millis")
+          const seen: Array<number> = []
+          const exit = yield* server.messages.pipe(
+            Stream.runForEach((n) => Effect.sync(() => seen.push(n))),
+            Effect.exit
+          )
+          assert.deepStrictEqual(seen, [1, 2], String(exit))
+          assert.isTrue(Exit.isFailure(exit))
+          assert.strictEqual(yield* server.take, 4)
+          assert.strictEqual(yield* server.take, 5)
+        })
+    )
+  }
 })
 
 describe("Stocking: backpressure", () => {
-  it.scopedLive("a slow reader: the socket is paused once the inbound queue is full", () =>
-    Effect.gen(function* () {
-      const [, poll] = backends[0]!
-      const n = 5_000
-      const body = "x".repeat(4096)
-      const { client, server } = yield* pair(poll, poll, {
-        client: { maxQueuedBytes: 1024 * 1024 },
-        server: { maxBufferedMessages: 10, maxBufferedBytes: 1024 * 1024 }
+  for (const [name, poll] of backends) {
+    it.scopedLive(`${name}: a slow reader: the socket is paused once the inbound queue is full`, () =>
+      Effect.gen(function* () {
+        const n = 5_000
+        const body = "x".repeat(4096)
+        const { client, server } = yield* pair(poll, poll, {
+          client: { maxQueuedBytes: 1024 * 1024 },
+          server: { maxBufferedMessages: 10, maxBufferedBytes: 1024 * 1024 }
+        })
+        const writer = yield* Effect.fork(
+          Effect.forEach(
+            Array.from({ length: n }, (_, i) => `${i}:${body}`),
+            (m) => client.write(m),
+            {
+              discard: true
+            }
+          )
+        )
+        yield* eventually(() => server.socket.isPaused(), "the socket to be paused")
+        yield* Effect.sleep("200 millis")
+        // The writer is held back too: the kernel buffers fill, then its queue, then write suspends.
+        assert.isNull(writer.unsafePoll(), "20 MB cannot all be buffered: the writer must be suspended")
+        let count = 0
+        yield* server.messages.pipe(
+          Stream.take(n),
+          Stream.runForEach((m) =>
+            Effect.sync(() => {
+              assert.strictEqual(m, `${count}:${body}`)
+              count++
+            })
+          )
+        )
+        assert.strictEqual(count, n)
+        yield* Fiber.join(writer)
       })
-      const writer = yield* Effect.fork(
-        Effect.forEach(
-          Array.from({ length: n }, (_, i) => `${i}:${body}`),
-          (m) => client.write(m),
-          {
-            discard: true
-          }
-        )
-      )
-      yield* eventually(() => server.socket.isPaused(), "the socket to be paused")
-      yield* Effect.sleep("200 millis")
-      // The writer is held back too: the kernel buffers fill, then its queue, then write suspends.
-      assert.isNull(writer.unsafePoll(), "20 MB cannot all be buffered: the writer must be suspended")
-      let count = 0
-      yield* server.messages.pipe(
-        Stream.take(n),
-        Stream.runForEach((m) =>
-          Effect.sync(() => {
-            assert.strictEqual(m, `${count}:${body}`)
-            count++
-          })
-        )
-      )
-      assert.strictEqual(count, n)
-      yield* Fiber.join(writer)
-    })
-  )
+    )
+  }
 
-  it.scopedLive("a peer that does not read: write suspends once the outbound queue is full", () =>
-    Effect.gen(function* () {
-      const [, poll] = backends[0]!
-      const { port, accepted } = yield* rawServer
-      const client = yield* stockingWith(poll, {
-        host: "127.0.0.1",
-        port,
-        maxQueuedBytes: 1024 * 1024,
-        maxQueuedMessages: 100
+  for (const [name, poll] of backends) {
+    it.scopedLive(`${name}: a peer that does not read: write suspends once the outbound queue is full`, () =>
+      Effect.gen(function* () {
+        const { port, accepted } = yield* rawServer
+        const client = yield* stockingWith(poll, {
+          host: "127.0.0.1",
+          port,
+          maxQueuedBytes: 1024 * 1024,
+          maxQueuedMessages: 100
+        })
+        const peer = yield* accepted
+        peer.pause()
+        const chunk = new Uint8Array(64 * 1024)
+        let written = 0
+        const writer = yield* Effect.fork(
+          Effect.forever(Effect.tap(client.write(chunk), () => Effect.sync(() => written++)))
+        )
+        yield* Effect.sleep("300 millis")
+        const stalledAt = written
+        yield* Effect.sleep("200 millis")
+        assert.strictEqual(written, stalledAt, "write is suspended")
+        // Bounded: kernel buffers plus at most maxQueuedBytes (plus one batch in Node's buffer).
+        assert.isBelow(stalledAt * chunk.length, 64 * 1024 * 1024)
+        assert.isTrue(yield* client.writeDataQueued)
+        // Interrupting a suspended write queues nothing.
+        yield* Fiber.interrupt(writer)
+        peer.resume()
+        yield* eventually(() => !Effect.runSync(client.writeDataQueued), "the queue to drain")
       })
-      const peer = yield* accepted
-      peer.pause()
-      const chunk = new Uint8Array(64 * 1024)
-      let written = 0
-      const writer = yield* Effect.fork(
-        Effect.forever(Effect.tap(client.write(chunk), () => Effect.sync(() => written++)))
-      )
-      yield* Effect.sleep("300 millis")
-      const stalledAt = written
-      yield* Effect.sleep("200 millis")
-      assert.strictEqual(written, stalledAt, "write is suspended")
-      // Bounded: kernel buffers plus at most maxQueuedBytes (plus one batch in Node's buffer).
-      assert.isBelow(stalledAt * chunk.length, 64 * 1024 * 1024)
-      assert.isTrue(yield* client.writeDataQueued)
-      // Interrupting a suspended write queues nothing.
-      yield* Fiber.interrupt(writer)
-      peer.resume()
-      yield* eventually(() => !Effect.runSync(client.writeDataQueued), "the queue to drain")
-    })
-  )
+    )
+  }
 })
 
 describe("Stocking: resources", () => {
