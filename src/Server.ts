@@ -92,7 +92,21 @@ export interface Server<I = Message, O = Message, E = never> {
  * @category options
  */
 export type Options<I = Message, O = Message, E = never, EH = never, RH = never> = ListenTarget &
-  Omit<Stocking.Settings<I, O, E, EH, RH>, "connectTimeout" | "retry">
+  Omit<Stocking.Settings<I, O, E, EH, RH>, "connectTimeout" | "retry" | "tls"> & {
+    /**
+     * Serve over TLS (`node:tls`): at least `cert` and `key`; `ca` with
+     * `requestCert: true` asks clients for certificates and verifies them.
+     */
+    readonly tls?: TlsOptions | undefined
+  }
+
+/**
+ * TLS server options, passed to `tls.createServer`.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export type TlsOptions = import("node:tls").TlsOptions
 
 /**
  * Starts a server in the current scope; it listens once this succeeds.

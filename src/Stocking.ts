@@ -70,11 +70,13 @@ export class NotReady extends Data.TaggedError("NotReady")<{
  *   `cause` says which.
  * - `ProtocolError`: the peer broke the wire format; `cause` is the
  *   `FramingError`.
+ * - `IdleTimeout`: nothing moved for `idleTimeout`.
  *
  * @since 0.1.0
  * @category errors
  */
-export type ClosedReason = "ClosedLocally" | "ClosedByPeer" | "SocketError" | "HandshakeFailed" | "ProtocolError"
+export type ClosedReason =
+  "ClosedLocally" | "ClosedByPeer" | "SocketError" | "HandshakeFailed" | "ProtocolError" | "IdleTimeout"
 
 /**
  * The Stocking is closed, or closed while the operation waited. Messages
@@ -106,6 +108,8 @@ export class Closed extends Data.TaggedError("Closed")<{
         return `Stocking ${this.stockingId} closed because the handshake failed${suffix}`
       case "ProtocolError":
         return `Stocking ${this.stockingId} closed on a protocol error${suffix}`
+      case "IdleTimeout":
+        return `Stocking ${this.stockingId} closed after being idle${suffix}`
     }
   }
 }
@@ -122,14 +126,17 @@ const describeCause = (cause: unknown): string | undefined => {
 }
 
 /**
- * Connecting failed: the address refused, was unreachable, or did not answer
- * within `connectTimeout` (after every retry the `retry` schedule allowed).
+ * Connecting failed: the address refused or was unreachable (`Failed`), did
+ * not answer within `connectTimeout` (`Timeout`), or the TLS handshake failed,
+ * for instance an unknown CA or a certificate for another host (`Tls`); after
+ * every retry the `retry` schedule allowed. `NotConnected`: the socket given
+ * to `make` was already destroyed.
  *
  * @since 0.1.0
  * @category errors
  */
 export class ConnectError extends Data.TaggedError("ConnectError")<{
-  readonly reason: "Failed" | "Timeout" | "NotConnected"
+  readonly reason: "Failed" | "Timeout" | "Tls" | "NotConnected"
   /** The address tried, as `host:port` or a socket path. */
   readonly address: string
   readonly cause?: unknown
@@ -143,6 +150,8 @@ export class ConnectError extends Data.TaggedError("ConnectError")<{
         return `could not connect to ${this.address}: ${describeCause(this.cause) ?? "unknown error"}`
       case "Timeout":
         return `could not connect to ${this.address}: no answer within the connect timeout`
+      case "Tls":
+        return `TLS with ${this.address} failed: ${describeCause(this.cause) ?? "unknown error"}`
       case "NotConnected":
         return `the socket given to the Stocking is not connected (${describeCause(this.cause) ?? "destroyed"})`
     }
@@ -331,7 +340,28 @@ export interface Settings<I = Message, O = Message, E = never, EH = never, RH = 
   readonly connectTimeout?: Duration.DurationInput | undefined
   /** Retries a failed connect on this schedule (a server that is still starting). Default: no retry. */
   readonly retry?: Schedule.Schedule<unknown, ConnectError> | undefined
+  /**
+   * Connect over TLS (`node:tls`). The server's certificate is verified
+   * against `ca` (default: the system's CAs) and the host name, unless you
+   * set `rejectUnauthorized: false`. `true` means TLS with the defaults.
+   * A failed verification is a `ConnectError` with reason `Tls`.
+   */
+  readonly tls?: TlsOptions | true | undefined
+  /**
+   * Closes the Stocking (reason `IdleTimeout`) when no bytes have moved in
+   * either direction for this long. Default: never.
+   */
+  readonly idleTimeout?: Duration.DurationInput | undefined
 }
+
+/**
+ * TLS client options, passed to `tls.connect`: `ca`, `cert` and `key` for
+ * client certificates, `servername` (default: the host), and so on.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export type TlsOptions = Omit<import("node:tls").ConnectionOptions, "host" | "port" | "path" | "socket">
 
 /**
  * Options for `make`: a target plus settings.

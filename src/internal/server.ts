@@ -10,6 +10,7 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as net from "node:net"
+import * as tls from "node:tls"
 import type * as Server from "../Server.js"
 import { ServerError } from "../Server.js"
 import type * as Stocking from "../Stocking.js"
@@ -19,10 +20,17 @@ import * as stocking from "./stocking.js"
 const describe = (target: Server.ListenTarget): string =>
   "path" in target ? target.path : `${target.host ?? "127.0.0.1"}:${target.port}`
 
-const listen = (target: Server.ListenTarget): Effect.Effect<net.Server, ServerError, Scope.Scope> =>
+const listen = (
+  target: Server.ListenTarget,
+  secure: tls.TlsOptions | undefined
+): Effect.Effect<net.Server, ServerError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<net.Server, ServerError>((resume) => {
-      const server = net.createServer({ allowHalfOpen: true })
+      const server =
+        secure === undefined
+          ? net.createServer({ allowHalfOpen: true })
+          : // No half-open TLS: with it, the TCP socket under a failed TLS handshake is never closed.
+            tls.createServer({ ...secure, allowHalfOpen: false })
       const onError = (cause: Error) => {
         server.close()
         resume(Effect.fail(new ServerError({ reason: "Listen", address: describe(target), cause })))
@@ -48,6 +56,19 @@ const boundAddress = (server: net.Server): Server.BoundAddress => {
   return { _tag: "Tcp", address: address!.address, port: address!.port, family: address!.family }
 }
 
+/** The Stocking settings inside server options: everything but where to listen and TLS. */
+const settingsOf = <I, O, E, EH, RH>(options: Server.Options<I, O, E, EH, RH>): Stocking.Settings<I, O, E, EH, RH> => {
+  const {
+    backlog: _backlog,
+    host: _host,
+    path: _path,
+    port: _port,
+    tls: _tls,
+    ...settings
+  } = options as Server.Options<I, O, E, EH, RH> & { host?: unknown; path?: unknown; port?: unknown }
+  return settings
+}
+
 /** @internal */
 export const make = <I, O, E, EH, RH>(
   options: Server.Options<I, O, E, EH, RH>
@@ -59,19 +80,8 @@ export const make = <I, O, E, EH, RH>(
     // Connection fibers live in this set, itself in the server's scope.
     const fibers = yield* FiberSet.make()
     const run = yield* FiberSet.runtime(fibers)<RH>()
-    const server = yield* listen(options)
-    const {
-      port: _port,
-      path: _path,
-      host: _host,
-      backlog: _backlog,
-      ...settings
-    } = options as Server.Options<I, O, E, EH, RH> & {
-      port?: unknown
-      path?: unknown
-      host?: unknown
-      backlog?: unknown
-    }
+    const server = yield* listen(options, options.tls)
+    const settings = settingsOf(options)
 
     const accept = (socket: net.Socket): Effect.Effect<void, never, RH> =>
       Effect.gen(function* () {
@@ -93,9 +103,13 @@ export const make = <I, O, E, EH, RH>(
         yield* Scope.close(scope, Exit.void)
       })
 
-    server.on("connection", (socket) => {
-      run(accept(socket))
-    })
+    if (options.tls === undefined) {
+      server.on("connection", (socket: net.Socket) => run(accept(socket)))
+    } else {
+      server.on("secureConnection", (socket: tls.TLSSocket) => run(accept(socket)))
+      // A client that fails the TLS handshake never becomes a connection: drop its socket.
+      server.on("tlsClientError", (_error, socket) => socket.destroy())
+    }
 
     const connections = Mailbox.toStream(mailbox)
     const serve = <X, R>(handler: (s: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>) =>

@@ -15,6 +15,7 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as net from "node:net"
+import * as tls from "node:tls"
 import type { Duplex } from "node:stream"
 import * as Auto from "../Backend/Auto.js"
 import * as Backend from "../Backend/Backend.js"
@@ -68,26 +69,43 @@ const describeTarget = (target: Stocking.Target): string =>
 // Connecting
 // ---------------------------------------------------------------------------
 
-const connectOnce = (target: Exclude<Stocking.Target, { socket: Duplex }>): Effect.Effect<net.Socket, ConnectError> =>
+const isTlsFailure = (cause: unknown): boolean => {
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : ""
+  return /CERT|TLS|SSL|UNABLE_TO_VERIFY|SELF_SIGNED|HOSTNAME/.test(code)
+}
+
+/** SNI and the name checked against the certificate: the host, unless it is an IP address or set by hand. */
+const serverName = (where: { readonly host?: string }, secure: Stocking.TlsOptions): { servername?: string } => {
+  const name = secure.servername ?? (where.host !== undefined && net.isIP(where.host) === 0 ? where.host : undefined)
+  return name === undefined ? {} : { servername: name }
+}
+
+const connectOnce = (
+  target: Exclude<Stocking.Target, { socket: Duplex }>,
+  secure: Stocking.TlsOptions | undefined
+): Effect.Effect<net.Socket, ConnectError> =>
   Effect.async<net.Socket, ConnectError>((resume) => {
-    const socket =
-      "path" in target
-        ? net.createConnection({ path: target.path, allowHalfOpen: true })
-        : net.createConnection({ host: target.host ?? "localhost", port: target.port, allowHalfOpen: true })
+    const where = "path" in target ? { path: target.path } : { host: target.host ?? "localhost", port: target.port }
+    const socket: net.Socket =
+      secure === undefined
+        ? net.createConnection({ ...where, allowHalfOpen: true })
+        : tls.connect(Object.assign({ allowHalfOpen: true }, secure, where, serverName(where, secure)))
+    const ready = secure === undefined ? "connect" : "secureConnect"
     const onError = (cause: Error) => {
-      socket.off("connect", onConnect)
+      socket.off(ready, onConnect)
       socket.destroy()
-      resume(Effect.fail(new ConnectError({ reason: "Failed", address: describeTarget(target), cause })))
+      const reason = secure !== undefined && isTlsFailure(cause) ? "Tls" : "Failed"
+      resume(Effect.fail(new ConnectError({ reason, address: describeTarget(target), cause })))
     }
     const onConnect = () => {
       socket.off("error", onError)
       resume(Effect.succeed(socket))
     }
     socket.once("error", onError)
-    socket.once("connect", onConnect)
+    socket.once(ready, onConnect)
     return Effect.sync(() => {
       socket.off("error", onError)
-      socket.off("connect", onConnect)
+      socket.off(ready, onConnect)
       socket.destroy()
     })
   })
@@ -115,17 +133,19 @@ const awaitConnected = (socket: Duplex): Effect.Effect<Duplex, ConnectError> => 
   })
 }
 
-type ConnectSettings = Stocking.Target & Pick<Stocking.Settings, "connectTimeout" | "retry">
+type ConnectSettings = Stocking.Target & Pick<Stocking.Settings, "connectTimeout" | "retry" | "tls">
 type Limits = Pick<
   Stocking.Settings,
-  "maxMessageSize" | "maxBufferedMessages" | "maxBufferedBytes" | "maxQueuedMessages" | "maxQueuedBytes"
+  "maxMessageSize" | "maxBufferedMessages" | "maxBufferedBytes" | "maxQueuedMessages" | "maxQueuedBytes" | "idleTimeout"
 >
 
 const acquireSocket = (options: ConnectSettings): Effect.Effect<SocketLike, ConnectError, Scope.Scope> => {
   if ("socket" in options) {
-    return Effect.acquireRelease(awaitConnected(options.socket), (socket) => Effect.sync(() => socket.destroy()))
+    return Effect.acquireRelease(Effect.interruptible(awaitConnected(options.socket)), (socket) =>
+      Effect.sync(() => socket.destroy())
+    )
   }
-  let attempt = connectOnce(options)
+  let attempt = connectOnce(options, options.tls === true ? {} : options.tls)
   if (options.connectTimeout !== undefined) {
     attempt = Effect.timeoutFail(attempt, {
       duration: options.connectTimeout,
@@ -133,7 +153,10 @@ const acquireSocket = (options: ConnectSettings): Effect.Effect<SocketLike, Conn
     })
   }
   if (options.retry !== undefined) attempt = Effect.retry(attempt, options.retry)
-  return Effect.acquireRelease(attempt, (socket) => Effect.sync(() => socket.destroy()))
+  // Interruptible (acquisition is not, by default): a connect cancelled by its
+  // timeout or its caller destroys its own socket, and the timeout needs to be
+  // able to cancel it.
+  return Effect.acquireRelease(Effect.interruptible(attempt), (socket) => Effect.sync(() => socket.destroy()))
 }
 
 // ---------------------------------------------------------------------------
@@ -176,6 +199,13 @@ class Connection {
     socket.on("end", this.onEnd)
     socket.on("error", this.onError)
     socket.on("close", this.onClose)
+    if (settings.idleTimeout !== undefined && socket instanceof net.Socket) {
+      const idle = Duration.decode(settings.idleTimeout)
+      socket.setTimeout(Duration.toMillis(idle))
+      socket.on("timeout", () =>
+        this.shutdown(this.closedError("IdleTimeout", `nothing sent or received for ${Duration.format(idle)}`), false)
+      )
+    }
   }
 
   detach(): void {

@@ -13,16 +13,23 @@ export const backends: ReadonlyArray<readonly [name: string, backend: Backend.Ba
 export const rawServer = Effect.gen(function* () {
   const sockets: Array<net.Socket> = []
   const waiting: Array<Deferred.Deferred<net.Socket>> = []
+  const all = new Set<net.Socket>()
   const server = yield* Effect.acquireRelease(
     Effect.async<net.Server>((resume) => {
       const server = net.createServer((socket) => {
+        all.add(socket)
         const waiter = waiting.shift()
         if (waiter) Deferred.unsafeDone(waiter, Effect.succeed(socket))
         else sockets.push(socket)
       })
       server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
     }),
-    (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+    (server) =>
+      Effect.async<void>((resume) => {
+        // Sockets nobody took over would keep the server from closing.
+        for (const socket of all) socket.destroy()
+        server.close(() => resume(Effect.void))
+      })
   )
   const port = (server.address() as net.AddressInfo).port
   const accepted = Effect.suspend(() => {
