@@ -1,3 +1,163 @@
-import { Effect } from "effect"
-import { Framing } from "../src/index.js"
-console.log(Framing.encodeHeader("bytes", 64), Effect.runSync(Effect.succeed(1)))
+/**
+ * effect-stockings benchmark: the library against a tuned hand-written
+ * node:net implementation of the same wire format (bench/baseline.ts), all in
+ * this one process over 127.0.0.1.
+ *
+ *   node_modules/.bin/tsc -p tsconfig.bench.json && node --expose-gc .bench-build/bench/run.js [options]
+ *
+ * Options:
+ *   --quick           short CI smoke run (checks that it runs and the numbers are sane, never speed)
+ *   --rounds N        rounds of each side per measurement (default 3, quick 2)
+ *   --only REGEX      run only the measurements whose label matches (e.g. "poll stream 64 B")
+ *   --library-only    skip the baseline rounds (for profiling the library)
+ *   --out PATH        also write the JSON results to PATH
+ *
+ * A full run (no --quick, --only or --library-only) writes bench/results.json.
+ * Ratios are library / baseline of the same round, median over rounds: above 1
+ * the library is faster for throughput and fan-in; for latency and memory
+ * (library / baseline too) above 1 means the library is slower / bigger.
+ * The process exits non-zero if a sanity check fails (never for speed).
+ */
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import * as fanin from "./fanin.js"
+import * as latency from "./latency.js"
+import * as memory from "./memory.js"
+import * as throughput from "./throughput.js"
+import { failures, formatNumber, formatSize, type Options, type Result, type Row } from "./util.js"
+
+const args = process.argv.slice(2)
+const flag = (name: string) => args.includes(name)
+const value = (name: string): string | undefined => {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : undefined
+}
+const known = new Set(["--quick", "--rounds", "--only", "--library-only", "--out"])
+for (let i = 0; i < args.length; i++) {
+  const arg = args[i]!
+  if (!known.has(arg)) {
+    console.error(`unknown argument: ${arg}`)
+    process.exit(2)
+  }
+  if (arg === "--rounds" || arg === "--only" || arg === "--out") i++
+}
+
+const quick = flag("--quick")
+const rounds = Number(value("--rounds") ?? (quick ? 2 : 3))
+const onlySource = value("--only")
+const options: Options = {
+  quick,
+  libraryOnly: flag("--library-only"),
+  only: onlySource === undefined ? undefined : new RegExp(onlySource),
+  rounds,
+  log: (line) => console.log(line)
+}
+if (!Number.isInteger(rounds) || rounds < 1) {
+  console.error("--rounds must be a positive integer")
+  process.exit(2)
+}
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
+
+// A hung benchmark must not hang CI: give up well past the expected time.
+const watchdog = setTimeout(
+  () => {
+    console.error(`benchmark still running after ${quick ? 2 : 8} minutes: giving up`)
+    process.exit(3)
+  },
+  (quick ? 2 : 8) * 60_000
+)
+watchdog.unref()
+
+const started = performance.now()
+const cpus = os.cpus()
+console.log(
+  `effect-stockings bench: node ${process.version}, ${cpus.length} x ${cpus[0]?.model ?? "cpu"}, ` +
+    `${quick ? "quick" : "full"} mode, ${rounds} alternating rounds per measurement` +
+    (options.libraryOnly ? ", library only" : "")
+)
+
+const sections: ReadonlyArray<readonly [string, (options: Options) => Promise<Array<Row>>]> = [
+  ["memory", memory.run],
+  ["throughput", throughput.run],
+  ["latency", latency.run],
+  ["fan-in", fanin.run]
+]
+
+const rows: Array<Row> = []
+const timings: Array<string> = []
+for (const [name, run] of sections) {
+  const t0 = performance.now()
+  console.log(`\n[${name}]`)
+  rows.push(...(await run(options)))
+  timings.push(`${name} ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+}
+const elapsed = (performance.now() - started) / 1000
+
+// ---------------------------------------------------------------------------
+// Table
+// ---------------------------------------------------------------------------
+
+const sizeLabel = (row: Row): string =>
+  row.unit === "KiB/pair" || row.unit === "exchanges/s" ? `${row.size} conns` : formatSize(row.size)
+
+const columns = ["benchmark", "size", "library", "baseline", "unit", "ratio", "ratio means"]
+const table = rows.map((row) => [
+  row.name,
+  sizeLabel(row),
+  formatNumber(row.value),
+  options.libraryOnly ? "-" : formatNumber(row.baseline),
+  row.unit,
+  options.libraryOnly ? "-" : Number.isFinite(row.ratio) ? row.ratio.toFixed(3) : "n/a",
+  row.better === "higher" ? ">1: library faster" : row.unit === "µs" ? ">1: library slower" : ">1: library uses more"
+])
+const widths = columns.map((c, i) => Math.max(c.length, ...table.map((r) => r[i]!.length)))
+const line = (cells: ReadonlyArray<string>) =>
+  cells.map((c, i) => (i >= 2 && i <= 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join("  ")
+console.log(`\n${line(columns)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`)
+for (const r of table) console.log(line(r))
+console.log(`\nTotal ${elapsed.toFixed(1)} s (${timings.join(", ")})`)
+const notes = rows.filter((r) => r.note !== undefined)
+if (notes.length > 0) {
+  console.log("\nPer-round detail:")
+  for (const r of notes) console.log(`  ${r.name} ${sizeLabel(r)}: ${r.note}`)
+}
+
+// ---------------------------------------------------------------------------
+// JSON
+// ---------------------------------------------------------------------------
+
+const results: Array<Omit<Result, "ratio"> & { ratio: number | null }> = rows.map(({ name, size, value, unit, baseline, ratio }) => ({
+  name,
+  size,
+  value,
+  unit,
+  baseline,
+  ratio: Number.isFinite(ratio) ? ratio : null
+}))
+const json = `${JSON.stringify(results, null, 2)}\n`
+const complete = !quick && options.only === undefined && !options.libraryOnly
+if (complete) {
+  const file = path.join(repoRoot, "bench", "results.json")
+  fs.writeFileSync(file, json)
+  console.log(`\nWrote ${path.relative(process.cwd(), file) || file}`)
+}
+const out = value("--out")
+if (out !== undefined) {
+  fs.writeFileSync(out, json)
+  console.log(`Wrote ${out}`)
+}
+
+if (failures.length > 0) {
+  console.error(`\n${failures.length} sanity check(s) failed:\n  ${failures.join("\n  ")}`)
+  process.exitCode = 1
+}
+
+// Everything was closed: the process should now exit by itself. This timer
+// does not keep it alive; it fires only if something else still does.
+setTimeout(() => {
+  const open = process.getActiveResourcesInfo().filter((r) => r !== "TTYWrap" && r !== "PipeWrap")
+  console.error(`warning: the process did not exit after the run; still open: ${open.join(", ")}`)
+}, 2000).unref()

@@ -60,6 +60,8 @@ export class Closed extends Data.TaggedError("Closed") {
                 return `Stocking ${this.stockingId} closed because the handshake failed${suffix}`;
             case "ProtocolError":
                 return `Stocking ${this.stockingId} closed on a protocol error${suffix}`;
+            case "IdleTimeout":
+                return `Stocking ${this.stockingId} closed after being idle${suffix}`;
         }
     }
 }
@@ -78,8 +80,11 @@ const describeCause = (cause) => {
     }
 };
 /**
- * Connecting failed: the address refused, was unreachable, or did not answer
- * within `connectTimeout` (after every retry the `retry` schedule allowed).
+ * Connecting failed: the address refused or was unreachable (`Failed`), did
+ * not answer within `connectTimeout` (`Timeout`), or the TLS handshake failed,
+ * for instance an unknown CA or a certificate for another host (`Tls`); after
+ * every retry the `retry` schedule allowed. `NotConnected`: the socket given
+ * to `make` was already destroyed.
  *
  * @since 0.1.0
  * @category errors
@@ -94,6 +99,8 @@ export class ConnectError extends Data.TaggedError("ConnectError") {
                 return `could not connect to ${this.address}: ${describeCause(this.cause) ?? "unknown error"}`;
             case "Timeout":
                 return `could not connect to ${this.address}: no answer within the connect timeout`;
+            case "Tls":
+                return `TLS with ${this.address} failed: ${describeCause(this.cause) ?? "unknown error"}`;
             case "NotConnected":
                 return `the socket given to the Stocking is not connected (${describeCause(this.cause) ?? "destroyed"})`;
         }

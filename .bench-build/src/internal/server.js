@@ -10,12 +10,15 @@ import * as Option from "effect/Option";
 import * as Scope from "effect/Scope";
 import * as Stream from "effect/Stream";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import { ServerError } from "../Server.js";
 import { Closed } from "../Stocking.js";
 import * as stocking from "./stocking.js";
 const describe = (target) => "path" in target ? target.path : `${target.host ?? "127.0.0.1"}:${target.port}`;
-const listen = (target) => Effect.acquireRelease(Effect.async((resume) => {
-    const server = net.createServer({ allowHalfOpen: true });
+const listen = (target, secure) => Effect.acquireRelease(Effect.async((resume) => {
+    const server = secure === undefined
+        ? net.createServer({ allowHalfOpen: true })
+        : tls.createServer({ allowHalfOpen: true, ...secure });
     const onError = (cause) => {
         server.close();
         resume(Effect.fail(new ServerError({ reason: "Listen", address: describe(target), cause })));
@@ -39,6 +42,11 @@ const boundAddress = (server) => {
         return { _tag: "Unix", path: address };
     return { _tag: "Tcp", address: address.address, port: address.port, family: address.family };
 };
+/** The Stocking settings inside server options: everything but where to listen and TLS. */
+const settingsOf = (options) => {
+    const { backlog: _backlog, host: _host, path: _path, port: _port, tls: _tls, ...settings } = options;
+    return settings;
+};
 /** @internal */
 export const make = (options) => Effect.gen(function* () {
     const serverScope = yield* Effect.scope;
@@ -47,8 +55,8 @@ export const make = (options) => Effect.gen(function* () {
     // Connection fibers live in this set, itself in the server's scope.
     const fibers = yield* FiberSet.make();
     const run = yield* FiberSet.runtime(fibers)();
-    const server = yield* listen(options);
-    const { port: _port, path: _path, host: _host, backlog: _backlog, ...settings } = options;
+    const server = yield* listen(options, options.tls);
+    const settings = settingsOf(options);
     const accept = (socket) => Effect.gen(function* () {
         const scope = yield* Scope.fork(serverScope, { _tag: "Sequential" });
         const exit = yield* stocking
@@ -59,14 +67,23 @@ export const make = (options) => Effect.gen(function* () {
             return;
         }
         const connection = exit.value;
-        mailbox.unsafeOffer(connection);
+        // Delivered once its handshake has succeeded; one that fails it is
+        // closed without ever reaching the consumer.
+        const ready = yield* Effect.exit(connection.ready);
+        if (Exit.isSuccess(ready))
+            mailbox.unsafeOffer(connection);
         // Release the connection's scope once it has closed, whoever closed it.
         yield* connection.closed;
         yield* Scope.close(scope, Exit.void);
     });
-    server.on("connection", (socket) => {
-        run(accept(socket));
-    });
+    if (options.tls === undefined) {
+        server.on("connection", (socket) => run(accept(socket)));
+    }
+    else {
+        server.on("secureConnection", (socket) => run(accept(socket)));
+        // A client that fails the TLS handshake never becomes a connection; its socket is already destroyed.
+        server.on("tlsClientError", () => { });
+    }
     const connections = Mailbox.toStream(mailbox);
     const serve = (handler) => Effect.flatMap(FiberSet.make(), (handlers) => Stream.runForEach(connections, (connection) => FiberSet.run(handlers, handler(connection).pipe(Effect.catchAllCause((cause) => 
     // A handler ending because its connection closed is the normal end of a connection.

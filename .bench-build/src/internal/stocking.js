@@ -14,6 +14,7 @@ import * as Exit from "effect/Exit";
 import * as Option from "effect/Option";
 import * as Stream from "effect/Stream";
 import * as net from "node:net";
+import * as tls from "node:tls";
 import * as Auto from "../Backend/Auto.js";
 import * as Backend from "../Backend/Backend.js";
 import * as Poll from "../Backend/Poll.js";
@@ -55,24 +56,36 @@ const describeTarget = (target) => "socket" in target
 // ---------------------------------------------------------------------------
 // Connecting
 // ---------------------------------------------------------------------------
-const connectOnce = (target) => Effect.async((resume) => {
-    const socket = "path" in target
-        ? net.createConnection({ path: target.path, allowHalfOpen: true })
-        : net.createConnection({ host: target.host ?? "localhost", port: target.port, allowHalfOpen: true });
+const isTlsFailure = (cause) => {
+    const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : "";
+    return /CERT|TLS|SSL|UNABLE_TO_VERIFY|SELF_SIGNED|HOSTNAME/.test(code);
+};
+/** SNI and the name checked against the certificate: the host, unless it is an IP address or set by hand. */
+const serverName = (where, secure) => {
+    const name = secure.servername ?? (where.host !== undefined && net.isIP(where.host) === 0 ? where.host : undefined);
+    return name === undefined ? {} : { servername: name };
+};
+const connectOnce = (target, secure) => Effect.async((resume) => {
+    const where = "path" in target ? { path: target.path } : { host: target.host ?? "localhost", port: target.port };
+    const socket = secure === undefined
+        ? net.createConnection({ ...where, allowHalfOpen: true })
+        : tls.connect(Object.assign({ allowHalfOpen: true }, secure, where, serverName(where, secure)));
+    const ready = secure === undefined ? "connect" : "secureConnect";
     const onError = (cause) => {
-        socket.off("connect", onConnect);
+        socket.off(ready, onConnect);
         socket.destroy();
-        resume(Effect.fail(new ConnectError({ reason: "Failed", address: describeTarget(target), cause })));
+        const reason = secure !== undefined && isTlsFailure(cause) ? "Tls" : "Failed";
+        resume(Effect.fail(new ConnectError({ reason, address: describeTarget(target), cause })));
     };
     const onConnect = () => {
         socket.off("error", onError);
         resume(Effect.succeed(socket));
     };
     socket.once("error", onError);
-    socket.once("connect", onConnect);
+    socket.once(ready, onConnect);
     return Effect.sync(() => {
         socket.off("error", onError);
-        socket.off("connect", onConnect);
+        socket.off(ready, onConnect);
         socket.destroy();
     });
 });
@@ -101,9 +114,9 @@ const awaitConnected = (socket) => {
 };
 const acquireSocket = (options) => {
     if ("socket" in options) {
-        return Effect.acquireRelease(awaitConnected(options.socket), (socket) => Effect.sync(() => socket.destroy()));
+        return Effect.acquireRelease(Effect.interruptible(awaitConnected(options.socket)), (socket) => Effect.sync(() => socket.destroy()));
     }
-    let attempt = connectOnce(options);
+    let attempt = connectOnce(options, options.tls === true ? {} : options.tls);
     if (options.connectTimeout !== undefined) {
         attempt = Effect.timeoutFail(attempt, {
             duration: options.connectTimeout,
@@ -112,7 +125,10 @@ const acquireSocket = (options) => {
     }
     if (options.retry !== undefined)
         attempt = Effect.retry(attempt, options.retry);
-    return Effect.acquireRelease(attempt, (socket) => Effect.sync(() => socket.destroy()));
+    // Interruptible (acquisition is not, by default): a connect cancelled by its
+    // timeout or its caller destroys its own socket, and the timeout needs to be
+    // able to cancel it.
+    return Effect.acquireRelease(Effect.interruptible(attempt), (socket) => Effect.sync(() => socket.destroy()));
 };
 // ---------------------------------------------------------------------------
 // The connection
@@ -146,6 +162,11 @@ class Connection {
         socket.on("end", this.onEnd);
         socket.on("error", this.onError);
         socket.on("close", this.onClose);
+        if (settings.idleTimeout !== undefined && socket instanceof net.Socket) {
+            const idle = Duration.decode(settings.idleTimeout);
+            socket.setTimeout(Duration.toMillis(idle));
+            socket.on("timeout", () => this.shutdown(this.closedError("IdleTimeout", `nothing sent or received for ${Duration.format(idle)}`), false));
+        }
     }
     detach() {
         this.socket.off("data", this.onData);
