@@ -21,6 +21,13 @@ export * as Stocking from "./Stocking.js"
 export * as Server from "./Server.js"
 
 /**
+ * The metrics every Stocking reports.
+ *
+ * @since 0.1.0
+ */
+export * as Metrics from "./Metrics.js"
+
+/**
  * The `Backend` service: a Stocking's send loop.
  *
  * @since 0.1.0

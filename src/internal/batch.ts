@@ -47,31 +47,37 @@ const encodeRun = (
 }
 
 /** @internal */
-export const writeFrames = (socket: Duplex, messages: ReadonlyArray<Framing.Message>): void => {
+/** Writes the frames and returns how many bytes they took. */
+export const writeFrames = (socket: Duplex, messages: ReadonlyArray<Framing.Message>): number => {
   const count = messages.length
   if (count === 1) {
     const message = messages[0]!
     if (typeof message !== "string" && message.length >= LARGE) {
+      const header = framing.encodeHeader("bytes", message.length)
       socket.cork()
-      socket.write(framing.encodeHeader("bytes", message.length))
+      socket.write(header)
       socket.write(message)
       socket.uncork()
-    } else {
-      const length = typeof message === "string" ? textLength(message) : message.length
-      socket.write(encodeRun(messages, [length], 0, 1, framing.headerSize(length) + length))
+      return header.length + message.length
     }
-    return
+    const length = typeof message === "string" ? textLength(message) : message.length
+    const frame = encodeRun(messages, [length], 0, 1, framing.headerSize(length) + length)
+    socket.write(frame)
+    return frame.length
   }
   socket.cork()
   const sizes = new Array<number>(count)
+  let total = 0
   let runStart = 0
   let runBytes = 0
   for (let i = 0; i < count; i++) {
     const message = messages[i]!
     if (typeof message !== "string" && message.length >= LARGE) {
       if (runBytes > 0) socket.write(encodeRun(messages, sizes, runStart, i, runBytes))
-      socket.write(framing.encodeHeader("bytes", message.length))
+      const header = framing.encodeHeader("bytes", message.length)
+      socket.write(header)
       socket.write(message)
+      total += runBytes + header.length + message.length
       runStart = i + 1
       runBytes = 0
       continue
@@ -81,10 +87,12 @@ export const writeFrames = (socket: Duplex, messages: ReadonlyArray<Framing.Mess
     runBytes += framing.headerSize(length) + length
     if (runBytes >= BATCH) {
       socket.write(encodeRun(messages, sizes, runStart, i + 1, runBytes))
+      total += runBytes
       runStart = i + 1
       runBytes = 0
     }
   }
   if (runBytes > 0) socket.write(encodeRun(messages, sizes, runStart, count, runBytes))
   socket.uncork()
+  return total + runBytes
 }

@@ -86,9 +86,13 @@ export const make = <I, O, E, EH, RH>(
     const accept = (socket: net.Socket): Effect.Effect<void, never, RH> =>
       Effect.gen(function* () {
         const scope = yield* Scope.fork(serverScope, { _tag: "Sequential" })
-        const exit = yield* stocking
-          .make<I, O, E, EH, RH>({ ...settings, socket })
-          .pipe(Scope.extend(scope), Effect.exit)
+        const exit = yield* stocking.makeWithRole<I, O, E, EH, RH>({ ...settings, socket }, "server").pipe(
+          Scope.extend(scope),
+          Effect.withSpan("stocking.accept", {
+            attributes: { "net.peer": `${socket.remoteAddress}:${socket.remotePort}` }
+          }),
+          Effect.exit
+        )
         if (Exit.isFailure(exit)) {
           yield* Scope.close(scope, exit)
           return

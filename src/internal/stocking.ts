@@ -11,6 +11,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import type * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
@@ -23,6 +24,7 @@ import * as Poll from "../Backend/Poll.js"
 import * as Select from "../Backend/Select.js"
 import * as Codec from "../Codec.js"
 import * as Framing from "../Framing.js"
+import * as Metrics from "../Metrics.js"
 import type * as Stocking from "../Stocking.js"
 import { Closed, ConnectError, NotReady } from "../Stocking.js"
 import { writeFrames } from "./batch.js"
@@ -57,6 +59,12 @@ const addressOf = (socket: SocketLike, target: Stocking.Target): Option.Option<S
   if ("path" in target) return Option.some({ _tag: "Unix", path: target.path })
   return Option.none()
 }
+
+const describeAddress = (address: Option.Option<Stocking.Address>): string =>
+  Option.match(address, {
+    onNone: () => "unknown",
+    onSome: (a) => (a._tag === "Tcp" ? `${a.address}:${a.port}` : a.path)
+  })
 
 const describeTarget = (target: Stocking.Target): string =>
   "socket" in target
@@ -156,7 +164,14 @@ const acquireSocket = (options: ConnectSettings): Effect.Effect<SocketLike, Conn
   // Interruptible (acquisition is not, by default): a connect cancelled by its
   // timeout or its caller destroys its own socket, and the timeout needs to be
   // able to cancel it.
-  return Effect.acquireRelease(Effect.interruptible(attempt), (socket) => Effect.sync(() => socket.destroy()))
+  return Effect.acquireRelease(
+    Effect.interruptible(attempt).pipe(
+      Effect.withSpan("stocking.connect", {
+        attributes: { "net.peer": describeTarget(options), "stocking.tls": options.tls !== undefined }
+      })
+    ),
+    (socket) => Effect.sync(() => socket.destroy())
+  )
 }
 
 // ---------------------------------------------------------------------------
@@ -180,12 +195,21 @@ class Connection {
   private peerEnded = false
   private wakeReader: ((effect: Effect.Effect<void>) => void) | undefined = undefined
 
+  // Metric labels, and the queue depths last reported to the gauges.
+  private readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
+  private reportedInbound = 0
+  private reportedOutbound = 0
+
   constructor(
     readonly id: number,
     readonly socket: SocketLike,
     readonly closeTimeout: Duration.DurationInput,
-    settings: Limits
+    readonly peer: string,
+    settings: Limits,
+    role: Metrics.Role
   ) {
+    this.labels = Metrics.roleLabel(role)
+    Metrics.connectionsOpen.unsafeModify(1, this.labels)
     this.decoder = Framing.unsafeMakeDecoder({ maxMessageSize: settings.maxMessageSize })
     this.inbox = new MessageQueue(
       settings.maxBufferedMessages ?? DEFAULTS.maxBufferedMessages,
@@ -272,14 +296,21 @@ class Connection {
       if (this.closedWith !== undefined) return
       const chunks = this.chunks
       this.chunks = []
+      let received = 0
+      let bytes = 0
       for (let i = 0; i < chunks.length; i++) {
         const messages = this.decoder.push(chunks[i]!)
+        bytes += chunks[i]!.length
+        received += messages.length
         for (let j = 0; j < messages.length; j++) this.inbox.unsafePush(messages[j]!, sizeOf(messages[j]!))
         if (this.decoder.failure !== undefined) {
           this.shutdown(this.closedError("ProtocolError", this.decoder.failure), false)
           return
         }
       }
+      Metrics.bytesReceived.unsafeUpdate(bytes, this.labels)
+      if (received > 0) Metrics.messagesReceived.unsafeUpdate(received, this.labels)
+      this.reportInbound(this.inbox.size)
       if (this.peerEnded && this.chunks.length === 0) {
         const truncated = this.decoder.end()
         yield* this.gracefulClose(this.closedError("ClosedByPeer", truncated))
@@ -300,8 +331,11 @@ class Connection {
     flush: () => {
       const messages = this.outbox.takeAll()
       const socket = this.socket
+      this.reportOutbound(messages.length)
       if (messages.length === 0 || socket.destroyed || !socket.writable) return true
-      writeFrames(socket, messages)
+      const bytes = writeFrames(socket, messages)
+      Metrics.messagesSent.unsafeUpdate(messages.length, this.labels)
+      Metrics.bytesSent.unsafeUpdate(bytes, this.labels)
       return !socket.writableNeedDrain
     },
     drained: Effect.async<void>((resume) => {
@@ -320,6 +354,20 @@ class Connection {
       })
     }),
     isClosing: () => this.outbox.isEnded
+  }
+
+  private reportInbound(depth: number): void {
+    if (depth !== this.reportedInbound) {
+      Metrics.inboundQueued.unsafeModify(depth - this.reportedInbound, this.labels)
+      this.reportedInbound = depth
+    }
+  }
+
+  private reportOutbound(depth: number): void {
+    if (depth !== this.reportedOutbound) {
+      Metrics.outboundQueued.unsafeModify(depth - this.reportedOutbound, this.labels)
+      this.reportedOutbound = depth
+    }
   }
 
   get writeDataQueued(): boolean {
@@ -341,6 +389,9 @@ class Connection {
     }
     if (this.closedWith !== undefined) return false
     this.closedWith = closed
+    Metrics.connectionsOpen.unsafeModify(-1, this.labels)
+    this.reportInbound(0)
+    this.reportOutbound(0)
     this.inbox.end(closed)
     this.outbox.end(closed)
     this.chunks = []
@@ -378,6 +429,9 @@ class Connection {
         // uninterruptible for its caller.
         return Effect.interruptible(sequence).pipe(
           Effect.timeoutOption(this.closeTimeout),
+          Effect.withSpan("stocking.close", {
+            attributes: { "stocking.id": this.id, "stocking.reason": closed.reason, "net.peer": this.peer }
+          }),
           Effect.ensuring(
             Effect.sync(() => {
               socket.destroy()
@@ -404,13 +458,28 @@ class Connection {
 export const make = <I, O, E, EH, RH>(
   options: Stocking.Options<I, O, E, EH, RH>
 ): Effect.Effect<Stocking.Stocking<I, O, E>, ConnectError, Scope.Scope | RH> =>
+  makeWithRole(options, "socket" in options ? "wrapped" : "client")
+
+/** @internal */
+export const makeWithRole = <I, O, E, EH, RH>(
+  options: Stocking.Options<I, O, E, EH, RH>,
+  role: Metrics.Role
+): Effect.Effect<Stocking.Stocking<I, O, E>, ConnectError, Scope.Scope | RH> =>
   Effect.gen(function* () {
     const provided = yield* Effect.serviceOption(Backend.Backend)
     const backend = Option.isSome(provided) ? provided.value : yield* defaultBackend
     const socket = yield* acquireSocket(options)
     socket.setNoDelay?.(true)
     const id = nextId++
-    const conn = new Connection(id, socket, options.closeTimeout ?? DEFAULTS.closeTimeout, options)
+    const remoteAddress = addressOf(socket, options)
+    const conn = new Connection(
+      id,
+      socket,
+      options.closeTimeout ?? DEFAULTS.closeTimeout,
+      describeAddress(remoteAddress),
+      options,
+      role
+    )
     yield* Effect.addFinalizer(() => Effect.sync(() => conn.detach()))
 
     yield* conn.readLoop.pipe(Effect.interruptible, Effect.forkScoped)
@@ -418,7 +487,7 @@ export const make = <I, O, E, EH, RH>(
       .sendLoop(conn.link)
       .pipe(Effect.ensuring(Deferred.done(conn.sendLoopDone, Exit.void)), Effect.interruptible, Effect.forkScoped)
 
-    const raw = makeRaw(conn, addressOf(socket, options))
+    const raw = makeRaw(conn, remoteAddress)
     if (options.handshake === undefined) {
       conn.handshakeDone = true
       Deferred.unsafeDone(conn.readyDeferred, Exit.void)
@@ -457,7 +526,10 @@ const runHandshake = <EH, RH>(
           duration: timeout,
           onTimeout: () => new Cause.TimeoutException(`handshake did not finish within ${Duration.format(timeout)}`)
         })
-  return Effect.matchCauseEffect(bounded, {
+  const traced = Effect.withSpan(bounded, "stocking.handshake", {
+    attributes: { "stocking.id": conn.id, "net.peer": conn.peer }
+  })
+  return Effect.matchCauseEffect(traced, {
     onSuccess: (accepted) => {
       if (accepted && conn.closedWith === undefined) {
         conn.handshakeDone = true
