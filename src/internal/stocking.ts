@@ -638,10 +638,10 @@ const makeStocking = <I, O, E>(
     read,
     take,
     messages: Stream.repeatEffectChunkOption(pull),
+    // One suspend per write: this is the hot path of a program sending small messages.
     write: (value) =>
-      guard(
-        "write",
-        Effect.suspend(() => writeOne(value))
+      Effect.suspend((): Effect.Effect<void, NotReady | Closed | E> =>
+        conn.handshakeDone ? writeOne(value) : Effect.fail(notReady("write"))
       ),
     writeAll: (values) => guard("write", Effect.forEach(values, writeOne, { discard: true })),
     ready: Deferred.await(conn.readyDeferred),
