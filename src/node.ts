@@ -54,3 +54,10 @@ export * as Select from "./Backend/Select.js"
  * @since 0.1.0
  */
 export * as Auto from "./Backend/Auto.js"
+
+/**
+ * `@effect/rpc` over Stockings framing: an `RpcSerialization` and protocol layers.
+ *
+ * @since 0.1.0
+ */
+export * as RpcStockings from "./Rpc.js"

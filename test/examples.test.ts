@@ -55,6 +55,13 @@ describe("examples", () => {
     assert.include(stdout, "server rejected a message")
   })
 
+  it("rpc.ts: @effect/rpc request/response and a streaming RPC over Stockings framing", async () => {
+    const { code, stdout, stderr } = await run("rpc.ts")
+    assert.strictEqual(code, 0, stderr)
+    assert.include(stdout, "GetTodo(1): #1 darn the socks")
+    assert.include(stdout, "Countdown(5): 5 4 3 2 1 0")
+  })
+
   it("echo-server.ts and echo-client.ts talk to each other", async () => {
     const port = await freePort()
     let server: ChildProcess | undefined
