@@ -1,0 +1,540 @@
+/**
+ * The `stocking` command line: usage texts, and `parse`, which turns the
+ * arguments into a `Command` (or a `UsageError`) with `node:util`'s
+ * `parseArgs`. Nothing here touches a socket or a file.
+ *
+ * @since 0.1.0
+ */
+import * as Data from "effect/Data"
+import * as Either from "effect/Either"
+import { parseArgs } from "node:util"
+import type { Message } from "../Framing.js"
+
+/**
+ * The command line is wrong: the message says how. The CLI prints it and
+ * exits 2.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UsageError extends Data.TaggedError("UsageError")<{
+  readonly reason: string
+  /** The command whose `--help` to point at, if any. */
+  readonly command?: CommandName | undefined
+}> {
+  /**
+   * @since 0.1.0
+   */
+  override get message(): string {
+    return this.reason
+  }
+}
+
+/**
+ * The subcommands.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type CommandName = "serve" | "connect" | "send"
+
+/**
+ * How bytes messages are printed.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BytesFormat = "hex" | "base64"
+
+/**
+ * The `--backend` choice; `undefined` when not given (then `STOCKING_BACKEND` decides).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type BackendChoice = "poll" | "select" | "auto" | undefined
+
+/**
+ * TLS files named on the command line (paths, not contents).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TlsFiles {
+  readonly ca: string | undefined
+  readonly cert: string | undefined
+  readonly key: string | undefined
+  readonly servername: string | undefined
+}
+
+/**
+ * Options every command takes.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Common {
+  readonly json: boolean
+  readonly backend: BackendChoice
+  readonly maxMessageSize: number | undefined
+  /** `undefined`: no TLS. */
+  readonly tls: TlsFiles | undefined
+}
+
+/**
+ * Where a client connects.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Target = { readonly host: string; readonly port: number } | { readonly path: string }
+
+/**
+ * Where a server listens.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Listen = { readonly host: string; readonly port: number } | { readonly path: string }
+
+/**
+ * A parsed command line.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Command =
+  | { readonly _tag: "Help"; readonly text: string }
+  | (Common & {
+      readonly _tag: "Serve"
+      readonly listen: Listen
+      readonly echo: boolean
+      readonly bytesAs: BytesFormat
+    })
+  | (Common & {
+      readonly _tag: "Connect"
+      readonly target: Target
+      readonly bytes: boolean
+      readonly bytesAs: BytesFormat
+      /** Seconds of quiet to wait for replies after the end of input. */
+      readonly linger: number
+    })
+  | (Common & {
+      readonly _tag: "Send"
+      readonly target: Target
+      readonly messages: ReadonlyArray<Message>
+    })
+
+/**
+ * Seconds `connect` waits, after the end of input, for a message to arrive before closing.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_LINGER = 1
+
+// ---------------------------------------------------------------------------
+// Usage texts
+// ---------------------------------------------------------------------------
+
+const COMMON_HELP = `Common options:
+  --json                      one JSON object per line on stdout (see below)
+  --backend poll|select|auto  the send loop (default: auto, or $STOCKING_BACKEND)
+  --max-message-size N        largest message accepted, in bytes (default 16777216)
+  -h, --help                  print this help and exit`
+
+const EXIT_HELP = `Exit status: 0 on success (and after SIGINT or SIGTERM, once closed), 1 when something fails
+(connection refused, closed by the peer, TLS, a bad input line), 2 on bad usage.`
+
+/**
+ * The top-level usage text.
+ *
+ * @since 0.1.0
+ * @category usage
+ */
+export const USAGE = `Usage: stocking <command> [options]
+
+Whole messages over TCP, TLS and Unix sockets, in the Stockings wire format.
+
+Commands:
+  serve     listen; print every message received (--echo: send it back)
+  connect   send each line of stdin as a message; print the messages that arrive
+  send      send each argument as a message, then exit
+
+Run \`stocking <command> --help\` for its options.
+
+${EXIT_HELP}`
+
+/**
+ * The usage text of `stocking serve`.
+ *
+ * @since 0.1.0
+ * @category usage
+ */
+export const SERVE_USAGE = `Usage: stocking serve [--port N | --path P] [--host H] [--echo] [options]
+
+Listens and prints every message received, one per line, after the peer it came from:
+  127.0.0.1:53122 text: hello
+  127.0.0.1:53122 bytes: 0102ff
+with "listening on ADDRESS" first and a line when a peer connects or disconnects.
+Runs until SIGINT or SIGTERM, then closes every connection and exits 0.
+
+Options:
+  --port N                    TCP port (default 0: a free one, printed on the first line)
+  --host H                    address to listen on (default 127.0.0.1)
+  --path P                    listen on a Unix domain socket instead
+  --echo                      send every message back to its sender
+  --bytes-as hex|base64       how to print bytes messages (default hex)
+  --tls                       serve TLS; needs --cert and --key
+  --cert FILE, --key FILE     the server's certificate chain and key (PEM); imply --tls
+  --ca FILE                   require client certificates issued by this CA (PEM)
+
+${COMMON_HELP}
+
+--json events: {"event":"listening","host","port"|"path","tls"}, {"event":"connected","peer"},
+{"event":"message","peer","kind":"text","text"} or {..."kind":"bytes","hex"|"base64"},
+{"event":"disconnected","peer","reason"[,"error"]}, {"event":"error","message"}.`
+
+/**
+ * The usage text of `stocking connect`.
+ *
+ * @since 0.1.0
+ * @category usage
+ */
+export const CONNECT_USAGE = `Usage: stocking connect HOST:PORT [options]
+       stocking connect --path P [options]
+
+Sends each line of stdin as a text message (--bytes: each line is hex, sent as bytes) and prints
+every message that arrives as \`stocking serve\` does ("PEER text: ..." / "PEER bytes: ...").
+
+At the end of input it waits until everything sent has been handed to the OS, then goes on
+printing what arrives until the peer closes the connection or nothing has arrived for --linger
+seconds; then it closes gracefully (the peer gets an end of stream) and exits 0. The peer
+closing the connection before the end of input is an error (exit 1).
+
+Options:
+  --path P                    connect to a Unix domain socket
+  --bytes                     each input line is hex (spaces allowed), sent as a bytes message
+  --bytes-as hex|base64       how to print bytes messages (default hex)
+  --linger SECONDS            quiet time to wait for replies after the end of input (default ${DEFAULT_LINGER})
+  --tls                       connect over TLS, verifying the server against the system's CAs
+  --ca FILE                   verify the server against this CA (PEM) instead; implies --tls
+  --cert FILE, --key FILE     a client certificate and its key (PEM); imply --tls
+  --servername NAME           the name the server's certificate must carry (default: HOST)
+
+${COMMON_HELP}
+
+--json events: {"event":"connected","peer"}, {"event":"message",...} as for serve,
+{"event":"disconnected","peer","reason"}, {"event":"error","message"}.`
+
+/**
+ * The usage text of `stocking send`.
+ *
+ * @since 0.1.0
+ * @category usage
+ */
+export const SEND_USAGE = `Usage: stocking send HOST:PORT MESSAGE... [options]
+       stocking send --path P MESSAGE... [options]
+
+Sends each MESSAGE as a text message (--bytes: each is hex, sent as bytes), waits until all
+of them have been handed to the OS, closes gracefully and exits 0. Messages that arrive are
+ignored. Put \`--\` before messages that start with "-".
+
+Options:
+  --path P                    connect to a Unix domain socket
+  --bytes                     each MESSAGE is hex (spaces allowed), sent as a bytes message
+  --tls, --ca FILE, --cert FILE, --key FILE, --servername NAME
+                              TLS, as for \`stocking connect\`
+
+${COMMON_HELP}
+
+--json events: {"event":"connected","peer"}, {"event":"sent","peer","messages"}, {"event":"error","message"}.`
+
+// ---------------------------------------------------------------------------
+// Parsing
+// ---------------------------------------------------------------------------
+
+type OptionSpec = { readonly type: "string" | "boolean"; readonly short?: string }
+
+const COMMON_OPTIONS = {
+  help: { type: "boolean", short: "h" },
+  json: { type: "boolean" },
+  backend: { type: "string" },
+  "max-message-size": { type: "string" },
+  tls: { type: "boolean" },
+  ca: { type: "string" },
+  cert: { type: "string" },
+  key: { type: "string" }
+} satisfies Record<string, OptionSpec>
+
+const SERVE_OPTIONS = {
+  ...COMMON_OPTIONS,
+  port: { type: "string" },
+  host: { type: "string" },
+  path: { type: "string" },
+  echo: { type: "boolean" },
+  "bytes-as": { type: "string" }
+} satisfies Record<string, OptionSpec>
+
+const CONNECT_OPTIONS = {
+  ...COMMON_OPTIONS,
+  path: { type: "string" },
+  bytes: { type: "boolean" },
+  "bytes-as": { type: "string" },
+  linger: { type: "string" },
+  servername: { type: "string" }
+} satisfies Record<string, OptionSpec>
+
+const SEND_OPTIONS = {
+  ...COMMON_OPTIONS,
+  path: { type: "string" },
+  bytes: { type: "boolean" },
+  servername: { type: "string" }
+} satisfies Record<string, OptionSpec>
+
+type Values = { readonly [name: string]: string | boolean | undefined }
+
+const usage = (command: CommandName | undefined, reason: string): UsageError => new UsageError({ reason, command })
+
+/** `parseArgs`' own messages go on with advice about `--`; the first sentence is the point. */
+const parseArgsMessage = (error: unknown): string => {
+  const message = error instanceof Error ? error.message : String(error)
+  const first = message.split(/\.\s/)[0] ?? message
+  const sentence = first.endsWith(".") ? first.slice(0, -1) : first
+  return sentence.charAt(0).toLowerCase() + sentence.slice(1)
+}
+
+const run = (
+  command: CommandName,
+  args: ReadonlyArray<string>,
+  options: Record<string, OptionSpec>
+): Either.Either<{ values: Values; positionals: Array<string> }, UsageError> => {
+  try {
+    const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true })
+    return Either.right({ values: values as Values, positionals })
+  } catch (error) {
+    return Either.left(usage(command, parseArgsMessage(error)))
+  }
+}
+
+const stringOf = (values: Values, name: string): string | undefined => {
+  const value = values[name]
+  return typeof value === "string" ? value : undefined
+}
+
+const flag = (values: Values, name: string): boolean => values[name] === true
+
+/** A whole number in [min, max]. */
+const integer = (
+  command: CommandName,
+  option: string,
+  text: string,
+  min: number,
+  max: number
+): Either.Either<number, UsageError> => {
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN
+  return Number.isSafeInteger(value) && value >= min && value <= max
+    ? Either.right(value)
+    : Either.left(usage(command, `${option} must be a whole number from ${min} to ${max}, not "${text}"`))
+}
+
+/**
+ * Parses `HOST:PORT` (`[::1]:PORT` for an IPv6 address).
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseAddress = (
+  command: CommandName,
+  text: string
+): Either.Either<{ readonly host: string; readonly port: number }, UsageError> => {
+  const colon = text.lastIndexOf(":")
+  if (colon <= 0) return Either.left(usage(command, `expected HOST:PORT, not "${text}"`))
+  let host = text.slice(0, colon)
+  if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1)
+  else if (host.includes(":")) {
+    return Either.left(usage(command, `expected HOST:PORT, not "${text}" (write an IPv6 address as [::1]:PORT)`))
+  }
+  if (host.length === 0) return Either.left(usage(command, `expected HOST:PORT, not "${text}"`))
+  return Either.map(integer(command, "the port", text.slice(colon + 1), 1, 65535), (port) => ({ host, port }))
+}
+
+/**
+ * Decodes hex (whitespace between digits allowed) into bytes, or `undefined`
+ * if the text is not an even number of hex digits.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseHex = (text: string): Uint8Array | undefined => {
+  const digits = text.replace(/\s+/g, "")
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(digits)) return undefined
+  return new Uint8Array(Buffer.from(digits, "hex"))
+}
+
+const parseCommon = (command: CommandName, values: Values): Either.Either<Common, UsageError> =>
+  Either.gen(function* () {
+    const backendText = stringOf(values, "backend")
+    if (backendText !== undefined && backendText !== "poll" && backendText !== "select" && backendText !== "auto") {
+      return yield* Either.left(usage(command, `--backend must be poll, select or auto, not "${backendText}"`))
+    }
+    const sizeText = stringOf(values, "max-message-size")
+    const maxMessageSize =
+      sizeText === undefined
+        ? undefined
+        : yield* integer(command, "--max-message-size", sizeText, 1, Number.MAX_SAFE_INTEGER)
+    const ca = stringOf(values, "ca")
+    const cert = stringOf(values, "cert")
+    const key = stringOf(values, "key")
+    const servername = stringOf(values, "servername")
+    if ((cert === undefined) !== (key === undefined)) {
+      return yield* Either.left(usage(command, "--cert and --key go together"))
+    }
+    const tls =
+      flag(values, "tls") || ca !== undefined || cert !== undefined || servername !== undefined
+        ? { ca, cert, key, servername }
+        : undefined
+    return { json: flag(values, "json"), backend: backendText, maxMessageSize, tls }
+  })
+
+const parseBytesAs = (command: CommandName, values: Values): Either.Either<BytesFormat, UsageError> => {
+  const text = stringOf(values, "bytes-as") ?? "hex"
+  return text === "hex" || text === "base64"
+    ? Either.right(text)
+    : Either.left(usage(command, `--bytes-as must be hex or base64, not "${text}"`))
+}
+
+/** `HOST:PORT` as the first positional, or `--path`; returns the target and the remaining positionals. */
+const parseTarget = (
+  command: CommandName,
+  values: Values,
+  positionals: ReadonlyArray<string>
+): Either.Either<{ target: Target; rest: ReadonlyArray<string> }, UsageError> => {
+  const path = stringOf(values, "path")
+  if (path !== undefined) return Either.right({ target: { path }, rest: positionals })
+  const [address, ...rest] = positionals
+  if (address === undefined) return Either.left(usage(command, "expected HOST:PORT or --path P"))
+  return Either.map(parseAddress(command, address), (target) => ({ target, rest }))
+}
+
+const parseServe = (args: ReadonlyArray<string>): Either.Either<Command, UsageError> =>
+  Either.gen(function* () {
+    const { values, positionals } = yield* run("serve", args, SERVE_OPTIONS)
+    if (flag(values, "help")) return { _tag: "Help" as const, text: SERVE_USAGE }
+    if (positionals.length > 0) {
+      return yield* Either.left(usage("serve", `unexpected argument "${positionals[0]}"`))
+    }
+    const common = yield* parseCommon("serve", values)
+    if (common.tls !== undefined && (common.tls.cert === undefined || common.tls.key === undefined)) {
+      return yield* Either.left(usage("serve", "a TLS server needs --cert FILE and --key FILE"))
+    }
+    const path = stringOf(values, "path")
+    const portText = stringOf(values, "port")
+    const host = stringOf(values, "host")
+    if (path !== undefined && (portText !== undefined || host !== undefined)) {
+      return yield* Either.left(usage("serve", "--path cannot go with --port or --host"))
+    }
+    const listen: Listen =
+      path !== undefined
+        ? { path }
+        : {
+            host: host ?? "127.0.0.1",
+            port: portText === undefined ? 0 : yield* integer("serve", "--port", portText, 0, 65535)
+          }
+    return {
+      _tag: "Serve" as const,
+      ...common,
+      listen,
+      echo: flag(values, "echo"),
+      bytesAs: yield* parseBytesAs("serve", values)
+    }
+  })
+
+const parseConnect = (args: ReadonlyArray<string>): Either.Either<Command, UsageError> =>
+  Either.gen(function* () {
+    const { values, positionals } = yield* run("connect", args, CONNECT_OPTIONS)
+    if (flag(values, "help")) return { _tag: "Help" as const, text: CONNECT_USAGE }
+    const { target, rest } = yield* parseTarget("connect", values, positionals)
+    if (rest.length > 0) return yield* Either.left(usage("connect", `unexpected argument "${rest[0]}"`))
+    const lingerText = stringOf(values, "linger")
+    const linger = lingerText === undefined ? DEFAULT_LINGER : Number(lingerText)
+    if (!Number.isFinite(linger) || linger < 0 || lingerText?.trim() === "") {
+      return yield* Either.left(
+        usage("connect", `--linger must be a number of seconds, 0 or more, not "${lingerText}"`)
+      )
+    }
+    return {
+      _tag: "Connect" as const,
+      ...(yield* parseCommon("connect", values)),
+      target,
+      bytes: flag(values, "bytes"),
+      bytesAs: yield* parseBytesAs("connect", values),
+      linger
+    }
+  })
+
+const parseSend = (args: ReadonlyArray<string>): Either.Either<Command, UsageError> =>
+  Either.gen(function* () {
+    const { values, positionals } = yield* run("send", args, SEND_OPTIONS)
+    if (flag(values, "help")) return { _tag: "Help" as const, text: SEND_USAGE }
+    const { target, rest } = yield* parseTarget("send", values, positionals)
+    if (rest.length === 0) return yield* Either.left(usage("send", "expected at least one MESSAGE"))
+    const bytes = flag(values, "bytes")
+    const messages: Array<Message> = []
+    for (const text of rest) {
+      if (!bytes) {
+        messages.push(text)
+        continue
+      }
+      const decoded = parseHex(text)
+      if (decoded === undefined) return yield* Either.left(usage("send", `--bytes: "${text}" is not hex`))
+      messages.push(decoded)
+    }
+    return { _tag: "Send" as const, ...(yield* parseCommon("send", values)), target, messages }
+  })
+
+/**
+ * Parses the arguments after the program name.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parse = (argv: ReadonlyArray<string>): Either.Either<Command, UsageError> => {
+  // `vite-node file.ts -- ARGS` may pass the separator on.
+  const args = argv[0] === "--" ? argv.slice(1) : argv
+  const [name, ...rest] = args
+  switch (name) {
+    case "serve":
+      return parseServe(rest)
+    case "connect":
+      return parseConnect(rest)
+    case "send":
+      return parseSend(rest)
+    case "help":
+      return Either.right({ _tag: "Help", text: usageOf(isCommandName(rest[0]) ? rest[0] : undefined) })
+    case "-h":
+    case "--help":
+      return Either.right({ _tag: "Help", text: USAGE })
+    case undefined:
+      return Either.left(usage(undefined, "expected a command: serve, connect or send"))
+    default:
+      return Either.left(
+        usage(
+          undefined,
+          name.startsWith("-") ? `unknown option "${name}" before the command` : `unknown command "${name}"`
+        )
+      )
+  }
+}
+
+const isCommandName = (name: string | undefined): name is CommandName =>
+  name === "serve" || name === "connect" || name === "send"
+
+/**
+ * The usage text of a command (or the top level).
+ *
+ * @since 0.1.0
+ * @category usage
+ */
+export const usageOf = (command: CommandName | undefined): string =>
+  command === "serve" ? SERVE_USAGE : command === "connect" ? CONNECT_USAGE : command === "send" ? SEND_USAGE : USAGE
