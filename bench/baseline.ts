@@ -401,4 +401,6 @@ export const socketPair = async (
 
 /** Resolves once `socket` has emitted 'close'. */
 export const closed = (socket: net.Socket): Promise<void> =>
-  socket.destroyed && socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once("close", () => resolve()))
+  socket.destroyed && socket.closed
+    ? Promise.resolve()
+    : new Promise((resolve) => socket.once("close", () => resolve()))

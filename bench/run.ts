@@ -47,7 +47,10 @@ for (let i = 0; i < args.length; i++) {
 const quick = flag("--quick")
 const rounds = Number(value("--rounds") ?? (quick ? 2 : 3))
 const onlySource = value("--only")
+// The budget: 4 minutes for `npm run bench`, 45 s for --quick, less a margin for compiling and start-up.
+const budgetSeconds = quick ? 38 : 220
 const options: Options = {
+  deadline: performance.now() + budgetSeconds * 1000,
   quick,
   libraryOnly: flag("--library-only"),
   only: onlySource === undefined ? undefined : new RegExp(onlySource),
@@ -129,14 +132,16 @@ if (notes.length > 0) {
 // JSON
 // ---------------------------------------------------------------------------
 
-const results: Array<Omit<Result, "ratio"> & { ratio: number | null }> = rows.map(({ name, size, value, unit, baseline, ratio }) => ({
-  name,
-  size,
-  value,
-  unit,
-  baseline,
-  ratio: Number.isFinite(ratio) ? ratio : null
-}))
+const results: Array<Omit<Result, "ratio"> & { ratio: number | null }> = rows.map(
+  ({ name, size, value, unit, baseline, ratio }) => ({
+    name,
+    size,
+    value,
+    unit,
+    baseline,
+    ratio: Number.isFinite(ratio) ? ratio : null
+  })
+)
 const json = `${JSON.stringify(results, null, 2)}\n`
 const complete = !quick && options.only === undefined && !options.libraryOnly
 if (complete) {

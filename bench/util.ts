@@ -5,6 +5,7 @@
 import { Deferred, Effect } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
+import type { Duplex } from "node:stream"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
 import { Backend, Stocking } from "../src/node.js"
@@ -42,6 +43,8 @@ export interface Options {
   readonly only: RegExp | undefined
   /** Rounds of each side per measurement. */
   readonly rounds: number
+  /** `performance.now()` by which the whole run should be over (the time budget). */
+  readonly deadline: number
   readonly log: (line: string) => void
 }
 
@@ -116,16 +119,37 @@ const tick = () => new Promise<void>((resolve) => setImmediate(resolve))
 /** Full collections until the heap stops shrinking, with turns of the event loop between. */
 export const fullGc = async (): Promise<void> => {
   let last = Infinity
-  for (let i = 0; i < 6; i++) {
+  for (let i = 0; i < 5; i++) {
     gcFunction()
     await tick()
     const used = process.memoryUsage().heapUsed
-    if (i >= 2 && used >= last - 64 * 1024) break
+    if (i >= 1 && used >= last - 256 * 1024) break
     last = used
   }
 }
 
 export const rss = (): number => process.memoryUsage.rss()
+
+/**
+ * Collects and waits until RSS settles: what the previous round left (fibers
+ * still winding down on timers, sockets still closing) is freed over the next
+ * moments, and V8 gives pages back to the OS in the background; a reading
+ * taken too early would see the memory drop in the middle of the next round.
+ * Returns the settled RSS.
+ */
+export const settledRss = async (): Promise<number> => {
+  let last = -1
+  let steady = 0
+  for (let i = 0; i < 12 && steady < 1; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    if (i === 0) await fullGc()
+    else gcFunction()
+    const value = rss()
+    steady = Math.abs(value - last) < 256 * 1024 ? steady + 1 : 0
+    last = value
+  }
+  return last
+}
 
 export const heapUsed = (): number => process.memoryUsage().heapUsed
 
@@ -142,6 +166,10 @@ export const openFileLimit = (): number => {
     return Infinity
   }
 }
+
+/** Resolves once the socket has emitted 'close' (at once if it already has). */
+export const whenClosed = (socket: Duplex): Promise<void> =>
+  socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once("close", () => resolve()))
 
 // ---------------------------------------------------------------------------
 // Library pairs
@@ -178,7 +206,10 @@ export const rawListener = (backlog = 4096) =>
  * Two Stockings over one loopback connection, both with `backend`: `client`
  * connected by address, `server` wrapping the accepted socket. Lives in the scope.
  */
-export const stockingPair = (backend: Backend.Backend, listener?: { port: number; accepted: Effect.Effect<net.Socket> }) =>
+export const stockingPair = (
+  backend: Backend.Backend,
+  listener?: { port: number; accepted: Effect.Effect<net.Socket> }
+) =>
   Effect.gen(function* () {
     const { port, accepted } = listener ?? (yield* rawListener())
     const client = yield* Stocking.make({ host: "127.0.0.1", port }).pipe(
@@ -210,7 +241,6 @@ export const formatNumber = (value: number): string => {
   return value.toFixed(2)
 }
 
-export const round3 = (value: number): number =>
-  Number.isFinite(value) ? Number(value.toPrecision(4)) : value
+export const round3 = (value: number): number => (Number.isFinite(value) ? Number(value.toPrecision(4)) : value)
 
 export const now = (): number => performance.now()
