@@ -278,6 +278,12 @@ export interface DecoderOptions {
    * Default 16 MiB; at most 2^53 - 1.
    */
   readonly maxMessageSize?: number | undefined
+  /**
+   * Allocates the buffer a payload spread over chunks is assembled in; it is
+   * filled completely before it is handed out, so it need not be zeroed
+   * (on Node.js, `Buffer.allocUnsafeSlow`). Default: `new Uint8Array(size)`.
+   */
+  readonly allocate?: ((size: number) => Uint8Array) | undefined
 }
 
 /**

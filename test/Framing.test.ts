@@ -209,6 +209,28 @@ describe("Framing: copying rules", () => {
   })
 })
 
+describe("Framing: allocation", () => {
+  it("a payload spread over chunks is assembled in a buffer from the allocate option, once", () => {
+    const sizes: Array<number> = []
+    const decoder = Framing.unsafeMakeDecoder({
+      allocate: (size) => {
+        sizes.push(size)
+        return new Uint8Array(size).fill(0xee)
+      }
+    })
+    const frame = Framing.encode(new Uint8Array(5000).fill(1))
+    const out = [...decoder.push(frame.subarray(0, 100)), ...decoder.push(frame.subarray(100))]
+    assert.deepStrictEqual(sizes, [5000])
+    assert.isTrue(
+      (out[0] as Uint8Array).every((b) => b === 1),
+      "every byte was overwritten"
+    )
+    // A payload inside one chunk is a view: no allocation.
+    decoder.push(Framing.encode(new Uint8Array(10)))
+    assert.deepStrictEqual(sizes, [5000])
+  })
+})
+
 describe("Framing: limits and malformed input", () => {
   it("rejects an oversized header as soon as it completes, before any payload", () => {
     const decoder = Framing.unsafeMakeDecoder({ maxMessageSize: 1000 })

@@ -182,6 +182,7 @@ const enum State {
  */
 export class DecoderImpl implements Framing.Decoder {
   readonly maxMessageSize: number
+  private readonly allocate: (size: number) => Uint8Array
   failure: Framing.FramingError | undefined = undefined
   position = 0
 
@@ -204,6 +205,7 @@ export class DecoderImpl implements Framing.Decoder {
     const max = options?.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE
     checkLength(max)
     this.maxMessageSize = max
+    this.allocate = options?.allocate ?? ((size) => new Uint8Array(size))
   }
 
   get buffered(): number {
@@ -223,7 +225,10 @@ export class DecoderImpl implements Framing.Decoder {
       if (this.state === State.Payload) {
         const payload = this.payload!
         const take = Math.min(payload.length - this.filled, end - pos)
-        payload.set(take === end && pos === 0 ? chunk : chunk.subarray(pos, pos + take), this.filled)
+        payload.set(
+          take === end && pos === 0 ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + pos, take),
+          this.filled
+        )
         this.filled += take
         pos += take
         if (this.filled === payload.length) {
@@ -275,11 +280,12 @@ export class DecoderImpl implements Framing.Decoder {
         break
       }
       if (end - pos >= length) {
-        const view = chunk.subarray(pos, pos + length)
+        // A plain view: cheaper than `subarray`, which on a Node Buffer builds another Buffer.
+        const view = new Uint8Array(chunk.buffer, chunk.byteOffset + pos, length)
         pos += length
         if (!this.emit(out, view)) break
       } else {
-        this.payload = new Uint8Array(length)
+        this.payload = this.allocate(length)
         this.filled = 0
         this.state = State.Payload
       }

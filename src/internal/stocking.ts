@@ -45,6 +45,9 @@ let nextId = 1
 
 const sizeOf = (message: Framing.Message): number => message.length
 
+/** Payload buffers are filled completely before anyone sees them: no need to zero them first. */
+const allocateUnzeroed = (size: number): Uint8Array => Buffer.allocUnsafeSlow(size)
+
 type SocketLike = Duplex & Partial<Pick<net.Socket, "setNoDelay" | "remoteAddress" | "remotePort" | "remoteFamily">>
 
 const addressOf = (socket: SocketLike, target: Stocking.Target): Option.Option<Stocking.Address> => {
@@ -190,8 +193,9 @@ class Connection {
   closedWith: Closed | undefined = undefined
   private closing = false
 
-  // Chunks received by the 'data' handler, not yet decoded by the read loop.
+  // Chunks that arrived while the inbound queue was full (the socket paused), not yet decoded.
   private chunks: Array<Uint8Array> = []
+  private blocked = false
   private peerEnded = false
   private wakeReader: ((effect: Effect.Effect<void>) => void) | undefined = undefined
 
@@ -210,7 +214,7 @@ class Connection {
   ) {
     this.labels = Metrics.roleLabel(role)
     Metrics.connectionsOpen.unsafeModify(1, this.labels)
-    this.decoder = Framing.unsafeMakeDecoder({ maxMessageSize: settings.maxMessageSize })
+    this.decoder = Framing.unsafeMakeDecoder({ maxMessageSize: settings.maxMessageSize, allocate: allocateUnzeroed })
     this.inbox = new MessageQueue(
       settings.maxBufferedMessages ?? DEFAULTS.maxBufferedMessages,
       settings.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes
@@ -241,10 +245,33 @@ class Connection {
 
   // -- socket events --------------------------------------------------------
 
+  // Decoding happens right here, in the socket's own callback: no fiber hop
+  // between a chunk arriving and its messages being readable. Only when the
+  // inbound queue is full does the read loop fiber take over, to wait for room.
   private readonly onData = (chunk: Uint8Array): void => {
     if (this.closedWith !== undefined) return
-    this.chunks.push(chunk)
-    this.signalReader()
+    if (this.blocked) {
+      this.chunks.push(chunk)
+      return
+    }
+    this.ingest(chunk)
+    if (this.closedWith === undefined && this.inbox.isFull) {
+      this.blocked = true
+      this.socket.pause()
+      this.signalReader()
+    }
+  }
+
+  /** Decodes one chunk into the inbound queue; a framing fault closes the Stocking. */
+  private ingest(chunk: Uint8Array): void {
+    const messages = this.decoder.push(chunk)
+    for (let i = 0; i < messages.length; i++) this.inbox.unsafePush(messages[i]!, sizeOf(messages[i]!))
+    Metrics.bytesReceived.unsafeUpdate(chunk.length, this.labels)
+    if (messages.length > 0) Metrics.messagesReceived.unsafeUpdate(messages.length, this.labels)
+    this.reportInbound(this.inbox.size)
+    if (this.decoder.failure !== undefined) {
+      this.shutdown(this.closedError("ProtocolError", this.decoder.failure), false)
+    }
   }
 
   private readonly onEnd = (): void => {
@@ -281,45 +308,37 @@ class Connection {
 
   // -- read loop ------------------------------------------------------------
 
-  private readonly awaitChunks: Effect.Effect<void> = Effect.async<void>((resume) => {
-    if (this.chunks.length > 0 || this.peerEnded || this.closedWith !== undefined) return resume(Effect.void)
+  private readonly awaitSignal: Effect.Effect<void> = Effect.async<void>((resume) => {
+    if (this.blocked || this.peerEnded || this.closedWith !== undefined) return resume(Effect.void)
     this.wakeReader = resume
     return Effect.sync(() => {
       this.wakeReader = undefined
     })
   })
 
-  /** Decodes chunks as they arrive into the inbound queue, pausing the socket while the queue is full. */
+  /**
+   * The read loop: waits while chunks are decoded in the socket's callback,
+   * and steps in when the inbound queue is full (wait for room, decode what
+   * arrived meanwhile, resume the socket) and when the peer ends the stream.
+   */
   readonly readLoop: Effect.Effect<void> = Effect.gen(this, function* () {
     while (this.closedWith === undefined) {
-      yield* this.awaitChunks
+      yield* this.awaitSignal
       if (this.closedWith !== undefined) return
-      const chunks = this.chunks
-      this.chunks = []
-      let received = 0
-      let bytes = 0
-      for (let i = 0; i < chunks.length; i++) {
-        const messages = this.decoder.push(chunks[i]!)
-        bytes += chunks[i]!.length
-        received += messages.length
-        for (let j = 0; j < messages.length; j++) this.inbox.unsafePush(messages[j]!, sizeOf(messages[j]!))
-        if (this.decoder.failure !== undefined) {
-          this.shutdown(this.closedError("ProtocolError", this.decoder.failure), false)
-          return
+      if (this.blocked) {
+        yield* this.inbox.awaitSpace
+        while (this.chunks.length > 0 && !this.inbox.isFull && this.closedWith === undefined) {
+          this.ingest(this.chunks.shift()!)
         }
+        if (this.closedWith !== undefined) return
+        if (this.chunks.length > 0 || this.inbox.isFull) continue
+        this.blocked = false
+        this.socket.resume()
       }
-      Metrics.bytesReceived.unsafeUpdate(bytes, this.labels)
-      if (received > 0) Metrics.messagesReceived.unsafeUpdate(received, this.labels)
-      this.reportInbound(this.inbox.size)
-      if (this.peerEnded && this.chunks.length === 0) {
+      if (this.peerEnded) {
         const truncated = this.decoder.end()
         yield* this.gracefulClose(this.closedError("ClosedByPeer", truncated))
         return
-      }
-      if (this.inbox.isFull) {
-        this.socket.pause()
-        yield* this.inbox.awaitSpace
-        if (this.closedWith === undefined) this.socket.resume()
       }
     }
   })
