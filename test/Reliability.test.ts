@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Option, Schedule, Scope, Stream } from "effect"
-import { execFileSync, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -9,6 +9,7 @@ import { Duplex } from "node:stream"
 import * as tls from "node:tls"
 import { Framing } from "../src/index.js"
 import { Backend, Server, Stocking } from "../src/node.js"
+import { makeCerts } from "./utils/certs.js"
 import { backends, collect, pair, rawClient, rawServer } from "./utils/net.js"
 
 const tcpPort = (server: Server.Server<any, any, any>) => (server.address._tag === "Tcp" ? server.address.port : 0)
@@ -376,75 +377,7 @@ describe("Reliability: load", () => {
 })
 
 describe("Transports", () => {
-  const certs = Effect.acquireRelease(
-    Effect.sync(() => {
-      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stockings-tls-"))
-      const run = (...args: Array<string>) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" })
-      run(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=Stockings Test CA"
-      )
-      run(
-        "req",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost"
-      )
-      fs.writeFileSync(path.join(dir, "ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-      run(
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "ext.cnf"
-      )
-      run(
-        "req",
-        "-x509",
-        "-newkey",
-        "rsa:2048",
-        "-nodes",
-        "-keyout",
-        "other.key",
-        "-out",
-        "other.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=Some Other CA"
-      )
-      const read = (f: string) => fs.readFileSync(path.join(dir, f))
-      return { dir, ca: read("ca.pem"), cert: read("server.pem"), key: read("server.key"), otherCa: read("other.pem") }
-    }),
-    ({ dir }) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
-  )
+  const certs = makeCerts
 
   it.scopedLive(
     "TLS: verified by default; a known CA works, an unknown CA or a wrong host name fails with ConnectError Tls",

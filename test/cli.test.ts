@@ -6,7 +6,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Queue, Stream } from "effect"
 import type { Scope } from "effect"
-import { execFileSync, spawn } from "node:child_process"
+import { spawn } from "node:child_process"
 import type { ChildProcessWithoutNullStreams } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -14,6 +14,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import type { Framing } from "../src/index.js"
+import { makeCerts } from "./utils/certs.js"
 import { Server, Stocking } from "../src/node.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
@@ -157,17 +158,8 @@ const tempDir = Effect.acquireRelease(
   (dir) => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true }))
 )
 
-/** A throwaway CA and a server certificate for localhost / 127.0.0.1, made with openssl (EC keys: quick). */
-const certs = Effect.map(tempDir, (dir) => {
-  const run = (...args: Array<string>) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" })
-  const newKey = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-  run("req", "-x509", ...newKey, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=CLI Test CA")
-  run("req", ...newKey, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=localhost")
-  fs.writeFileSync(path.join(dir, "ext.cnf"), "subjectAltName=DNS:localhost,IP:127.0.0.1\n")
-  const sign = ["-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-days", "2", "-extfile", "ext.cnf"]
-  run("x509", "-req", "-in", "server.csr", ...sign, "-out", "server.pem")
-  return { ca: path.join(dir, "ca.pem"), cert: path.join(dir, "server.pem"), key: path.join(dir, "server.key") }
-})
+/** The CA, certificate and key as files, for the CLI's --ca / --cert / --key. */
+const certs = Effect.map(makeCerts, ({ caPath, certPath, keyPath }) => ({ ca: caPath, cert: certPath, key: keyPath }))
 
 const LISTENING = /^listening on 127\.0\.0\.1:(\d+)( \(TLS\))?$/
 
