@@ -463,6 +463,30 @@ describe("Stocking: codecs", () => {
 })
 
 describe("Stocking: backpressure", () => {
+  for (const [name, backend] of backends) {
+    it.scopedLive(`${name}: writeAll queues what fits at once, suspends for the rest, keeps the order`, () =>
+      Effect.gen(function* () {
+        const { client, server } = yield* pair(backend, backend, { client: { maxQueuedMessages: 100 } })
+        const n = 20_000
+        const all = Array.from({ length: n }, (_, i) => (i % 2 === 0 ? `w${i}` : Uint8Array.of(i & 0xff)))
+        const [, received] = yield* Effect.all(
+          [client.writeAll(all), server.messages.pipe(Stream.take(n), Stream.runCollect)],
+          { concurrency: 2 }
+        )
+        const got = Chunk.toArray(received)
+        for (let i = 0; i < n; i += 997) {
+          const e = all[i]!
+          if (typeof e === "string") assert.strictEqual(got[i], e)
+          else assert.strictEqual((got[i] as Uint8Array)[0], e[0])
+        }
+        assert.strictEqual(got.length, n)
+        yield* client.close
+        const after = yield* Effect.flip(client.writeAll(["late"]))
+        assert.strictEqual(after._tag, "Closed")
+      })
+    )
+  }
+
   for (const [name, poll] of backends) {
     it.scopedLive(`${name}: a slow reader: the socket is paused once the inbound queue is full`, () =>
       Effect.gen(function* () {

@@ -80,6 +80,23 @@ export class MessageQueue<A, E> {
   }
 
   /**
+   * Adds messages from `items[from]` on while there is room and no producer
+   * is waiting; returns the index of the first one not added. Takers are
+   * woken once.
+   */
+  pushWhileRoom(items: ReadonlyArray<A>, from: number, sizeOf: (item: A) => number): number {
+    if (this.ended || this.offerers.length > 0) return from
+    let i = from
+    for (; i < items.length; i++) {
+      const bytes = sizeOf(items[i]!)
+      if (!this.hasRoomFor(bytes)) break
+      this.push(items[i]!, bytes)
+    }
+    if (i > from) this.wakeTakers()
+    return i
+  }
+
+  /**
    * Adds a message, suspending while the queue is full. Fails with the end
    * reason if the queue has ended (before or while waiting). Waiting
    * producers are served in order; one interrupted while waiting leaves no

@@ -662,7 +662,16 @@ const makeStocking = <I, O, E>(
       Effect.suspend((): Effect.Effect<void, NotReady | Closed | E> =>
         conn.handshakeDone ? writeOne(value) : Effect.fail(notReady("write"))
       ),
-    writeAll: (values) => guard("write", Effect.forEach(values, writeOne, { discard: true })),
+    // Without a codec, as many as fit go into the queue in one step; the rest one by one, suspending as `write` does.
+    writeAll: (values) =>
+      guard(
+        "write",
+        Effect.suspend(() => {
+          const all = Array.from(values)
+          const first = encode === undefined ? conn.outbox.pushWhileRoom(all as Array<Framing.Message>, 0, sizeOf) : 0
+          return first === all.length ? Effect.void : Effect.forEach(all.slice(first), writeOne, { discard: true })
+        })
+      ),
     ready: Deferred.await(conn.readyDeferred),
     isActive: Effect.sync(() => conn.closedWith === undefined),
     handshakeComplete: Effect.sync(() => conn.handshakeDone),
