@@ -113,7 +113,7 @@ export type TlsOptions = import("node:tls").TlsOptions
  *
  * @example
  * ```ts
- * import { Effect } from "effect"
+ * import { Effect, Stream } from "effect"
  * import { Server } from "effect-stockings/node"
  *
  * // An echo server on a free port.
