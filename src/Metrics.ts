@@ -103,4 +103,11 @@ export const outboundQueued = Metric.gauge("stockings_outbound_queued_messages",
  * @since 0.1.0
  * @category labels
  */
-export const roleLabel = (role: Role): ReadonlyArray<MetricLabel.MetricLabel> => [MetricLabel.make("role", role)]
+export const roleLabel = (role: Role): ReadonlyArray<MetricLabel.MetricLabel> => roleLabels[role]
+
+// One array per role: Effect caches a metric's hook per labels array, so sharing them keeps updates cheap.
+const roleLabels: Record<Role, ReadonlyArray<MetricLabel.MetricLabel>> = {
+  client: [MetricLabel.make("role", "client")],
+  server: [MetricLabel.make("role", "server")],
+  wrapped: [MetricLabel.make("role", "wrapped")]
+}
