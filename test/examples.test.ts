@@ -1,5 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { spawn, type ChildProcess } from "node:child_process"
+import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
@@ -30,6 +31,24 @@ const freePort = () =>
   })
 
 describe("examples", () => {
+  it("README's quick start works when pasted", async () => {
+    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
+    const section = readme.slice(readme.indexOf("## Quick start"))
+    const code = /```ts\n([\s\S]*?)```/.exec(section)![1]!
+    const file = path.join(root, "examples", ".readme-quickstart.ts")
+    fs.writeFileSync(
+      file,
+      code.replace('"effect-stockings/node"', '"../src/node.js"').replace('"effect-stockings"', '"../src/index.js"')
+    )
+    try {
+      const { code: exit, stdout, stderr } = await run(".readme-quickstart.ts")
+      assert.strictEqual(exit, 0, stderr)
+      assert.strictEqual(stdout, "Test Message\nUint8Array(3) [ 1, 2, 3 ]\n")
+    } finally {
+      fs.rmSync(file, { force: true })
+    }
+  })
+
   it("demo.ts (npm start): handshake, Schema codec, a throughput figure, exit 0", async () => {
     const { code, stdout, stderr } = await run("demo.ts")
     assert.strictEqual(code, 0, stderr)
