@@ -18,7 +18,7 @@
  * import { Layer } from "effect"
  * import { RpcStockings } from "effect-stockings/node"
  *
- * // By hand: any @effect/platform Socket / SocketServer works.
+ * // By hand: every @effect/platform Socket / SocketServer works.
  * const ServerProtocol = RpcServer.layerProtocolSocketServer.pipe(
  *   Layer.provide([RpcStockings.layerSerialization(), NodeSocketServer.layer({ port: 4000 })])
  * )
