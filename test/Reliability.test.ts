@@ -8,9 +8,9 @@ import * as path from "node:path"
 import { Duplex } from "node:stream"
 import * as tls from "node:tls"
 import { Framing } from "../src/index.js"
-import { Backend, Server, Stocking } from "../src/node.js"
+import { Server, Stocking } from "../src/node.js"
 import { makeCerts } from "./utils/certs.js"
-import { backends, collect, pair, rawClient, rawServer } from "./utils/net.js"
+import { backends, collect, pair, rawClient, rawPeer, rawServer, stockingWith } from "./utils/net.js"
 
 const tcpPort = (server: Server.Server<any, any, any>) => (server.address._tag === "Tcp" ? server.address.port : 0)
 
@@ -26,20 +26,13 @@ const noHandlesLeft = Effect.gen(function* () {
   }
 })
 
-const makeWith = (
-  backend: Backend.Backend,
-  options: Stocking.Options<Framing.Message, Framing.Message, never, any, never>
-) => Stocking.make(options).pipe(Effect.provideService(Backend.Backend, backend))
-
 describe("Reliability: faults", () => {
   for (const [name, backend] of backends) {
     it.live(`${name}: peer resets mid-message: Closed says so, no partial message, earlier ones readable`, () =>
       Effect.gen(function* () {
         yield* Effect.scoped(
           Effect.gen(function* () {
-            const { port, accepted } = yield* rawServer
-            const peer = yield* rawClient(port)
-            const stocking = yield* makeWith(backend, { socket: yield* accepted })
+            const { peer, stocking } = yield* rawPeer(backend)
             const half = Framing.encode(new Uint8Array(10_000)).subarray(0, 5_000)
             peer.write(Buffer.concat([Framing.encode("before"), half]))
             yield* Effect.sleep("30 millis")
@@ -73,7 +66,7 @@ describe("Reliability: faults", () => {
               (s) => Effect.sync(() => s.destroy())
             )
             const received = collect(peer)
-            const stocking = yield* makeWith(backend, { socket: yield* accepted })
+            const stocking = yield* stockingWith(backend, { socket: yield* accepted })
             const replies = Array.from({ length: 1000 }, (_, i) => `reply ${i}`)
             peer.end(Framing.encodeAll(["a", "b"]))
             assert.strictEqual(yield* stocking.take, "a")
@@ -173,9 +166,7 @@ describe("Reliability: bad input", () => {
       yield* Effect.scoped(
         Effect.gen(function* () {
           const [, poll] = backends[0]!
-          const { port, accepted } = yield* rawServer
-          const peer = yield* rawClient(port)
-          const stocking = yield* makeWith(poll, { socket: yield* accepted })
+          const { peer, stocking } = yield* rawPeer(poll)
           const before = process.memoryUsage().rss
           peer.write(Framing.encodeHeader("bytes", 2 ** 50))
           peer.write(new Uint8Array(1024 * 1024))
@@ -203,9 +194,7 @@ describe("Reliability: bad input", () => {
       for (const [bytes, reason] of cases) {
         yield* Effect.scoped(
           Effect.gen(function* () {
-            const { port, accepted } = yield* rawServer
-            const peer = yield* rawClient(port)
-            const stocking = yield* makeWith(poll, { socket: yield* accepted, maxMessageSize: Framing.MAX_LENGTH })
+            const { peer, stocking } = yield* rawPeer(poll, { maxMessageSize: Framing.MAX_LENGTH })
             peer.write(bytes)
             const closed = yield* stocking.closed
             assert.strictEqual(closed.reason, "ProtocolError")
@@ -220,9 +209,7 @@ describe("Reliability: bad input", () => {
   it.scopedLive("a header and payload dripping in one byte per 10 ms arrive whole", () =>
     Effect.gen(function* () {
       const [, poll] = backends[0]!
-      const { port, accepted } = yield* rawServer
-      const peer = yield* rawClient(port)
-      const stocking = yield* makeWith(poll, { socket: yield* accepted })
+      const { peer, stocking } = yield* rawPeer(poll)
       const frame = Framing.encode("d".repeat(70))
       for (const byte of frame) {
         peer.write(Uint8Array.of(byte))
@@ -239,7 +226,7 @@ describe("Reliability: bad input", () => {
           const [, poll] = backends[0]!
           const { port, accepted } = yield* rawServer
           yield* rawClient(port)
-          const stocking = yield* makeWith(poll, { socket: yield* accepted, idleTimeout: "150 millis" })
+          const stocking = yield* stockingWith(poll, { socket: yield* accepted, idleTimeout: "150 millis" })
           const closed = yield* stocking.closed
           assert.strictEqual(closed.reason, "IdleTimeout")
           assert.match(closed.message, /idle: nothing sent or received for 150ms/)

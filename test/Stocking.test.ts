@@ -14,9 +14,9 @@ import {
   Supervisor
 } from "effect"
 import { Codec, Framing } from "../src/index.js"
-import { Backend, Stocking } from "../src/node.js"
+import { Stocking } from "../src/node.js"
 import { captureOnWire, captureStream } from "./fixtures/wire.js"
-import { backends, collect, pair, rawClient, rawServer } from "./utils/net.js"
+import { backends, collect, pair, rawClient, rawPeer, rawServer, stockingWith } from "./utils/net.js"
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
 
@@ -38,11 +38,6 @@ const eventually = (check: () => boolean, what: string, ms = 5000) =>
       yield* Effect.sleep("5 millis")
     }
   })
-
-const stockingWith = (
-  backend: Backend.Backend,
-  options: Stocking.Options<Framing.Message, Framing.Message, never, unknown, never>
-) => Stocking.make(options).pipe(Effect.provideService(Backend.Backend, backend))
 
 for (const combo of combinations) {
   describe(`Stocking (${combo.name})`, () => {
@@ -71,9 +66,7 @@ for (const combo of combinations) {
 
     it.scopedLive("read gives None until the whole message has arrived", () =>
       Effect.gen(function* () {
-        const { port, accepted } = yield* rawServer
-        const peer = yield* rawClient(port)
-        const stocking = yield* stockingWith(combo.server, { socket: yield* accepted })
+        const { peer, stocking } = yield* rawPeer(combo.server)
         const frame = Framing.encode("x".repeat(1000))
         peer.write(frame.subarray(0, 500))
         yield* Effect.sleep("50 millis")
@@ -280,9 +273,7 @@ for (const combo of combinations) {
 
     it.scopedLive("a peer that vanishes mid-message: earlier messages delivered, no partial one", () =>
       Effect.gen(function* () {
-        const { port, accepted } = yield* rawServer
-        const peer = yield* rawClient(port)
-        const stocking = yield* stockingWith(combo.server, { socket: yield* accepted })
+        const { peer, stocking } = yield* rawPeer(combo.server)
         const frame = Framing.encode(new Uint8Array(1000))
         peer.write(Buffer.concat([Framing.encode("whole"), frame.subarray(0, 400)]))
         yield* Effect.sleep("30 millis")
@@ -302,9 +293,7 @@ for (const combo of combinations) {
 
     it.scopedLive("an oversized header closes with ProtocolError carrying the numbers", () =>
       Effect.gen(function* () {
-        const { port, accepted } = yield* rawServer
-        const peer = yield* rawClient(port)
-        const stocking = yield* stockingWith(combo.server, { socket: yield* accepted, maxMessageSize: 1024 })
+        const { peer, stocking } = yield* rawPeer(combo.server, { maxMessageSize: 1024 })
         peer.write(Buffer.concat([Framing.encode("ok"), Framing.encodeHeader("bytes", 2 ** 50)]))
         assert.strictEqual(yield* stocking.take, "ok")
         const error = (yield* Effect.flip(stocking.take)) as Stocking.Closed
@@ -324,9 +313,7 @@ describe("Stocking: wire", () => {
   for (const [name, backend] of backends) {
     it.scopedLive(`${name}: two messages in one TCP write, and a header one byte at a time`, () =>
       Effect.gen(function* () {
-        const { port, accepted } = yield* rawServer
-        const peer = yield* rawClient(port)
-        const stocking = yield* stockingWith(backend, { socket: yield* accepted })
+        const { peer, stocking } = yield* rawPeer(backend)
         peer.write(Framing.encodeAll(["first", "second"]))
         assert.strictEqual(yield* stocking.take, "first")
         assert.strictEqual(yield* stocking.take, "second")
@@ -346,9 +333,7 @@ describe("Stocking: wire", () => {
 
     it.scopedLive(`${name}: reads the original library's captured bytes, split into small writes`, () =>
       Effect.gen(function* () {
-        const { port, accepted } = yield* rawServer
-        const peer = yield* rawClient(port)
-        const stocking = yield* stockingWith(backend, { socket: yield* accepted })
+        const { peer, stocking } = yield* rawPeer(backend)
         for (let i = 0; i < captureStream.length; i += 777) peer.write(captureStream.subarray(i, i + 777))
         for (const expected of captureOnWire) {
           const got = yield* stocking.take

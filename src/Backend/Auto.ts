@@ -40,15 +40,24 @@ export const supportsReadiness = (): boolean =>
 export const preferred = (): Backend.Name => (supportsReadiness() ? "poll" : "select")
 
 /**
- * Provides the best backend the platform can run: `Poll` where sockets give
- * readiness notifications, else `Select` (configured from the environment).
+ * The best backend the platform can run: `Poll` where sockets give readiness
+ * notifications, else `Select` with its interval from the environment (an
+ * invalid `STOCKING_SELECT_SEND_INTERVAL` fails with a `ConfigError`).
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const make: Effect.Effect<Backend.Backend, ConfigError.ConfigError> = Effect.suspend(() =>
+  supportsReadiness() ? Effect.succeed(Poll.backend) : Effect.map(Select.intervalConfig, Select.make)
+)
+
+/**
+ * Provides the best backend the platform can run (see `make`).
  *
  * @since 0.1.0
  * @category layers
  */
-export const layer: Layer.Layer<Backend.Backend, ConfigError.ConfigError> = Layer.unwrapEffect(
-  Effect.sync(() => (supportsReadiness() ? Poll.layer : Select.layer()))
-)
+export const layer: Layer.Layer<Backend.Backend, ConfigError.ConfigError> = Layer.effect(Backend.Backend, make)
 
 /**
  * The environment variable that forces a backend: `poll`, `select` or `auto`.

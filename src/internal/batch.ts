@@ -26,28 +26,15 @@ const encodeRun = (
 ) => {
   const out = Buffer.allocUnsafe(total)
   let offset = 0
-  for (let i = from; i < to; i++) {
-    const message = messages[i]!
-    const length = sizes[i]!
-    if (typeof message === "string") {
-      offset = framing.writeHeader(out, offset, "text", length)
-      if (length === message.length && length < 32) {
-        for (let k = 0; k < length; k++) out[offset + k] = message.charCodeAt(k)
-      } else {
-        out.write(message, offset, length, "utf8")
-      }
-      offset += length
-    } else {
-      offset = framing.writeHeader(out, offset, "bytes", length)
-      out.set(message, offset)
-      offset += length
-    }
-  }
+  for (let i = from; i < to; i++) offset = framing.encodeFrameInto(out, offset, messages[i]!, sizes[i]!)
   return out
 }
 
-/** @internal */
-/** Writes the frames and returns how many bytes they took. */
+/**
+ * Writes the frames and returns how many bytes they took.
+ *
+ * @internal
+ */
 export const writeFrames = (socket: Duplex, messages: ReadonlyArray<Framing.Message>): number => {
   const count = messages.length
   if (count === 1) {

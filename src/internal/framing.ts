@@ -101,10 +101,42 @@ export const encodeHeader = (kind: Framing.Kind, length: number): Uint8Array => 
 /** @internal */
 export const kindOf = (message: Framing.Message): Framing.Kind => (typeof message === "string" ? "text" : "bytes")
 
+/** The payload's length in bytes: UTF-8 bytes for text. @internal */
+export const payloadLength = (message: Framing.Message): number =>
+  typeof message === "string" ? utf8Length(message) : message.length
+
 /** @internal */
 export const encodedSize = (message: Framing.Message): number => {
-  const length = typeof message === "string" ? utf8Length(message) : message.length
+  const length = payloadLength(message)
   return headerSize(length) + length
+}
+
+/**
+ * Writes one whole frame at `offset`, given the payload's byte length (as
+ * `payloadLength` gives it, or a native equivalent); `target` must have room
+ * for the header and payload. Returns the offset past the frame.
+ *
+ * @internal
+ */
+export const encodeFrameInto = (
+  target: Uint8Array,
+  offset: number,
+  message: Framing.Message,
+  length: number
+): number => {
+  if (typeof message === "string") {
+    offset = writeHeader(target, offset, "text", length)
+    if (length === message.length && length < 64) {
+      // Short ASCII: a plain loop beats encodeInto's call overhead.
+      for (let i = 0; i < length; i++) target[offset + i] = message.charCodeAt(i)
+    } else {
+      textEncoder.encodeInto(message, target.subarray(offset, offset + length))
+    }
+    return offset + length
+  }
+  offset = writeHeader(target, offset, "bytes", length)
+  target.set(message, offset)
+  return offset + length
 }
 
 /**
@@ -113,24 +145,8 @@ export const encodedSize = (message: Framing.Message): number => {
  *
  * @internal
  */
-export const encodeInto = (target: Uint8Array, offset: number, message: Framing.Message): number => {
-  if (typeof message === "string") {
-    const length = utf8Length(message)
-    offset = writeHeader(target, offset, "text", length)
-    if (length === message.length) {
-      // ASCII: a plain loop beats encodeInto's call overhead for short strings.
-      if (length < 64) {
-        for (let i = 0; i < length; i++) target[offset + i] = message.charCodeAt(i)
-        return offset + length
-      }
-    }
-    textEncoder.encodeInto(message, target.subarray(offset, offset + length))
-    return offset + length
-  }
-  offset = writeHeader(target, offset, "bytes", message.length)
-  target.set(message, offset)
-  return offset + message.length
-}
+export const encodeInto = (target: Uint8Array, offset: number, message: Framing.Message): number =>
+  encodeFrameInto(target, offset, message, payloadLength(message))
 
 /** @internal */
 export const encode = (message: Framing.Message): Uint8Array => {

@@ -80,19 +80,18 @@ export class MessageQueue<A, E> {
   }
 
   /**
-   * Adds messages from `items[from]` on while there is room and no producer
-   * is waiting; returns the index of the first one not added. Takers are
-   * woken once.
+   * Adds messages from the start of `items` while there is room and no
+   * producer is waiting; returns how many were added. Takers are woken once.
    */
-  pushWhileRoom(items: ReadonlyArray<A>, from: number, sizeOf: (item: A) => number): number {
-    if (this.ended || this.offerers.length > 0) return from
-    let i = from
+  pushWhileRoom(items: ReadonlyArray<A>, sizeOf: (item: A) => number): number {
+    if (this.ended || this.offerers.length > 0) return 0
+    let i = 0
     for (; i < items.length; i++) {
       const bytes = sizeOf(items[i]!)
       if (!this.hasRoomFor(bytes)) break
       this.push(items[i]!, bytes)
     }
-    if (i > from) this.wakeTakers()
+    if (i > 0) this.wakeTakers()
     return i
   }
 
@@ -101,8 +100,12 @@ export class MessageQueue<A, E> {
    * reason if the queue has ended (before or while waiting). Waiting
    * producers are served in order; one interrupted while waiting leaves no
    * trace, and one admitted has its message queued whole.
+   *
+   * `unsafe`: when there is room, the message is queued when this is
+   * *called*, not when the returned Effect runs (that saves an Effect per
+   * write); call it only from inside a suspended Effect.
    */
-  offer(item: A, bytes: number): Effect.Effect<void, E> {
+  unsafeOffer(item: A, bytes: number): Effect.Effect<void, E> {
     if (this.ended) return Effect.fail(this.failure as E)
     if (this.offerers.length === 0 && this.hasRoomFor(bytes)) {
       this.push(item, bytes)

@@ -11,6 +11,7 @@ import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as FiberId from "effect/FiberId"
 import type * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -20,8 +21,6 @@ import * as tls from "node:tls"
 import type { Duplex } from "node:stream"
 import * as Auto from "../Backend/Auto.js"
 import * as Backend from "../Backend/Backend.js"
-import * as Poll from "../Backend/Poll.js"
-import * as Select from "../Backend/Select.js"
 import * as Codec from "../Codec.js"
 import * as Framing from "../Framing.js"
 import * as Metrics from "../Metrics.js"
@@ -91,33 +90,48 @@ const serverName = (where: { readonly host?: string }, secure: Stocking.TlsOptio
   return name === undefined ? {} : { servername: name }
 }
 
+/**
+ * Waits for `socket` to emit `ready` (it is then connected) or `error`. A
+ * failed or interrupted wait destroys the socket when `owned`.
+ */
+const awaitReady = <S extends net.Socket>(
+  socket: S,
+  ready: "connect" | "secureConnect",
+  owned: boolean,
+  toError: (cause: Error) => ConnectError
+): Effect.Effect<S, ConnectError> =>
+  Effect.async<S, ConnectError>((resume) => {
+    const onError = (cause: Error) => {
+      socket.off(ready, onReady)
+      if (owned) socket.destroy()
+      resume(Effect.fail(toError(cause)))
+    }
+    const onReady = () => {
+      socket.off("error", onError)
+      resume(Effect.succeed(socket))
+    }
+    socket.once("error", onError)
+    socket.once(ready, onReady)
+    return Effect.sync(() => {
+      socket.off("error", onError)
+      socket.off(ready, onReady)
+      if (owned) socket.destroy()
+    })
+  })
+
 const connectOnce = (
   target: Exclude<Stocking.Target, { socket: Duplex }>,
   secure: Stocking.TlsOptions | undefined
 ): Effect.Effect<net.Socket, ConnectError> =>
-  Effect.async<net.Socket, ConnectError>((resume) => {
+  Effect.suspend(() => {
     const where = "path" in target ? { path: target.path } : { host: target.host ?? "localhost", port: target.port }
     const socket: net.Socket =
       secure === undefined
         ? net.createConnection({ ...where, allowHalfOpen: true })
         : tls.connect(Object.assign({ allowHalfOpen: true }, secure, where, serverName(where, secure)))
-    const ready = secure === undefined ? "connect" : "secureConnect"
-    const onError = (cause: Error) => {
-      socket.off(ready, onConnect)
-      socket.destroy()
+    return awaitReady(socket, secure === undefined ? "connect" : "secureConnect", true, (cause) => {
       const reason = secure !== undefined && isTlsFailure(cause) ? "Tls" : "Failed"
-      resume(Effect.fail(new ConnectError({ reason, address: describeTarget(target), cause })))
-    }
-    const onConnect = () => {
-      socket.off("error", onError)
-      resume(Effect.succeed(socket))
-    }
-    socket.once("error", onError)
-    socket.once(ready, onConnect)
-    return Effect.sync(() => {
-      socket.off("error", onError)
-      socket.off(ready, onConnect)
-      socket.destroy()
+      return new ConnectError({ reason, address: describeTarget(target), cause })
     })
   })
 
@@ -126,22 +140,12 @@ const awaitConnected = (socket: Duplex): Effect.Effect<Duplex, ConnectError> => 
     return Effect.fail(new ConnectError({ reason: "NotConnected", address: "the given socket", cause: "destroyed" }))
   }
   if (!(socket instanceof net.Socket) || !socket.connecting) return Effect.succeed(socket)
-  return Effect.async<Duplex, ConnectError>((resume) => {
-    const onError = (cause: Error) => {
-      socket.off("connect", onConnect)
-      resume(Effect.fail(new ConnectError({ reason: "Failed", address: "the given socket", cause })))
-    }
-    const onConnect = () => {
-      socket.off("error", onError)
-      resume(Effect.succeed(socket))
-    }
-    socket.once("error", onError)
-    socket.once("connect", onConnect)
-    return Effect.sync(() => {
-      socket.off("error", onError)
-      socket.off("connect", onConnect)
-    })
-  })
+  return awaitReady(
+    socket,
+    "connect",
+    false,
+    (cause) => new ConnectError({ reason: "Failed", address: "the given socket", cause })
+  )
 }
 
 type ConnectSettings = Stocking.Target & Pick<Stocking.Settings, "connectTimeout" | "retry" | "tls">
@@ -185,10 +189,10 @@ class Connection {
   readonly inbox: MessageQueue<Framing.Message, Closed>
   readonly outbox: MessageQueue<Framing.Message, Closed>
   readonly decoder: Framing.Decoder
-  readonly readyDeferred = Deferred.unsafeMake<void, Closed>(undefined as never)
-  readonly closedDeferred = Deferred.unsafeMake<Closed>(undefined as never)
-  readonly closeDone = Deferred.unsafeMake<void>(undefined as never)
-  readonly sendLoopDone = Deferred.unsafeMake<void>(undefined as never)
+  readonly readyDeferred = Deferred.unsafeMake<void, Closed>(FiberId.none)
+  readonly closedDeferred = Deferred.unsafeMake<Closed>(FiberId.none)
+  readonly closeDone = Deferred.unsafeMake<void>(FiberId.none)
+  readonly sendLoopDone = Deferred.unsafeMake<void>(FiberId.none)
   handshakeDone = false
   closedWith: Closed | undefined = undefined
   private closing = false
@@ -525,13 +529,11 @@ export const makeWithRole = <I, O, E, EH, RH>(
   })
 
 /**
- * The backend used when none is in context: `Auto`'s rule. An invalid
+ * The backend used when none is in context: `Auto`'s choice. An invalid
  * `STOCKING_SELECT_SEND_INTERVAL` is a deployment defect here (provide
- * `Select.layer` to handle it as a typed `ConfigError`).
+ * `Auto.layer` or `Select.layer` to handle it as a typed `ConfigError`).
  */
-const defaultBackend: Effect.Effect<Backend.Backend> = Effect.suspend(() =>
-  Auto.supportsReadiness() ? Effect.succeed(Poll.backend) : Effect.orDie(Effect.map(Select.intervalConfig, Select.make))
-)
+const defaultBackend: Effect.Effect<Backend.Backend> = Effect.orDie(Auto.make)
 
 const runHandshake = <EH, RH>(
   conn: Connection,
@@ -568,7 +570,7 @@ const makeRaw = (conn: Connection, remoteAddress: Option.Option<Stocking.Address
   remoteAddress,
   read: Effect.suspend(() => pollInbox(conn)),
   take: conn.inbox.take,
-  write: (message) => Effect.suspend(() => conn.outbox.offer(message, sizeOf(message)))
+  write: (message) => Effect.suspend(() => conn.outbox.unsafeOffer(message, sizeOf(message)))
 })
 
 const pollInbox = (conn: Connection): Effect.Effect<Option.Option<Framing.Message>, Closed> => {
@@ -599,7 +601,8 @@ const makeStocking = <I, O, E>(
   const decode = identity ? undefined : (codec as Codec.Codec<I, O, E>).decode
   const encode = identity ? undefined : (codec as Codec.Codec<I, O, E>).encode
 
-  const rawWrite = (message: Framing.Message) => conn.outbox.offer(message, sizeOf(message))
+  // Called only inside a suspended Effect: `unsafeOffer` queues at call time.
+  const rawWrite = (message: Framing.Message) => conn.outbox.unsafeOffer(message, sizeOf(message))
   const writeOne: (value: I) => Effect.Effect<void, Closed | E> =
     encode === undefined
       ? (value) => rawWrite(value as Framing.Message)
@@ -664,14 +667,12 @@ const makeStocking = <I, O, E>(
       ),
     // Without a codec, as many as fit go into the queue in one step; the rest one by one, suspending as `write` does.
     writeAll: (values) =>
-      guard(
-        "write",
-        Effect.suspend(() => {
-          const all = Array.from(values)
-          const first = encode === undefined ? conn.outbox.pushWhileRoom(all as Array<Framing.Message>, 0, sizeOf) : 0
-          return first === all.length ? Effect.void : Effect.forEach(all.slice(first), writeOne, { discard: true })
-        })
-      ),
+      Effect.suspend((): Effect.Effect<void, NotReady | Closed | E> => {
+        if (!conn.handshakeDone) return Effect.fail(notReady("write"))
+        const all = Array.from(values)
+        const first = encode === undefined ? conn.outbox.pushWhileRoom(all as Array<Framing.Message>, sizeOf) : 0
+        return first === all.length ? Effect.void : Effect.forEach(all.slice(first), writeOne, { discard: true })
+      }),
     ready: Deferred.await(conn.readyDeferred),
     isActive: Effect.sync(() => conn.closedWith === undefined),
     handshakeComplete: Effect.sync(() => conn.handshakeDone),

@@ -95,3 +95,24 @@ export const withOwnScope = Effect.gen(function* () {
 })
 
 export const some = <A>(o: Option.Option<A>): A => Option.getOrThrow(o)
+
+/** A Stocking with the given backend in context. */
+export const stockingWith = (
+  backend: Backend.Backend,
+  options: Stocking.Options<Framing.Message, Framing.Message, never, unknown, never>
+) => Stocking.make(options).pipe(Effect.provideService(Backend.Backend, backend))
+
+/**
+ * A plain socket (`peer`) connected to a Stocking (`stocking`) that wraps the accepted end: for tests that put
+ * exact bytes on the wire, or read them off it.
+ */
+export const rawPeer = (
+  backend: Backend.Backend,
+  settings: Stocking.Settings<Framing.Message, Framing.Message, never, unknown, never> = {}
+) =>
+  Effect.gen(function* () {
+    const { port, accepted } = yield* rawServer
+    const peer = yield* rawClient(port)
+    const stocking = yield* stockingWith(backend, { socket: yield* accepted, ...settings })
+    return { peer, stocking, port }
+  })
