@@ -51,6 +51,7 @@ describe("Backend", () => {
     Effect.gen(function* () {
       assert.isTrue(Auto.supportsReadiness())
       assert.strictEqual(Auto.preferred(), "poll")
+      assert.strictEqual((yield* Auto.make).name, "poll")
       const backend = yield* Effect.provide(Backend.Backend, Auto.layer)
       assert.strictEqual(backend.name, "poll")
     })
