@@ -5,9 +5,11 @@
  * Before that, `lead(n)` untimed messages warm the connection up, and the
  * clock starts only once the reader has all of them (an empty pipe).
  *
- * - Library: `yield* client.write(m)` in a loop in one fiber; the reader
- *   consumes `server.messages` (`Stream.runForEach`, one handler call per
- *   message) or, for the `take` variant, loops on `yield* server.take`.
+ * - Library: `yield* writing.write(m)` in a loop in one fiber; the reader
+ *   consumes `reading.messages` (`Stream.runForEach`, one handler call per
+ *   message) or, for the `take` variant, loops on `yield* reading.take`.
+ *   As in the baseline, the connecting Stocking reads and the accepted one
+ *   writes.
  * - Baseline: `Sender.write` in a loop (awaiting `drained()` when it says
  *   so); the reader is a `Receiver` fed by pooled reads (`reader`).
  */
@@ -97,7 +99,8 @@ export const baselineRound = async (size: number, n: number): Promise<Measuremen
 export const libraryRound = (backend: Backend.Backend, size: number, n: number, mode: ReadMode) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const { client, server } = yield* stockingPair(backend)
+      // As in the baseline: the connecting side reads, the accepted side writes.
+      const { client: reading, server: writing } = yield* stockingPair(backend)
       const payload = makePayload(size)
       let count = 0
       let bytes = 0
@@ -117,15 +120,15 @@ export const libraryRound = (backend: Backend.Backend, size: number, n: number, 
       }
       const reader =
         mode === "stream"
-          ? server.messages.pipe(Stream.take(total), Stream.runForEach(onMessage))
+          ? reading.messages.pipe(Stream.take(total), Stream.runForEach(onMessage))
           : Effect.gen(function* () {
-              for (let i = 0; i < total; i++) onMessage(yield* server.take)
+              for (let i = 0; i < total; i++) onMessage(yield* reading.take)
             })
       const writer = Effect.gen(function* () {
-        for (let i = 0; i < lead(n); i++) yield* client.write(payload)
+        for (let i = 0; i < lead(n); i++) yield* writing.write(payload)
         yield* Deferred.await(leadReceived)
         t0 = now()
-        for (let i = 0; i < n; i++) yield* client.write(payload)
+        for (let i = 0; i < n; i++) yield* writing.write(payload)
       })
       const readerFiber = yield* Effect.fork(reader)
       const writerFiber = yield* Effect.fork(writer)

@@ -279,9 +279,10 @@ export interface DecoderOptions {
    */
   readonly maxMessageSize?: number | undefined
   /**
-   * Allocates the buffer a payload spread over chunks is assembled in; it is
-   * filled completely before it is handed out, so it need not be zeroed
-   * (on Node.js, `Buffer.allocUnsafeSlow`). Default: `new Uint8Array(size)`.
+   * Allocates the buffer a payload spread over chunks is assembled in, once
+   * its last byte has arrived; it is filled completely before it is handed
+   * out, so it need not be zeroed (on Node.js, `Buffer.allocUnsafeSlow`).
+   * Default: `new Uint8Array(size)`.
    */
   readonly allocate?: ((size: number) => Uint8Array) | undefined
 }
@@ -292,7 +293,10 @@ export interface DecoderOptions {
  *
  * A payload lying whole inside one chunk is handed out as a view of that
  * chunk (no copy); a payload spread over chunks is assembled into one buffer
- * of exactly its length. Text payloads come out as strings.
+ * of exactly its length when it is complete. Text payloads come out as
+ * strings. The decoder keeps views of the chunks it is given, so a chunk
+ * must not be changed after it is pushed (reading into one reused buffer
+ * calls for a copy of each read).
  *
  * @since 0.1.0
  * @category models

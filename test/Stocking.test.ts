@@ -626,3 +626,88 @@ describe("Stocking: resources", () => {
     })
   )
 })
+
+describe("Stocking: reads on connections it opens", () => {
+  // A deterministic byte pattern per message, so any byte overwritten or misplaced shows.
+  const pattern = (seed: number, length: number): Uint8Array => {
+    const out = new Uint8Array(length)
+    let x = (seed * 2654435761) >>> 0 || 1
+    for (let i = 0; i < length; i++) {
+      x ^= x << 13
+      x ^= x >>> 17
+      x ^= x << 5
+      out[i] = x & 0xff
+    }
+    return out
+  }
+  const nextTurn = Effect.async<void>((resume) => void setImmediate(() => resume(Effect.void)))
+
+  it.scopedLive("messages from many small reads stay intact while other connections read meanwhile", () =>
+    Effect.gen(function* () {
+      // Small reads go through one scratch buffer shared by every connection:
+      // each must be copied out before the next read lands there.
+      const { port, accepted } = yield* rawServer
+      const clients = [
+        yield* Stocking.make({ host: "127.0.0.1", port }),
+        yield* Stocking.make({ host: "127.0.0.1", port })
+      ]
+      const peers = [yield* accepted, yield* accepted]
+      const n = 300
+      for (let i = 0; i < n; i++) {
+        for (let p = 0; p < peers.length; p++) peers[p]!.write(Framing.encode(pattern(p * n + i, 1 + (i % 200))))
+        // One write per event-loop turn: the client reads them one small read at a time.
+        yield* nextTurn
+      }
+      for (let p = 0; p < clients.length; p++) {
+        // Read only now, after every read has landed: kept messages must not have changed.
+        const received = yield* clients[p]!.messages.pipe(Stream.take(n), Stream.runCollect)
+        Chunk.toReadonlyArray(received).forEach((message, i) =>
+          assert.deepStrictEqual(message, pattern(p * n + i, 1 + (i % 200)), `client ${p}, message ${i}`)
+        )
+      }
+    })
+  )
+
+  it.scopedLive("bulk: 48 MiB of assorted sizes up to 2 MiB arrive intact, with the socket paused and resumed", () =>
+    Effect.gen(function* () {
+      const { port, accepted } = yield* rawServer
+      const client = yield* Stocking.make({
+        host: "127.0.0.1",
+        port,
+        maxBufferedMessages: 8,
+        maxBufferedBytes: 1024 * 1024
+      })
+      const peer = yield* accepted
+      const sizes: Array<number> = []
+      for (let total = 0, i = 0; total < 48 * 1024 * 1024; i++) {
+        const size = [0, 1, 63, 64, 8191, 8192, 65535, 65536, 300_000, 1024 * 1024, 2 * 1024 * 1024][i % 11]!
+        sizes.push(size)
+        total += size
+      }
+      let paused = false
+      const writer = Effect.promise(async () => {
+        for (let i = 0; i < sizes.length; i++) {
+          if (!peer.write(Framing.encode(pattern(i, sizes[i]!)))) {
+            await new Promise((resolve) => peer.once("drain", resolve))
+          }
+        }
+      })
+      yield* Effect.fork(writer)
+      yield* eventually(() => client.socket.isPaused(), "the client's socket to be paused by the full inbound queue")
+      paused = true
+      let i = 0
+      yield* client.messages.pipe(
+        Stream.take(sizes.length),
+        Stream.runForEach((message) =>
+          Effect.sync(() => {
+            assert.instanceOf(message, Uint8Array)
+            assert.isTrue(Buffer.from(message as Uint8Array).equals(pattern(i, sizes[i]!)), `message ${i}`)
+            i++
+          })
+        )
+      )
+      assert.isTrue(paused)
+      assert.strictEqual(i, sizes.length)
+    })
+  )
+})

@@ -58,6 +58,16 @@ export interface Link {
    * mark: wait for `drained` before flushing again.
    */
   readonly flush: () => boolean
+  /**
+   * Flushes from microtasks rather than from the loop's fiber: while this
+   * runs, each write into an empty queue schedules one flush (a microtask,
+   * no fiber woken), so a burst of writes still goes out as one batch and a
+   * lone message goes out at once. Queued messages are flushed first.
+   * Succeeds with `true` when a flush left the socket past its high-water
+   * mark (wait for `drained`, then call this again), or `false` once the
+   * queue is closed and empty. Interrupting it stops the flushing.
+   */
+  readonly flushEagerly: Effect.Effect<boolean>
   /** Completes when the socket's buffer has drained (at once if it is not full). */
   readonly drained: Effect.Effect<void>
   /** True once a close is waiting for the queue to empty: a backend should not delay then. */

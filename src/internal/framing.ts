@@ -191,8 +191,12 @@ const enum State {
 /**
  * The incremental decoder. One instance per byte stream; `push` hands out the
  * messages each chunk completes. Payloads lying whole inside a chunk are
- * handed out as views of it; a payload that spans chunks is assembled in one
- * buffer of exactly its length, allocated when its first bytes arrive.
+ * handed out as views of it; a payload that spans chunks is kept as a list
+ * of views of its chunks and copied once, into a buffer of exactly its
+ * length, when its last byte arrives. Allocating at the end rather than at
+ * the start keeps the buffer short-lived: a large payload assembled over many
+ * reads is not held (and promoted out of the young generation) while it
+ * fills, which matters to the garbage collector at hundreds of MB/s.
  *
  * @internal
  */
@@ -210,8 +214,9 @@ export class DecoderImpl implements Framing.Decoder {
   private length = 0
   private scale = 1
   private text = false
-  // payload in progress
-  private payload: Uint8Array | undefined = undefined
+  // payload in progress: its length, and views of the parts received so far
+  private need = 0
+  private parts: Array<Uint8Array> = []
   private filled = 0
 
   constructor(
@@ -239,17 +244,12 @@ export class DecoderImpl implements Framing.Decoder {
     let pos = 0
     while (pos < end) {
       if (this.state === State.Payload) {
-        const payload = this.payload!
-        const take = Math.min(payload.length - this.filled, end - pos)
-        payload.set(
-          take === end && pos === 0 ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + pos, take),
-          this.filled
-        )
+        const take = Math.min(this.need - this.filled, end - pos)
+        this.parts.push(take === end && pos === 0 ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + pos, take))
         this.filled += take
         pos += take
-        if (this.filled === payload.length) {
-          this.payload = undefined
-          this.filled = 0
+        if (this.filled === this.need) {
+          const payload = this.assemble()
           this.state = State.Header
           if (!this.emit(out, payload)) return out
         }
@@ -301,7 +301,7 @@ export class DecoderImpl implements Framing.Decoder {
         pos += length
         if (!this.emit(out, view)) break
       } else {
-        this.payload = this.allocate(length)
+        this.need = length
         this.filled = 0
         this.state = State.Payload
       }
@@ -312,7 +312,7 @@ export class DecoderImpl implements Framing.Decoder {
 
   end(): Framing.FramingError | undefined {
     if (this.state === State.Failed || this.idle) return this.failure
-    const declaredLength = this.state === State.Payload ? this.payload!.length : undefined
+    const declaredLength = this.state === State.Payload ? this.need : undefined
     this.fail({
       reason: "Truncated",
       offset: this.headerStart,
@@ -321,6 +321,20 @@ export class DecoderImpl implements Framing.Decoder {
       buffered: this.buffered
     })
     return this.failure
+  }
+
+  /** Copies the parts of the finished payload into one buffer of its length. */
+  private assemble(): Uint8Array {
+    const parts = this.parts
+    const payload = this.allocate(this.need)
+    let offset = 0
+    for (let i = 0; i < parts.length; i++) {
+      payload.set(parts[i]!, offset)
+      offset += parts[i]!.length
+    }
+    this.parts = []
+    this.filled = 0
+    return payload
   }
 
   private receivedHeader(size: number): string {
@@ -343,7 +357,7 @@ export class DecoderImpl implements Framing.Decoder {
 
   private fail(fields: Framing.FramingError.Fields): void {
     this.state = State.Failed
-    this.payload = undefined
+    this.parts = []
     this.failure = this.makeError(fields)
   }
 }

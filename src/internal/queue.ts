@@ -64,7 +64,16 @@ export class MessageQueue<A, E> {
     this.bytes += bytes
   }
 
+  /**
+   * Called, synchronously, whenever messages are added or the queue ends: a
+   * consumer that reacts without a fiber (the poll backend's microtask
+   * flush) hooks in here.
+   */
+  onItems: (() => void) | undefined = undefined
+
   private wakeTakers(): void {
+    const onItems = this.onItems
+    if (onItems !== undefined) onItems()
     if (this.takers.size === 0) return
     const takers = Array.from(this.takers)
     this.takers.clear()

@@ -28,6 +28,7 @@ import type * as Stocking from "../Stocking.js"
 import { Closed, ConnectError, NotReady } from "../Stocking.js"
 import { writeFrames } from "./batch.js"
 import { MessageQueue } from "./queue.js"
+import { PooledReads } from "./reads.js"
 
 /** @internal */
 export const TypeId: typeof Stocking.TypeId = Symbol.for("effect-stockings/Stocking") as typeof Stocking.TypeId
@@ -41,6 +42,9 @@ const DEFAULTS = {
 }
 
 let nextId = 1
+
+const TRUE = Effect.succeed(true)
+const FALSE = Effect.succeed(false)
 
 const sizeOf = (message: Framing.Message): number => message.length
 
@@ -119,20 +123,35 @@ const awaitReady = <S extends net.Socket>(
     })
   })
 
+/** A socket, and the read buffers it reads into when this library opened it. */
+interface Opened {
+  readonly socket: SocketLike
+  readonly reads: PooledReads | undefined
+}
+
 const connectOnce = (
   target: Exclude<Stocking.Target, { socket: Duplex }>,
   secure: Stocking.TlsOptions | undefined
-): Effect.Effect<net.Socket, ConnectError> =>
+): Effect.Effect<Opened, ConnectError> =>
   Effect.suspend(() => {
     const where = "path" in target ? { path: target.path } : { host: target.host ?? "localhost", port: target.port }
-    const socket: net.Socket =
-      secure === undefined
-        ? net.createConnection({ ...where, allowHalfOpen: true })
-        : tls.connect(Object.assign({ allowHalfOpen: true }, secure, where, serverName(where, secure)))
-    return awaitReady(socket, secure === undefined ? "connect" : "secureConnect", true, (cause) => {
-      const reason = secure !== undefined && isTlsFailure(cause) ? "Tls" : "Failed"
-      return new ConnectError({ reason, address: describeTarget(target), cause })
-    })
+    let socket: net.Socket
+    let reads: PooledReads | undefined
+    if (secure === undefined) {
+      // Plain sockets read through our own buffers (`onread`); TLS sockets decrypt in JS and cannot.
+      reads = new PooledReads()
+      socket = net.createConnection({ ...where, allowHalfOpen: true, onread: reads.options })
+    } else {
+      socket = tls.connect(Object.assign({ allowHalfOpen: true }, secure, where, serverName(where, secure)))
+    }
+    const opened: Opened = { socket, reads }
+    return Effect.as(
+      awaitReady(socket, secure === undefined ? "connect" : "secureConnect", true, (cause) => {
+        const reason = secure !== undefined && isTlsFailure(cause) ? "Tls" : "Failed"
+        return new ConnectError({ reason, address: describeTarget(target), cause })
+      }),
+      opened
+    )
   })
 
 const awaitConnected = (socket: Duplex): Effect.Effect<Duplex, ConnectError> => {
@@ -154,10 +173,11 @@ type Limits = Pick<
   "maxMessageSize" | "maxBufferedMessages" | "maxBufferedBytes" | "maxQueuedMessages" | "maxQueuedBytes" | "idleTimeout"
 >
 
-const acquireSocket = (options: ConnectSettings): Effect.Effect<SocketLike, ConnectError, Scope.Scope> => {
+const acquireSocket = (options: ConnectSettings): Effect.Effect<Opened, ConnectError, Scope.Scope> => {
   if ("socket" in options) {
-    return Effect.acquireRelease(Effect.interruptible(awaitConnected(options.socket)), (socket) =>
-      Effect.sync(() => socket.destroy())
+    return Effect.acquireRelease(
+      Effect.interruptible(Effect.map(awaitConnected(options.socket), (socket) => ({ socket, reads: undefined }))),
+      ({ socket }) => Effect.sync(() => socket.destroy())
     )
   }
   let attempt = connectOnce(options, options.tls === true ? {} : options.tls)
@@ -177,7 +197,7 @@ const acquireSocket = (options: ConnectSettings): Effect.Effect<SocketLike, Conn
         attributes: { "net.peer": describeTarget(options), "stocking.tls": options.tls !== undefined }
       })
     ),
-    (socket) => Effect.sync(() => socket.destroy())
+    ({ socket }) => Effect.sync(() => socket.destroy())
   )
 }
 
@@ -211,6 +231,7 @@ class Connection {
   constructor(
     readonly id: number,
     readonly socket: SocketLike,
+    private readonly reads: PooledReads | undefined,
     readonly closeTimeout: Duration.DurationInput,
     readonly peer: string,
     settings: Limits,
@@ -227,7 +248,14 @@ class Connection {
       settings.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages,
       settings.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes
     )
-    socket.on("data", this.onData)
+    this.outbox.onItems = this.onOutboxItems
+    if (reads === undefined) {
+      socket.on("data", this.onData)
+    } else {
+      reads.attach(this.onData)
+      // No 'data' listener to start the flow: without it 'end' would never be emitted.
+      socket.resume()
+    }
     socket.on("end", this.onEnd)
     socket.on("error", this.onError)
     socket.on("close", this.onClose)
@@ -241,6 +269,7 @@ class Connection {
   }
 
   detach(): void {
+    this.reads?.detach()
     this.socket.off("data", this.onData)
     this.socket.off("end", this.onEnd)
     this.socket.off("close", this.onClose)
@@ -349,18 +378,57 @@ class Connection {
 
   // -- send side ------------------------------------------------------------
 
+  /** Hands everything queued to the socket; `false` when the socket is past its high-water mark. */
+  private flush(): boolean {
+    const messages = this.outbox.takeAll()
+    const socket = this.socket
+    this.reportOutbound(messages.length)
+    if (messages.length === 0 || socket.destroyed || !socket.writable) return true
+    const bytes = writeFrames(socket, messages)
+    Metrics.messagesSent.unsafeUpdate(messages.length, this.labels)
+    Metrics.bytesSent.unsafeUpdate(bytes, this.labels)
+    return !socket.writableNeedDrain
+  }
+
+  // Microtask flushing (`Link.flushEagerly`): the waiting send loop, and whether a flush is scheduled.
+  private eager: ((effect: Effect.Effect<boolean>) => void) | undefined = undefined
+  private flushScheduled = false
+
+  /** Flushes what is queued: `true` if the socket needs draining, `false` if the queue is done, else `undefined`. */
+  private flushStep(): boolean | undefined {
+    if (this.outbox.size > 0 && !this.flush()) return true
+    return this.outbox.isEnded && this.outbox.size === 0 ? false : undefined
+  }
+
+  private readonly onOutboxItems = (): void => {
+    if (this.eager !== undefined && !this.flushScheduled) {
+      this.flushScheduled = true
+      queueMicrotask(this.eagerFlush)
+    }
+  }
+
+  private readonly eagerFlush = (): void => {
+    this.flushScheduled = false
+    const resume = this.eager
+    if (resume === undefined) return
+    const settled = this.flushStep()
+    if (settled !== undefined) {
+      this.eager = undefined
+      resume(settled ? TRUE : FALSE)
+    }
+  }
+
   readonly link: Backend.Link = {
     awaitQueued: Effect.suspend(() => this.outbox.awaitItems),
-    flush: () => {
-      const messages = this.outbox.takeAll()
-      const socket = this.socket
-      this.reportOutbound(messages.length)
-      if (messages.length === 0 || socket.destroyed || !socket.writable) return true
-      const bytes = writeFrames(socket, messages)
-      Metrics.messagesSent.unsafeUpdate(messages.length, this.labels)
-      Metrics.bytesSent.unsafeUpdate(bytes, this.labels)
-      return !socket.writableNeedDrain
-    },
+    flush: () => this.flush(),
+    flushEagerly: Effect.async<boolean>((resume) => {
+      const settled = this.flushStep()
+      if (settled !== undefined) return resume(settled ? TRUE : FALSE)
+      this.eager = resume
+      return Effect.sync(() => {
+        this.eager = undefined
+      })
+    }),
     drained: Effect.async<void>((resume) => {
       const socket = this.socket
       if (!socket.writableNeedDrain || socket.destroyed) return resume(Effect.void)
@@ -491,13 +559,14 @@ export const makeWithRole = <I, O, E, EH, RH>(
   Effect.gen(function* () {
     const provided = yield* Effect.serviceOption(Backend.Backend)
     const backend = Option.isSome(provided) ? provided.value : yield* defaultBackend
-    const socket = yield* acquireSocket(options)
+    const { reads, socket } = yield* acquireSocket(options)
     socket.setNoDelay?.(true)
     const id = nextId++
     const remoteAddress = addressOf(socket, options)
     const conn = new Connection(
       id,
       socket,
+      reads,
       options.closeTimeout ?? DEFAULTS.closeTimeout,
       describeAddress(remoteAddress),
       options,
