@@ -174,7 +174,7 @@ export const configs = (): Array<Config> => {
     for (const size of [64, 4096, 65536, 1048576]) {
       out.push({ name: `throughput ${backendName} stream`, backend, size, mode: "stream" })
     }
-    out.push({ name: `throughput ${backendName} take`, backend, size: 64, mode: "take" })
+    for (const size of [64, 1048576]) out.push({ name: `throughput ${backendName} take`, backend, size, mode: "take" })
   }
   return out
 }

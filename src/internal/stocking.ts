@@ -6,6 +6,7 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
@@ -677,48 +678,63 @@ const makeStocking = <I, O, E>(
       ? (value) => rawWrite(value as Framing.Message)
       : (value) => Effect.flatMap(encode(value), rawWrite)
 
-  const read: Effect.Effect<Option.Option<O>, NotReady | Closed | E> = guard(
-    "read",
-    decode === undefined
-      ? (raw.read as Effect.Effect<Option.Option<O>, Closed>)
-      : Effect.flatMap(raw.read, (message) =>
-          Option.isNone(message) ? Effect.succeedNone : Effect.asSome(decode(message.value))
-        )
+  const readMessage: Effect.Effect<Option.Option<Framing.Message>, NotReady | Closed> = Effect.suspend(() =>
+    conn.handshakeDone ? pollInbox(conn) : Effect.fail(notReady("read"))
   )
-  const take: Effect.Effect<O, NotReady | Closed | E> = guard(
-    "read",
-    decode === undefined ? (conn.inbox.take as Effect.Effect<O, Closed>) : Effect.flatMap(conn.inbox.take, decode)
-  )
+  const read: Effect.Effect<Option.Option<O>, NotReady | Closed | E> = decode === undefined
+    ? (readMessage as Effect.Effect<Option.Option<O>, NotReady | Closed>)
+    : Effect.flatMap(readMessage, (message) =>
+        Option.isNone(message) ? Effect.succeedNone : Effect.asSome(decode(message.value))
+      )
+  // One step when a message is waiting (the common case under load); else the queue's own waiting take.
+  const takeMessage: Effect.Effect<Framing.Message, NotReady | Closed> = Effect.suspend(() => {
+    if (!conn.handshakeDone) return Effect.fail(notReady("read"))
+    const message = conn.inbox.poll()
+    return message !== undefined ? Effect.succeed(message) : conn.inbox.take
+  })
+  const take: Effect.Effect<O, NotReady | Closed | E> =
+    decode === undefined ? (takeMessage as Effect.Effect<O, NotReady | Closed>) : Effect.flatMap(takeMessage, decode)
 
   // A decode failure found after some good messages of a batch: those are
   // emitted first, and the failure ends the stream on the next pull.
   let deferredFailure: { readonly error: E } | undefined
-  const pull: Effect.Effect<Chunk.Chunk<O>, Option.Option<NotReady | Closed | E>> = Effect.suspend(() => {
+  // Everything queued, as one chunk, once there is something; `undefined` at a clean end of stream.
+  const pull: Effect.Effect<Chunk.Chunk<O> | undefined, NotReady | Closed | E> = Effect.suspend(() => {
     if (deferredFailure !== undefined) {
       const { error } = deferredFailure
       deferredFailure = undefined
-      return Effect.fail(Option.some(error))
+      return Effect.fail(error)
     }
     return Effect.flatMap(
-      Effect.mapError(guard("read", conn.inbox.awaitItems), Option.some),
-      (hasItems): Effect.Effect<Chunk.Chunk<O>, Option.Option<NotReady | Closed | E>> => {
+      guard("read", conn.inbox.awaitItems),
+      (hasItems): Effect.Effect<Chunk.Chunk<O> | undefined, NotReady | Closed | E> => {
         if (!hasItems) {
           const closed = conn.inbox.endedWith!
           const clean =
             closed.reason === "ClosedLocally" || (closed.reason === "ClosedByPeer" && closed.cause === undefined)
-          return Effect.fail(clean ? Option.none() : Option.some(closed))
+          return clean ? Effect.succeed(undefined) : Effect.fail(closed)
         }
         const messages = conn.inbox.takeAll()
         if (decode === undefined) return Effect.succeed(Chunk.unsafeFromArray(messages as Array<O>))
-        return Effect.mapError(
-          decodeBatch(conn, messages, decode, (error) => {
-            deferredFailure = { error }
-          }),
-          Option.some
-        )
+        return decodeBatch(conn, messages, decode, (error) => {
+          deferredFailure = { error }
+        })
       }
     )
   })
+  // The stream as a hand-written channel loop: per chunk, a quarter cheaper
+  // than `Stream.repeatEffectChunkOption`, which matters when messages come
+  // one at a time (request/response).
+  const emitAll: Channel.Channel<
+    Chunk.Chunk<O>,
+    unknown,
+    NotReady | Closed | E,
+    unknown,
+    void,
+    unknown
+  > = Channel.flatMap(Channel.fromEffect(pull), (chunk) =>
+    chunk === undefined ? Channel.void : Channel.flatMap(Channel.write(chunk), () => emitAll)
+  )
 
   return {
     [TypeId]: TypeId,
@@ -728,7 +744,7 @@ const makeStocking = <I, O, E>(
     backend,
     read,
     take,
-    messages: Stream.repeatEffectChunkOption(pull),
+    messages: Stream.fromChannel(emitAll),
     // One suspend per write: this is the hot path of a program sending small messages.
     write: (value) =>
       Effect.suspend((): Effect.Effect<void, NotReady | Closed | E> =>
