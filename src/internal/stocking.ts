@@ -391,20 +391,34 @@ class Connection {
     return !socket.writableNeedDrain
   }
 
-  // Microtask flushing (`Link.flushEagerly`): the waiting send loop, and whether a flush is scheduled.
+  // Eager flushing (`Link.flushEagerly`): the waiting send loop, whether a
+  // flush is scheduled, and whether the last one carried a batch.
   private eager: ((effect: Effect.Effect<boolean>) => void) | undefined = undefined
   private flushScheduled = false
+  private busy = false
 
   /** Flushes what is queued: `true` if the socket needs draining, `false` if the queue is done, else `undefined`. */
   private flushStep(): boolean | undefined {
     if (this.outbox.size > 0 && !this.flush()) return true
-    return this.outbox.isEnded && this.outbox.size === 0 ? false : undefined
+    if (this.outbox.isEnded && this.outbox.size === 0) return false
+    return this.socket.writableNeedDrain && !this.socket.destroyed ? true : undefined
   }
 
+  /**
+   * A write while flushing eagerly. A message into an idle connection goes to
+   * the socket at once, inside the write (one system call, as a hand-written
+   * request/response loop would make); whatever follows in the same turn
+   * waits for the microtask flush, so a burst still goes out in one batch.
+   * The connection counts as idle again once a microtask flush finds at most
+   * one message waiting.
+   */
   private readonly onOutboxItems = (): void => {
-    if (this.eager !== undefined && !this.flushScheduled) {
-      this.flushScheduled = true
-      queueMicrotask(this.eagerFlush)
+    if (this.eager === undefined || this.flushScheduled) return
+    this.flushScheduled = true
+    queueMicrotask(this.eagerFlush)
+    if (!this.busy && this.outbox.size === 1 && !this.outbox.isEnded && this.socket.writableLength === 0) {
+      this.busy = true
+      this.flush()
     }
   }
 
@@ -412,6 +426,7 @@ class Connection {
     this.flushScheduled = false
     const resume = this.eager
     if (resume === undefined) return
+    this.busy = this.outbox.size > 1
     const settled = this.flushStep()
     if (settled !== undefined) {
       this.eager = undefined
