@@ -10,6 +10,17 @@
  */
 import * as Effect from "effect/Effect"
 
+const TRUE = Effect.succeed(true)
+const FALSE = Effect.succeed(false)
+
+type Waker = (effect: Effect.Effect<void>) => void
+
+const wakeAll = (wakers: Set<Waker>): void => {
+  const all = Array.from(wakers)
+  wakers.clear()
+  for (let i = 0; i < all.length; i++) all[i]!(Effect.void)
+}
+
 interface Offerer<A, E> {
   readonly item: A
   readonly bytes: number
@@ -25,9 +36,10 @@ export class MessageQueue<A, E> {
   bytes = 0
   private failure: E | undefined = undefined
   private ended = false
-  private readonly takers = new Set<(effect: Effect.Effect<void, never>) => void>()
-  private readonly offerers: Array<Offerer<A, E>> = []
-  private readonly spaceWaiters = new Set<(effect: Effect.Effect<void, never>) => void>()
+  // Waiters, made on first use: an idle connection holds four queues.
+  private takers: Set<Waker> | undefined = undefined
+  private offerers: Array<Offerer<A, E>> | undefined = undefined
+  private spaceWaiters: Set<Waker> | undefined = undefined
 
   constructor(
     readonly maxItems: number,
@@ -74,10 +86,7 @@ export class MessageQueue<A, E> {
   private wakeTakers(): void {
     const onItems = this.onItems
     if (onItems !== undefined) onItems()
-    if (this.takers.size === 0) return
-    const takers = Array.from(this.takers)
-    this.takers.clear()
-    for (const wake of takers) wake(Effect.void)
+    if (this.takers !== undefined && this.takers.size > 0) wakeAll(this.takers)
   }
 
   /** Adds a message even past the bounds (the caller applies backpressure). */
@@ -93,7 +102,7 @@ export class MessageQueue<A, E> {
    * producer is waiting; returns how many were added. Takers are woken once.
    */
   pushWhileRoom(items: ReadonlyArray<A>, sizeOf: (item: A) => number): number {
-    if (this.ended || this.offerers.length > 0) return 0
+    if (this.ended || (this.offerers !== undefined && this.offerers.length > 0)) return 0
     let i = 0
     for (; i < items.length; i++) {
       const bytes = sizeOf(items[i]!)
@@ -116,26 +125,29 @@ export class MessageQueue<A, E> {
    */
   unsafeOffer(item: A, bytes: number): Effect.Effect<void, E> {
     if (this.ended) return Effect.fail(this.failure as E)
-    if (this.offerers.length === 0 && this.hasRoomFor(bytes)) {
+    if ((this.offerers === undefined || this.offerers.length === 0) && this.hasRoomFor(bytes)) {
       this.push(item, bytes)
       this.wakeTakers()
       return Effect.void
     }
     return Effect.async<void, E>((resume) => {
       const entry: Offerer<A, E> = { item, bytes, resume }
-      this.offerers.push(entry)
+      const offerers = (this.offerers ??= [])
+      offerers.push(entry)
       return Effect.sync(() => {
-        const index = this.offerers.indexOf(entry)
-        if (index >= 0) this.offerers.splice(index, 1)
+        const index = offerers.indexOf(entry)
+        if (index >= 0) offerers.splice(index, 1)
       })
     })
   }
 
   private admitOfferers(): void {
-    while (this.offerers.length > 0 && !this.ended) {
-      const next = this.offerers[0]!
+    const offerers = this.offerers
+    if (offerers === undefined) return
+    while (offerers.length > 0 && !this.ended) {
+      const next = offerers[0]!
       if (!this.hasRoomFor(next.bytes)) break
-      this.offerers.shift()
+      offerers.shift()
       this.push(next.item, next.bytes)
       next.resume(Effect.void)
     }
@@ -143,11 +155,7 @@ export class MessageQueue<A, E> {
 
   private onRemoved(): void {
     this.admitOfferers()
-    if (this.spaceWaiters.size > 0 && !this.isFull) {
-      const waiters = Array.from(this.spaceWaiters)
-      this.spaceWaiters.clear()
-      for (const wake of waiters) wake(Effect.void)
-    }
+    if (this.spaceWaiters !== undefined && this.spaceWaiters.size > 0 && !this.isFull) wakeAll(this.spaceWaiters)
     if (this.size > 0) this.wakeTakers()
   }
 
@@ -190,40 +198,43 @@ export class MessageQueue<A, E> {
    * Waits until a message is queued. Succeeds with `true` when one is,
    * `false` when the queue has ended and is empty.
    */
-  readonly awaitItems: Effect.Effect<boolean> = Effect.suspend(() => {
-    if (this.size > 0) return Effect.succeed(true)
-    if (this.ended) return Effect.succeed(false)
-    return Effect.zipRight(
-      Effect.async<void>((resume) => {
-        this.takers.add(resume)
-        return Effect.sync(() => this.takers.delete(resume))
-      }),
-      this.awaitItems
-    )
-  })
+  awaitItems(): Effect.Effect<boolean> {
+    return Effect.suspend(() => {
+      if (this.size > 0) return TRUE
+      if (this.ended) return FALSE
+      return Effect.zipRight(this.awaitTaker(), this.awaitItems())
+    })
+  }
+
+  private awaitTaker(): Effect.Effect<void> {
+    return Effect.async<void>((resume) => {
+      const takers = (this.takers ??= new Set())
+      takers.add(resume)
+      return Effect.sync(() => takers.delete(resume))
+    })
+  }
 
   /** Takes the next message, waiting for one; fails with the end reason once empty and ended. */
-  readonly take: Effect.Effect<A, E> = Effect.suspend(() => {
-    const item = this.poll()
-    if (item !== undefined) return Effect.succeed(item)
-    if (this.ended) return Effect.fail(this.failure as E)
-    return Effect.zipRight(
-      Effect.async<void>((resume) => {
-        this.takers.add(resume)
-        return Effect.sync(() => this.takers.delete(resume))
-      }),
-      this.take
-    )
-  })
+  take(): Effect.Effect<A, E> {
+    return Effect.suspend(() => {
+      const item = this.poll()
+      if (item !== undefined) return Effect.succeed(item)
+      if (this.ended) return Effect.fail(this.failure as E)
+      return Effect.zipRight(this.awaitTaker(), this.take())
+    })
+  }
 
   /** Waits until the queue is below its bounds (or has ended). */
-  readonly awaitSpace: Effect.Effect<void> = Effect.suspend(() => {
-    if (!this.isFull || this.ended) return Effect.void
-    return Effect.async<void>((resume) => {
-      this.spaceWaiters.add(resume)
-      return Effect.sync(() => this.spaceWaiters.delete(resume))
+  awaitSpace(): Effect.Effect<void> {
+    return Effect.suspend(() => {
+      if (!this.isFull || this.ended) return Effect.void
+      return Effect.async<void>((resume) => {
+        const waiters = (this.spaceWaiters ??= new Set())
+        waiters.add(resume)
+        return Effect.sync(() => waiters.delete(resume))
+      })
     })
-  })
+  }
 
   /**
    * Ends the queue: no more offers; takers get the messages still queued,
@@ -234,12 +245,11 @@ export class MessageQueue<A, E> {
     if (this.ended) return false
     this.ended = true
     this.failure = reason
-    const offerers = this.offerers.splice(0)
-    for (const offerer of offerers) offerer.resume(Effect.fail(reason))
+    const offerers = this.offerers
+    this.offerers = undefined
+    if (offerers !== undefined) for (const offerer of offerers) offerer.resume(Effect.fail(reason))
     this.wakeTakers()
-    const waiters = Array.from(this.spaceWaiters)
-    this.spaceWaiters.clear()
-    for (const wake of waiters) wake(Effect.void)
+    if (this.spaceWaiters !== undefined) wakeAll(this.spaceWaiters)
     return true
   }
 

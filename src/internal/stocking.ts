@@ -8,11 +8,9 @@
 import * as Cause from "effect/Cause"
 import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
-import * as Deferred from "effect/Deferred"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as FiberId from "effect/FiberId"
 import type * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
@@ -30,6 +28,7 @@ import { Closed, ConnectError, NotReady } from "../Stocking.js"
 import { writeFrames } from "./batch.js"
 import { MessageQueue } from "./queue.js"
 import { PooledReads } from "./reads.js"
+import { Signal } from "./signal.js"
 
 /** @internal */
 export const TypeId: typeof Stocking.TypeId = Symbol.for("effect-stockings/Stocking") as typeof Stocking.TypeId
@@ -210,10 +209,10 @@ class Connection {
   readonly inbox: MessageQueue<Framing.Message, Closed>
   readonly outbox: MessageQueue<Framing.Message, Closed>
   readonly decoder: Framing.Decoder
-  readonly readyDeferred = Deferred.unsafeMake<void, Closed>(FiberId.none)
-  readonly closedDeferred = Deferred.unsafeMake<Closed>(FiberId.none)
-  readonly closeDone = Deferred.unsafeMake<void>(FiberId.none)
-  readonly sendLoopDone = Deferred.unsafeMake<void>(FiberId.none)
+  readonly readySignal = new Signal<void, Closed>()
+  readonly closedSignal = new Signal<Closed>()
+  readonly closeDone = new Signal<void>()
+  readonly sendLoopDone = new Signal<void>()
   handshakeDone = false
   closedWith: Closed | undefined = undefined
   private closing = false
@@ -323,7 +322,7 @@ class Connection {
       this.shutdown(this.closedError("ClosedByPeer", "connection closed without an end of stream"), false)
     }
     this.signalReader()
-    Deferred.unsafeDone(this.closeDone, Exit.void)
+    this.closeDone.done(Exit.void)
   }
 
   private signalReader(): void {
@@ -360,7 +359,7 @@ class Connection {
       yield* this.awaitSignal
       if (this.closedWith !== undefined) return
       if (this.blocked) {
-        yield* this.inbox.awaitSpace
+        yield* this.inbox.awaitSpace()
         while (this.chunks.length > 0 && !this.inbox.isFull && this.closedWith === undefined) {
           this.ingest(this.chunks.shift()!)
         }
@@ -435,7 +434,7 @@ class Connection {
   }
 
   readonly link: Backend.Link = {
-    awaitQueued: Effect.suspend(() => this.outbox.awaitItems),
+    awaitQueued: Effect.suspend(() => this.outbox.awaitItems()),
     flush: () => this.flush(),
     flushEagerly: Effect.async<boolean>((resume) => {
       const settled = this.flushStep()
@@ -502,8 +501,8 @@ class Connection {
     this.inbox.end(closed)
     this.outbox.end(closed)
     this.chunks = []
-    Deferred.unsafeDone(this.closedDeferred, Exit.succeed(closed))
-    if (!this.handshakeDone) Deferred.unsafeDone(this.readyDeferred, Exit.fail(closed))
+    this.closedSignal.done(Exit.succeed(closed))
+    if (!this.handshakeDone) this.readySignal.done(Exit.fail(closed))
     // Keep reading (and dropping) so the peer's data cannot wedge the close.
     this.socket.resume()
     this.signalReader()
@@ -520,15 +519,15 @@ class Connection {
     return Effect.uninterruptible(
       Effect.suspend(() => {
         this.shutdown(closed, true)
-        if (this.closing) return Deferred.await(this.closeDone)
+        if (this.closing) return this.closeDone.await()
         this.closing = true
         const socket = this.socket
         const sequence = Effect.zipRight(
-          Deferred.await(this.sendLoopDone),
+          this.sendLoopDone.await(),
           Effect.suspend(() => {
             if (socket.destroyed) return Effect.void
             socket.end()
-            return Deferred.await(this.closeDone)
+            return this.closeDone.await()
           })
         )
         // The sequence runs interruptibly inside the timeout's own fiber, so
@@ -542,7 +541,7 @@ class Connection {
           Effect.ensuring(
             Effect.sync(() => {
               socket.destroy()
-              Deferred.unsafeDone(this.closeDone, Exit.void)
+              this.closeDone.done(Exit.void)
             })
           ),
           Effect.asVoid
@@ -553,7 +552,7 @@ class Connection {
 
   readonly abort: Effect.Effect<void> = Effect.sync(() => {
     this.shutdown(this.closedError("ClosedLocally", "aborted"), false)
-    Deferred.unsafeDone(this.closeDone, Exit.void)
+    this.closeDone.done(Exit.void)
   })
 }
 
@@ -593,12 +592,12 @@ export const makeWithRole = <I, O, E, EH, RH>(
     yield* conn.readLoop.pipe(Effect.interruptible, Effect.forkScoped)
     yield* backend
       .sendLoop(conn.link)
-      .pipe(Effect.ensuring(Deferred.done(conn.sendLoopDone, Exit.void)), Effect.interruptible, Effect.forkScoped)
+      .pipe(Effect.ensuring(Effect.sync(() => conn.sendLoopDone.done(Exit.void))), Effect.interruptible, Effect.forkScoped)
 
     const raw = makeRaw(conn, remoteAddress)
     if (options.handshake === undefined) {
       conn.handshakeDone = true
-      Deferred.unsafeDone(conn.readyDeferred, Exit.void)
+      conn.readySignal.done(Exit.void)
     } else {
       yield* runHandshake(conn, options.handshake(raw), options.handshakeTimeout).pipe(
         Effect.interruptible,
@@ -639,7 +638,9 @@ const runHandshake = <EH, RH>(
     onSuccess: (accepted) => {
       if (accepted && conn.closedWith === undefined) {
         conn.handshakeDone = true
-        return Deferred.succeed(conn.readyDeferred, undefined)
+        return Effect.sync(() => {
+          conn.readySignal.done(Exit.void)
+        })
       }
       return conn.gracefulClose(conn.closedError("HandshakeFailed", accepted ? undefined : "handshake returned false"))
     },
@@ -654,7 +655,7 @@ const makeRaw = (conn: Connection, remoteAddress: Option.Option<Stocking.Address
   id: conn.id,
   remoteAddress,
   read: Effect.suspend(() => pollInbox(conn)),
-  take: conn.inbox.take,
+  take: conn.inbox.take(),
   write: (message) => Effect.suspend(() => conn.outbox.unsafeOffer(message, sizeOf(message)))
 })
 
@@ -705,7 +706,7 @@ const makeStocking = <I, O, E>(
   const takeMessage: Effect.Effect<Framing.Message, NotReady | Closed> = Effect.suspend(() => {
     if (!conn.handshakeDone) return Effect.fail(notReady("read"))
     const message = conn.inbox.poll()
-    return message !== undefined ? Effect.succeed(message) : conn.inbox.take
+    return message !== undefined ? Effect.succeed(message) : conn.inbox.take()
   })
   const take: Effect.Effect<O, NotReady | Closed | E> =
     decode === undefined ? (takeMessage as Effect.Effect<O, NotReady | Closed>) : Effect.flatMap(takeMessage, decode)
@@ -721,7 +722,7 @@ const makeStocking = <I, O, E>(
       return Effect.fail(error)
     }
     return Effect.flatMap(
-      guard("read", conn.inbox.awaitItems),
+      guard("read", conn.inbox.awaitItems()),
       (hasItems): Effect.Effect<Chunk.Chunk<O> | undefined, NotReady | Closed | E> => {
         if (!hasItems) {
           const closed = conn.inbox.endedWith!
@@ -773,13 +774,13 @@ const makeStocking = <I, O, E>(
         const first = encode === undefined ? conn.outbox.pushWhileRoom(all as Array<Framing.Message>, sizeOf) : 0
         return first === all.length ? Effect.void : Effect.forEach(all.slice(first), writeOne, { discard: true })
       }),
-    ready: Deferred.await(conn.readyDeferred),
+    ready: conn.readySignal.await(),
     isActive: Effect.sync(() => conn.closedWith === undefined),
     handshakeComplete: Effect.sync(() => conn.handshakeDone),
     writeDataQueued: Effect.sync(() => conn.writeDataQueued),
     close: Effect.suspend(() => conn.gracefulClose(conn.closedError("ClosedLocally"))),
     abort: conn.abort,
-    closed: Deferred.await(conn.closedDeferred)
+    closed: conn.closedSignal.await()
   }
 }
 
