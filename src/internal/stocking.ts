@@ -13,7 +13,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import type * as MetricLabel from "effect/MetricLabel"
 import * as Option from "effect/Option"
-import type * as Scope from "effect/Scope"
+import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as net from "node:net"
 import * as tls from "node:tls"
@@ -173,12 +173,10 @@ type Limits = Pick<
   "maxMessageSize" | "maxBufferedMessages" | "maxBufferedBytes" | "maxQueuedMessages" | "maxQueuedBytes" | "idleTimeout"
 >
 
-const acquireSocket = (options: ConnectSettings): Effect.Effect<Opened, ConnectError, Scope.Scope> => {
+/** Connects (or waits for a given socket to be connected); a failed or interrupted attempt leaves no socket behind. */
+const connect = (options: ConnectSettings): Effect.Effect<Opened, ConnectError> => {
   if ("socket" in options) {
-    return Effect.acquireRelease(
-      Effect.interruptible(Effect.map(awaitConnected(options.socket), (socket) => ({ socket, reads: undefined }))),
-      ({ socket }) => Effect.sync(() => socket.destroy())
-    )
+    return Effect.map(awaitConnected(options.socket), (socket) => ({ socket, reads: undefined }))
   }
   let attempt = connectOnce(options, options.tls === true ? {} : options.tls)
   if (options.connectTimeout !== undefined) {
@@ -188,17 +186,9 @@ const acquireSocket = (options: ConnectSettings): Effect.Effect<Opened, ConnectE
     })
   }
   if (options.retry !== undefined) attempt = Effect.retry(attempt, options.retry)
-  // Interruptible (acquisition is not, by default): a connect cancelled by its
-  // timeout or its caller destroys its own socket, and the timeout needs to be
-  // able to cancel it.
-  return Effect.acquireRelease(
-    Effect.interruptible(attempt).pipe(
-      Effect.withSpan("stocking.connect", {
-        attributes: { "net.peer": describeTarget(options), "stocking.tls": options.tls !== undefined }
-      })
-    ),
-    ({ socket }) => Effect.sync(() => socket.destroy())
-  )
+  return Effect.withSpan(attempt, "stocking.connect", {
+    attributes: { "net.peer": describeTarget(options), "stocking.tls": options.tls !== undefined }
+  })
 }
 
 // ---------------------------------------------------------------------------
@@ -574,42 +564,60 @@ export const makeWithRole = <I, O, E, EH, RH>(
   Effect.gen(function* () {
     const provided = yield* Effect.serviceOption(Backend.Backend)
     const backend = Option.isSome(provided) ? provided.value : yield* defaultBackend
-    const { reads, socket } = yield* acquireSocket(options)
-    socket.setNoDelay?.(true)
-    const id = nextId++
-    const remoteAddress = addressOf(socket, options)
-    const conn = new Connection(
-      id,
-      socket,
-      reads,
-      options.closeTimeout ?? DEFAULTS.closeTimeout,
-      describeAddress(remoteAddress),
-      options,
-      role
-    )
-    yield* Effect.addFinalizer(() => Effect.sync(() => conn.detach()))
-
-    yield* conn.readLoop.pipe(Effect.interruptible, Effect.forkScoped)
-    yield* backend
-      .sendLoop(conn.link)
-      .pipe(Effect.ensuring(Effect.sync(() => conn.sendLoopDone.done(Exit.void))), Effect.interruptible, Effect.forkScoped)
-
-    const raw = makeRaw(conn, remoteAddress)
-    if (options.handshake === undefined) {
-      conn.handshakeDone = true
-      conn.readySignal.done(Exit.void)
-    } else {
-      yield* runHandshake(conn, options.handshake(raw), options.handshakeTimeout).pipe(
-        Effect.interruptible,
-        Effect.forkScoped
+    const scope = yield* Effect.scope
+    // Uninterruptible from the moment the socket is ours until its finalizer
+    // is in the scope, so nothing can slip out in between. The connect itself
+    // stays interruptible: its timeout and its caller can cancel it.
+    return yield* Effect.uninterruptible(
+      Effect.flatMap(Effect.interruptible(connect(options)), ({ reads, socket }) =>
+        Effect.gen(function* () {
+          socket.setNoDelay?.(true)
+          const id = nextId++
+          const remoteAddress = addressOf(socket, options)
+          const conn = new Connection(
+            id,
+            socket,
+            reads,
+            options.closeTimeout ?? DEFAULTS.closeTimeout,
+            describeAddress(remoteAddress),
+            options,
+            role
+          )
+          yield* conn.readLoop.pipe(Effect.interruptible, Effect.forkIn(scope))
+          yield* backend
+            .sendLoop(conn.link)
+            .pipe(
+              Effect.ensuring(Effect.sync(() => conn.sendLoopDone.done(Exit.void))),
+              Effect.interruptible,
+              Effect.forkIn(scope)
+            )
+          const raw = makeRaw(conn, remoteAddress)
+          if (options.handshake === undefined) {
+            conn.handshakeDone = true
+            conn.readySignal.done(Exit.void)
+          } else {
+            yield* runHandshake(conn, options.handshake(raw), options.handshakeTimeout).pipe(
+              Effect.interruptible,
+              Effect.forkIn(scope)
+            )
+          }
+          // One finalizer for the whole connection, added after the fibers so
+          // it runs before they are interrupted: the send loop is still alive
+          // to flush what is queued. Then the socket is let go.
+          yield* Scope.addFinalizer(
+            scope,
+            Effect.ensuring(
+              conn.gracefulClose(conn.closedError("ClosedLocally")),
+              Effect.sync(() => {
+                conn.detach()
+                socket.destroy()
+              })
+            )
+          )
+          return makeStocking(conn, raw, backend.name, options.codec)
+        }).pipe(Effect.onError(() => Effect.sync(() => socket.destroy())))
       )
-    }
-
-    // Added last, so it runs first when the scope closes: the send loop is
-    // still alive to flush what is queued.
-    yield* Effect.addFinalizer(() => conn.gracefulClose(conn.closedError("ClosedLocally")))
-
-    return makeStocking(conn, raw, backend.name, options.codec)
+    )
   })
 
 /**
