@@ -591,12 +591,11 @@ export const makeWithRole = <I, O, E, EH, RH>(
               Effect.interruptible,
               Effect.forkIn(scope)
             )
-          const raw = makeRaw(conn, remoteAddress)
           if (options.handshake === undefined) {
             conn.handshakeDone = true
             conn.readySignal.done(Exit.void)
           } else {
-            yield* runHandshake(conn, options.handshake(raw), options.handshakeTimeout).pipe(
+            yield* runHandshake(conn, options.handshake(makeRaw(conn, remoteAddress)), options.handshakeTimeout).pipe(
               Effect.interruptible,
               Effect.forkIn(scope)
             )
@@ -614,7 +613,7 @@ export const makeWithRole = <I, O, E, EH, RH>(
               })
             )
           )
-          return makeStocking(conn, raw, backend.name, options.codec)
+          return new StockingImpl(conn, remoteAddress, backend.name, options.codec)
         }).pipe(Effect.onError(() => Effect.sync(() => socket.destroy())))
       )
     )
@@ -674,121 +673,173 @@ const pollInbox = (conn: Connection): Effect.Effect<Option.Option<Framing.Messag
   return ended === undefined ? Effect.succeed(Option.none()) : Effect.fail(ended)
 }
 
-const makeStocking = <I, O, E>(
-  conn: Connection,
-  raw: Stocking.Raw,
-  backend: Backend.Name,
-  codec: Codec.Codec<I, O, E> | undefined
-): Stocking.Stocking<I, O, E> => {
-  // Closed before the handshake completed: say why, not just "not ready".
-  const notReady = (operation: "read" | "write"): NotReady | Closed =>
-    conn.closedWith ?? new NotReady({ stockingId: conn.id, operation })
-  const guard = <A, X>(
-    operation: "read" | "write",
-    effect: Effect.Effect<A, X>
-  ): Effect.Effect<A, X | NotReady | Closed> =>
-    Effect.suspend((): Effect.Effect<A, X | NotReady | Closed> =>
-      conn.handshakeDone ? effect : Effect.fail(notReady(operation))
-    )
-
-  const identity = codec === undefined || codec === (Codec.identity as unknown)
-  const decode = identity ? undefined : (codec as Codec.Codec<I, O, E>).decode
-  const encode = identity ? undefined : (codec as Codec.Codec<I, O, E>).encode
-
-  // Called only inside a suspended Effect: `unsafeOffer` queues at call time.
-  const rawWrite = (message: Framing.Message) => conn.outbox.unsafeOffer(message, sizeOf(message))
-  const writeOne: (value: I) => Effect.Effect<void, Closed | E> =
-    encode === undefined
-      ? (value) => rawWrite(value as Framing.Message)
-      : (value) => Effect.flatMap(encode(value), rawWrite)
-
-  const readMessage: Effect.Effect<Option.Option<Framing.Message>, NotReady | Closed> = Effect.suspend(() =>
-    conn.handshakeDone ? pollInbox(conn) : Effect.fail(notReady("read"))
-  )
-  const read: Effect.Effect<Option.Option<O>, NotReady | Closed | E> = decode === undefined
-    ? (readMessage as Effect.Effect<Option.Option<O>, NotReady | Closed>)
-    : Effect.flatMap(readMessage, (message) =>
-        Option.isNone(message) ? Effect.succeedNone : Effect.asSome(decode(message.value))
-      )
-  // One step when a message is waiting (the common case under load); else the queue's own waiting take.
-  const takeMessage: Effect.Effect<Framing.Message, NotReady | Closed> = Effect.suspend(() => {
-    if (!conn.handshakeDone) return Effect.fail(notReady("read"))
-    const message = conn.inbox.poll()
-    return message !== undefined ? Effect.succeed(message) : conn.inbox.take()
-  })
-  const take: Effect.Effect<O, NotReady | Closed | E> =
-    decode === undefined ? (takeMessage as Effect.Effect<O, NotReady | Closed>) : Effect.flatMap(takeMessage, decode)
-
+/**
+ * The Stocking itself. A class rather than an object of prebuilt Effects: an
+ * idle connection should cost little, so each Effect is built on first use
+ * (and kept), and the stream only when asked for.
+ */
+class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
+  readonly [TypeId]: typeof TypeId = TypeId
+  readonly id: number
+  private readonly decode: ((message: Framing.Message) => Effect.Effect<O, E>) | undefined
+  private readonly encode: ((value: I) => Effect.Effect<Framing.Message, E>) | undefined
   // A decode failure found after some good messages of a batch: those are
   // emitted first, and the failure ends the stream on the next pull.
-  let deferredFailure: { readonly error: E } | undefined
-  // Everything queued, as one chunk, once there is something; `undefined` at a clean end of stream.
-  const pull: Effect.Effect<Chunk.Chunk<O> | undefined, NotReady | Closed | E> = Effect.suspend(() => {
-    if (deferredFailure !== undefined) {
-      const { error } = deferredFailure
-      deferredFailure = undefined
-      return Effect.fail(error)
-    }
-    return Effect.flatMap(
-      guard("read", conn.inbox.awaitItems()),
-      (hasItems): Effect.Effect<Chunk.Chunk<O> | undefined, NotReady | Closed | E> => {
-        if (!hasItems) {
-          const closed = conn.inbox.endedWith!
-          const clean =
-            closed.reason === "ClosedLocally" || (closed.reason === "ClosedByPeer" && closed.cause === undefined)
-          return clean ? Effect.succeed(undefined) : Effect.fail(closed)
-        }
-        const messages = conn.inbox.takeAll()
-        if (decode === undefined) return Effect.succeed(Chunk.unsafeFromArray(messages as Array<O>))
-        return decodeBatch(conn, messages, decode, (error) => {
-          deferredFailure = { error }
-        })
-      }
+  private deferredFailure: { readonly error: E } | undefined = undefined
+  private cachedRead: Effect.Effect<Option.Option<O>, NotReady | Closed | E> | undefined = undefined
+  private cachedTake: Effect.Effect<O, NotReady | Closed | E> | undefined = undefined
+
+  constructor(
+    private readonly conn: Connection,
+    readonly remoteAddress: Option.Option<Stocking.Address>,
+    readonly backend: Backend.Name,
+    codec: Codec.Codec<I, O, E> | undefined
+  ) {
+    this.id = conn.id
+    const identity = codec === undefined || codec === (Codec.identity as unknown)
+    this.decode = identity ? undefined : codec.decode
+    this.encode = identity ? undefined : codec.encode
+  }
+
+  get socket(): Duplex {
+    return this.conn.socket
+  }
+
+  /** Closed before the handshake completed: say why, not just "not ready". */
+  private notReady(operation: "read" | "write"): NotReady | Closed {
+    return this.conn.closedWith ?? new NotReady({ stockingId: this.conn.id, operation })
+  }
+
+  get read(): Effect.Effect<Option.Option<O>, NotReady | Closed | E> {
+    if (this.cachedRead !== undefined) return this.cachedRead
+    const conn = this.conn
+    const decode = this.decode
+    const readMessage: Effect.Effect<Option.Option<Framing.Message>, NotReady | Closed> = Effect.suspend(() =>
+      conn.handshakeDone ? pollInbox(conn) : Effect.fail(this.notReady("read"))
     )
-  })
+    return (this.cachedRead =
+      decode === undefined
+        ? (readMessage as Effect.Effect<Option.Option<O>, NotReady | Closed>)
+        : Effect.flatMap(readMessage, (message) =>
+            Option.isNone(message) ? Effect.succeedNone : Effect.asSome(decode(message.value))
+          ))
+  }
+
+  get take(): Effect.Effect<O, NotReady | Closed | E> {
+    if (this.cachedTake !== undefined) return this.cachedTake
+    const conn = this.conn
+    // One step when a message is waiting (the common case under load); else the queue's own waiting take.
+    const takeMessage: Effect.Effect<Framing.Message, NotReady | Closed> = Effect.suspend(() => {
+      if (!conn.handshakeDone) return Effect.fail(this.notReady("read"))
+      const message = conn.inbox.poll()
+      return message !== undefined ? Effect.succeed(message) : conn.inbox.take()
+    })
+    const decode = this.decode
+    return (this.cachedTake =
+      decode === undefined ? (takeMessage as Effect.Effect<O, NotReady | Closed>) : Effect.flatMap(takeMessage, decode))
+  }
+
+  /** Everything queued, as one chunk, once there is something; `undefined` at a clean end of stream. */
+  private pull(): Effect.Effect<Chunk.Chunk<O> | undefined, NotReady | Closed | E> {
+    return Effect.suspend((): Effect.Effect<Chunk.Chunk<O> | undefined, NotReady | Closed | E> => {
+      const conn = this.conn
+      const failure = this.deferredFailure
+      if (failure !== undefined) {
+        this.deferredFailure = undefined
+        return Effect.fail(failure.error)
+      }
+      if (!conn.handshakeDone) return Effect.fail(this.notReady("read"))
+      return Effect.flatMap(
+        conn.inbox.awaitItems(),
+        (hasItems): Effect.Effect<Chunk.Chunk<O> | undefined, Closed | E> => {
+          if (!hasItems) {
+            const closed = conn.inbox.endedWith!
+            const clean =
+              closed.reason === "ClosedLocally" || (closed.reason === "ClosedByPeer" && closed.cause === undefined)
+            return clean ? Effect.succeed(undefined) : Effect.fail(closed)
+          }
+          const messages = conn.inbox.takeAll()
+          const decode = this.decode
+          if (decode === undefined) return Effect.succeed(Chunk.unsafeFromArray(messages as Array<O>))
+          return decodeBatch(conn, messages, decode, (error) => {
+            this.deferredFailure = { error }
+          })
+        }
+      )
+    })
+  }
+
   // The stream as a hand-written channel loop: per chunk, a quarter cheaper
   // than `Stream.repeatEffectChunkOption`, which matters when messages come
   // one at a time (request/response).
-  const emitAll: Channel.Channel<
-    Chunk.Chunk<O>,
-    unknown,
-    NotReady | Closed | E,
-    unknown,
-    void,
-    unknown
-  > = Channel.flatMap(Channel.fromEffect(pull), (chunk) =>
-    chunk === undefined ? Channel.void : Channel.flatMap(Channel.write(chunk), () => emitAll)
-  )
+  get messages(): Stream.Stream<O, NotReady | Closed | E> {
+    const pull = this.pull()
+    const emitAll: Channel.Channel<
+      Chunk.Chunk<O>,
+      unknown,
+      NotReady | Closed | E,
+      unknown,
+      void,
+      unknown
+    > = Channel.flatMap(Channel.fromEffect(pull), (chunk) =>
+      chunk === undefined ? Channel.void : Channel.flatMap(Channel.write(chunk), () => emitAll)
+    )
+    return Stream.fromChannel(emitAll)
+  }
 
-  return {
-    [TypeId]: TypeId,
-    id: conn.id,
-    remoteAddress: raw.remoteAddress,
-    socket: conn.socket,
-    backend,
-    read,
-    take,
-    messages: Stream.fromChannel(emitAll),
-    // One suspend per write: this is the hot path of a program sending small messages.
-    write: (value) =>
-      Effect.suspend((): Effect.Effect<void, NotReady | Closed | E> =>
-        conn.handshakeDone ? writeOne(value) : Effect.fail(notReady("write"))
-      ),
-    // Without a codec, as many as fit go into the queue in one step; the rest one by one, suspending as `write` does.
-    writeAll: (values) =>
-      Effect.suspend((): Effect.Effect<void, NotReady | Closed | E> => {
-        if (!conn.handshakeDone) return Effect.fail(notReady("write"))
-        const all = Array.from(values)
-        const first = encode === undefined ? conn.outbox.pushWhileRoom(all as Array<Framing.Message>, sizeOf) : 0
-        return first === all.length ? Effect.void : Effect.forEach(all.slice(first), writeOne, { discard: true })
-      }),
-    ready: conn.readySignal.await(),
-    isActive: Effect.sync(() => conn.closedWith === undefined),
-    handshakeComplete: Effect.sync(() => conn.handshakeDone),
-    writeDataQueued: Effect.sync(() => conn.writeDataQueued),
-    close: Effect.suspend(() => conn.gracefulClose(conn.closedError("ClosedLocally"))),
-    abort: conn.abort,
-    closed: conn.closedSignal.await()
+  // Called only inside a suspended Effect: `unsafeOffer` queues at call time.
+  private writeOne(value: I): Effect.Effect<void, Closed | E> {
+    const outbox = this.conn.outbox
+    const encode = this.encode
+    if (encode === undefined) return outbox.unsafeOffer(value as Framing.Message, sizeOf(value as Framing.Message))
+    return Effect.flatMap(encode(value), (message) => outbox.unsafeOffer(message, sizeOf(message)))
+  }
+
+  // Bound (users pass `stocking.write` around); one suspend per write: the
+  // hot path of a program sending small messages.
+  readonly write = (value: I): Effect.Effect<void, NotReady | Closed | E> =>
+    Effect.suspend((): Effect.Effect<void, NotReady | Closed | E> =>
+      this.conn.handshakeDone ? this.writeOne(value) : Effect.fail(this.notReady("write"))
+    )
+
+  // Without a codec, as many as fit go into the queue in one step; the rest one by one, suspending as `write` does.
+  readonly writeAll = (values: Iterable<I>): Effect.Effect<void, NotReady | Closed | E> =>
+    Effect.suspend((): Effect.Effect<void, NotReady | Closed | E> => {
+      const conn = this.conn
+      if (!conn.handshakeDone) return Effect.fail(this.notReady("write"))
+      const all = Array.from(values)
+      const first = this.encode === undefined ? conn.outbox.pushWhileRoom(all as Array<Framing.Message>, sizeOf) : 0
+      return first === all.length
+        ? Effect.void
+        : Effect.forEach(all.slice(first), (value) => this.writeOne(value), { discard: true })
+    })
+
+  get ready(): Effect.Effect<void, Closed> {
+    return this.conn.readySignal.await()
+  }
+
+  get isActive(): Effect.Effect<boolean> {
+    return Effect.sync(() => this.conn.closedWith === undefined)
+  }
+
+  get handshakeComplete(): Effect.Effect<boolean> {
+    return Effect.sync(() => this.conn.handshakeDone)
+  }
+
+  get writeDataQueued(): Effect.Effect<boolean> {
+    return Effect.sync(() => this.conn.writeDataQueued)
+  }
+
+  get close(): Effect.Effect<void> {
+    return Effect.suspend(() => this.conn.gracefulClose(this.conn.closedError("ClosedLocally")))
+  }
+
+  get abort(): Effect.Effect<void> {
+    return this.conn.abort
+  }
+
+  get closed(): Effect.Effect<Closed> {
+    return this.conn.closedSignal.await()
   }
 }
 
