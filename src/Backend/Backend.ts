@@ -84,7 +84,7 @@ export interface Backend {
   readonly [TypeId]: TypeId
   /** Which backend this is. */
   readonly name: Name
-  /** The send loop for one connection; returns when `link.awaitQueued` says the queue is done. */
+  /** The send loop for one connection; returns once the queue is closed and empty (`awaitQueued` or `flushEagerly` say `false`). */
   readonly sendLoop: (link: Link) => Effect.Effect<void>
 }
 

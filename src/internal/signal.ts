@@ -17,10 +17,6 @@ export class Signal<A, E = never> {
   private exit: Exit.Exit<A, E> | undefined = undefined
   private waiters: Array<Waiter<A, E>> | undefined = undefined
 
-  get isDone(): boolean {
-    return this.exit !== undefined
-  }
-
   /** Completes the signal; only the first call counts. */
   done(exit: Exit.Exit<A, E>): boolean {
     if (this.exit !== undefined) return false
