@@ -24,7 +24,7 @@ const MiB = 1024 * 1024
 const STALL_MS = 20_000
 
 /** Property runs per backend; `STOCKING_SOAK_RUNS` raises it (see `npm run soak`). */
-const RUNS = Number(process.env.STOCKING_SOAK_RUNS ?? 100)
+const RUNS = Number(process.env.STOCKING_SOAK_RUNS ?? 200)
 
 /** Receives `count` messages from `stocking`, or fails naming what is missing after `STALL_MS`. */
 const receive = (stocking: Stocking.Stocking, count: number) =>

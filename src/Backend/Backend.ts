@@ -40,38 +40,48 @@ export type Name = "poll" | "select"
 /**
  * What a backend drives: one Stocking's outbound queue and its socket. The
  * Stocking makes one per connection and runs `sendLoop` on it in a fiber of
- * the connection's scope.
+ * the connection's scope. A backend decides only *when* to flush; order is
+ * the Link's: `flush` writes everything it takes before it returns.
  *
  * @since 0.1.0
  * @category models
  */
 export interface Link {
+  /** How many messages are queued. */
+  readonly queued: number
   /**
    * Waits until at least one message is queued and succeeds with `true`; or
    * with `false` once the queue is closed and empty, when the loop must end.
    */
   readonly awaitQueued: Effect.Effect<boolean>
   /**
-   * Encodes every queued message and hands them to the socket in one write
-   * (small messages batched into one buffer, large payloads passed without a
-   * copy). Returns `false` when the socket's buffer is past its high-water
-   * mark: wait for `drained` before flushing again.
+   * Sets (or, with `undefined`, clears) the function called synchronously
+   * each time a writer queues messages or the queue is closed: a backend
+   * that flushes without waking a fiber listens here. It is not called for
+   * writers admitted from a wait for room, which happens inside `flush`:
+   * check `queued` after flushing.
+   */
+  readonly onQueued: (listener: (() => void) | undefined) => void
+  /**
+   * Encodes every queued message and hands them to the socket (small
+   * messages batched into one buffer, large payloads passed without a
+   * copy). Writers waiting for room may be admitted meanwhile: they stay
+   * queued for the next flush. Returns `false` when the socket's buffer is
+   * past its high-water mark: wait for `drained` before flushing again.
    */
   readonly flush: () => boolean
-  /**
-   * Flushes from microtasks rather than from the loop's fiber: while this
-   * runs, each write into an empty queue schedules one flush (a microtask,
-   * no fiber woken), so a burst of writes still goes out as one batch and a
-   * lone message goes out at once. Queued messages are flushed first.
-   * Succeeds with `true` when a flush left the socket past its high-water
-   * mark (wait for `drained`, then call this again), or `false` once the
-   * queue is closed and empty. Interrupting it stops the flushing.
-   */
-  readonly flushEagerly: Effect.Effect<boolean>
   /** Completes when the socket's buffer has drained (at once if it is not full). */
   readonly drained: Effect.Effect<void>
+  /** True when the socket's buffer is past its high-water mark. */
+  readonly needsDrain: () => boolean
+  /** True when the socket holds nothing unsent: a write now goes straight to the OS. */
+  readonly isIdle: () => boolean
   /** True once a close is waiting for the queue to empty: a backend should not delay then. */
   readonly isClosing: () => boolean
+  /** Completes once a close is waiting for the queue to empty (see `isClosing`). */
+  readonly closing: Effect.Effect<void>
+  /** True once the queue is closed and empty: the send loop is done. */
+  readonly isDone: () => boolean
 }
 
 /**
@@ -84,7 +94,7 @@ export interface Backend {
   readonly [TypeId]: TypeId
   /** Which backend this is. */
   readonly name: Name
-  /** The send loop for one connection; returns once the queue is closed and empty (`awaitQueued` or `flushEagerly` say `false`). */
+  /** The send loop for one connection; returns once the queue is closed and empty (`isDone`). */
   readonly sendLoop: (link: Link) => Effect.Effect<void>
 }
 

@@ -4,10 +4,23 @@
  * OS buffer is full the send loop waits for the socket's `drain` signal
  * before writing more.
  *
- * While the socket keeps up, the flushes run as microtasks scheduled by the
- * writes themselves (`Link.flushEagerly`); the loop's fiber sleeps until the
- * socket needs draining. Waking a fiber for every batch cost more than the
- * batch: this halves the fiber hand-offs of a request/response exchange.
+ * The strategy, as a small state machine per connection:
+ *
+ * - **Idle** (the socket keeps up, nothing scheduled). A write into an idle
+ *   connection goes to the socket inside the `write` itself: one system
+ *   call, as a hand-written request/response loop would make. It also
+ *   schedules one microtask flush, so the connection is **Scheduled**.
+ * - **Scheduled**: later writes in the same turn only queue; the microtask
+ *   flushes them all as one batch, then flushes again for writers that were
+ *   admitted from a wait for room meanwhile, until the queue is empty (back
+ *   to Idle) or the socket is past its high-water mark.
+ * - **Draining**: the loop's fiber waits for the socket's `drain`, then
+ *   flushes what queued up meanwhile and goes back to Idle.
+ * - **Done** once a close has emptied the queue: the loop returns.
+ *
+ * While the socket keeps up no fiber wakes at all: the flushes run as
+ * microtasks started by the writes. Waking a fiber for every batch cost more
+ * than the batch.
  *
  * @since 0.1.0
  */
@@ -15,18 +28,72 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Backend from "./Backend.js"
 
+const DRAIN = Effect.succeed(true)
+const DONE = Effect.succeed(false)
+
+/**
+ * Flushes until the socket needs draining (`true`) or the queue is closed
+ * and empty (`false`); `undefined` while the socket keeps up.
+ */
+const flushAll = (link: Backend.Link): boolean | undefined => {
+  while (link.queued > 0) if (!link.flush()) return true
+  if (link.isDone()) return false
+  return link.needsDrain() ? true : undefined
+}
+
+/**
+ * Idle and Scheduled: flushes from the writes and from microtasks, and
+ * succeeds when the connection leaves them: `true` for Draining, `false`
+ * for Done. Interrupting it stops the flushing.
+ */
+const flushWhileReady = (link: Backend.Link): Effect.Effect<boolean> =>
+  Effect.async<boolean>((resume) => {
+    const first = flushAll(link)
+    if (first !== undefined) return resume(first ? DRAIN : DONE)
+    let scheduled = false
+    // True while a batch is going out: a write then waits for the microtask, so a burst stays one batch.
+    let busy = false
+    const flushScheduled = () => {
+      scheduled = false
+      busy = link.queued > 1
+      const next = flushAll(link)
+      if (next !== undefined) {
+        link.onQueued(undefined)
+        resume(next ? DRAIN : DONE)
+      }
+    }
+    link.onQueued(() => {
+      if (scheduled) return
+      scheduled = true
+      queueMicrotask(flushScheduled)
+      if (!busy && link.queued === 1 && !link.isClosing() && link.isIdle()) {
+        busy = true
+        link.flush()
+      }
+    })
+    return Effect.sync(() => link.onQueued(undefined))
+  })
+
 /**
  * The readiness-driven backend.
  *
  * @since 0.1.0
  * @category constructors
+ * @example
+ * import { Effect } from "effect"
+ * import { Backend, Poll, Stocking } from "effect-stockings/node"
+ *
+ * // Force the readiness-driven backend for one Stocking.
+ * const client = Stocking.make({ host: "localhost", port: 4000 }).pipe(
+ *   Effect.provideService(Backend.Backend, Poll.backend)
+ * )
  */
 export const backend: Backend.Backend = {
   [Backend.TypeId]: Backend.TypeId,
   name: "poll",
   sendLoop: (link) =>
     Effect.gen(function* () {
-      while (yield* link.flushEagerly) yield* link.drained
+      while (yield* flushWhileReady(link)) yield* link.drained
     })
 }
 
@@ -35,5 +102,12 @@ export const backend: Backend.Backend = {
  *
  * @since 0.1.0
  * @category layers
+ * @example
+ * import { Effect } from "effect"
+ * import { Poll, Stocking } from "effect-stockings/node"
+ *
+ * const program = Effect.scoped(Stocking.make({ host: "localhost", port: 4000 })).pipe(
+ *   Effect.provide(Poll.layer)
+ * )
  */
 export const layer: Layer.Layer<Backend.Backend> = Layer.succeed(Backend.Backend, backend)

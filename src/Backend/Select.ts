@@ -8,7 +8,14 @@
  * as in the original), read through Effect `Config`; `layer({ interval })`
  * overrides it. Unlike the original, a Stocking with nothing to send does
  * not wake at all, so thousands of idle connections cost no timers; and a
- * close does not wait out the interval.
+ * close issued while the loop waits cuts the wait short: what is queued goes
+ * out at once.
+ *
+ * The strategy: wait for a message (no timer while idle); wait out the
+ * interval, or less if a close comes; flush everything queued, in one
+ * write; if the socket is past its high-water mark, wait for its `drain`.
+ * Writers admitted from a wait for room during a flush go out with the next
+ * interval's batch.
  *
  * @since 0.1.0
  */
@@ -52,17 +59,20 @@ export const intervalConfig: Config.Config<Duration.Duration> = Config.number(IN
  * @category constructors
  */
 export const make = (interval: Duration.DurationInput): Backend.Backend => {
-  const wait = Duration.toMillis(interval) > 0 ? Effect.sleep(interval) : Effect.yieldNow()
+  const sleep = Duration.toMillis(interval) > 0 ? Effect.sleep(interval) : undefined
   return {
     [Backend.TypeId]: Backend.TypeId,
     name: "select",
-    sendLoop: (link) =>
-      Effect.gen(function* () {
+    sendLoop: (link) => {
+      // The interval, cut short by a close; interval 0 only lets the other writers of this turn run.
+      const wait = sleep === undefined ? Effect.yieldNow() : Effect.raceFirst(sleep, link.closing)
+      return Effect.gen(function* () {
         while (yield* link.awaitQueued) {
           if (!link.isClosing()) yield* wait
           if (!link.flush()) yield* link.drained
         }
       })
+    }
   }
 }
 

@@ -74,18 +74,13 @@ export class MessageQueue<A, E> {
     this.items.push(item)
     this.sizes.push(bytes)
     this.bytes += bytes
+    this.pushed++
   }
 
-  /**
-   * Called, synchronously, whenever messages are added or the queue ends: a
-   * consumer that reacts without a fiber (the poll backend's microtask
-   * flush) hooks in here.
-   */
-  onItems: (() => void) | undefined = undefined
+  /** How many messages have ever been added (a position in the stream of messages, for waiting on progress). */
+  pushed = 0
 
   private wakeTakers(): void {
-    const onItems = this.onItems
-    if (onItems !== undefined) onItems()
     if (this.takers !== undefined && this.takers.size > 0) wakeAll(this.takers)
   }
 

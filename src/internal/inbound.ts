@@ -1,0 +1,188 @@
+/**
+ * The inbound side of a connection: socket chunks, the decoder, the bounded
+ * queue readers take from, and pausing the socket while that queue is full.
+ *
+ * Decoding happens in the socket's own callback: no fiber hop between a
+ * chunk arriving and its messages being readable. The read loop fiber steps
+ * in only to wait, when the queue is full or the peer has ended its stream.
+ *
+ * Its states:
+ *
+ * - **Flowing**: chunks are decoded as they arrive.
+ * - **Paused**: the queue is full; the socket is paused and chunks that were
+ *   already on their way are held, undecoded, until readers make room.
+ * - **Ended**: the peer ended its stream; once every held chunk is decoded
+ *   the read loop returns and the connection closes.
+ * - **Stopped**: the connection is closing; what is queued can still be
+ *   taken, and whatever else arrives is dropped.
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import type * as MetricLabel from "effect/MetricLabel"
+import * as Framing from "../Framing.js"
+import * as Metrics from "../Metrics.js"
+import type { Closed } from "../Stocking.js"
+import type { SocketLike } from "./connect.js"
+import { sizeOf } from "./outbound.js"
+import { MessageQueue } from "./queue.js"
+import type { PooledReads } from "./reads.js"
+
+/**
+ * Payload buffers are filled completely before anyone sees them, so they
+ * need no zeroing. Received bytes are always plain `Uint8Array`s, never
+ * Node `Buffer`s, however many reads a payload took.
+ */
+const allocateUnzeroed = (size: number): Uint8Array => {
+  const buffer = Buffer.allocUnsafeSlow(size)
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, size)
+}
+
+/** A plain view of a chunk, so payloads cut from it are plain views too. */
+const plain = (chunk: Uint8Array): Uint8Array =>
+  Buffer.isBuffer(chunk) ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) : chunk
+
+type State = "Flowing" | "Paused" | "Ended" | "Stopped"
+
+/** @internal */
+export interface InboundLimits {
+  readonly maxMessageSize?: number | undefined
+  readonly maxMessages: number
+  readonly maxBytes: number
+}
+
+/** @internal */
+export class Inbound {
+  readonly queue: MessageQueue<Framing.Message, Closed>
+  private readonly decoder: Framing.Decoder
+  private state: State = "Flowing"
+  // Chunks that arrived while Paused, not yet decoded.
+  private held: Array<Uint8Array> = []
+  private wakeReader: ((effect: Effect.Effect<void>) => void) | undefined = undefined
+  private reportedDepth = 0
+
+  constructor(
+    private readonly socket: SocketLike,
+    private readonly reads: PooledReads | undefined,
+    limits: InboundLimits,
+    private readonly labels: ReadonlyArray<MetricLabel.MetricLabel>,
+    /** Called once when the peer breaks the framing: the connection closes. */
+    private readonly onProtocolError: (error: Framing.FramingError) => void
+  ) {
+    this.decoder = Framing.unsafeMakeDecoder({ maxMessageSize: limits.maxMessageSize, allocate: allocateUnzeroed })
+    this.queue = new MessageQueue(limits.maxMessages, limits.maxBytes)
+    if (reads === undefined) {
+      socket.on("data", this.onData)
+    } else {
+      reads.attach(this.onData)
+      // No 'data' listener to start the flow: without it 'end' would never be emitted.
+      socket.resume()
+    }
+    socket.on("end", this.onEnd)
+  }
+
+  /** True once the peer has ended its stream (whatever the state). */
+  endSeen = false
+
+  private readonly onData = (chunk: Uint8Array): void => {
+    if (this.state === "Flowing") {
+      this.ingest(plain(chunk))
+      if (this.state === "Flowing" && this.queue.isFull) {
+        this.state = "Paused"
+        this.socket.pause()
+        this.wake()
+      }
+    } else if (this.state === "Paused") {
+      this.held.push(plain(chunk))
+    }
+  }
+
+  private readonly onEnd = (): void => {
+    this.endSeen = true
+    if (this.state !== "Stopped") this.wake()
+  }
+
+  /** Decodes one chunk into the queue; a framing fault stops everything. */
+  private ingest(chunk: Uint8Array): void {
+    const messages = this.decoder.push(chunk)
+    for (let i = 0; i < messages.length; i++) this.queue.unsafePush(messages[i]!, sizeOf(messages[i]!))
+    Metrics.bytesReceived.unsafeUpdate(chunk.length, this.labels)
+    if (messages.length > 0) Metrics.messagesReceived.unsafeUpdate(messages.length, this.labels)
+    this.report(this.queue.size)
+    if (this.decoder.failure !== undefined) this.onProtocolError(this.decoder.failure)
+  }
+
+  private wake(): void {
+    const wake = this.wakeReader
+    if (wake !== undefined) {
+      this.wakeReader = undefined
+      wake(Effect.void)
+    }
+  }
+
+  /** Waits until the read loop has something to do. */
+  private readonly awaitWork: Effect.Effect<void> = Effect.async<void>((resume) => {
+    if (this.state !== "Flowing" || this.endSeen) return resume(Effect.void)
+    this.wakeReader = resume
+    return Effect.sync(() => {
+      this.wakeReader = undefined
+    })
+  })
+
+  /**
+   * The read loop: while Paused, waits for room, decodes the held chunks and
+   * resumes the socket; returns when the peer has ended its stream (with
+   * what a truncated last message looked like, if it was) or when stopped.
+   */
+  readonly readLoop: Effect.Effect<{ readonly truncated: Framing.FramingError | undefined } | undefined> = Effect.gen(
+    this,
+    function* () {
+      while (true) {
+        yield* this.awaitWork
+        if (this.state === "Stopped") return undefined
+        if (this.state === "Paused") {
+          yield* this.queue.awaitSpace()
+          while (this.held.length > 0 && !this.queue.isFull && this.state === "Paused") {
+            this.ingest(this.held.shift()!)
+          }
+          if (this.state !== "Paused") continue
+          if (this.held.length > 0 || this.queue.isFull) continue
+          this.state = "Flowing"
+          this.socket.resume()
+        }
+        if (this.state === "Flowing" && this.endSeen) {
+          this.state = "Ended"
+          return { truncated: this.decoder.end() }
+        }
+      }
+    }
+  )
+
+  /**
+   * Stops taking messages: readers get what is queued, then `reason`.
+   * The socket keeps reading, and drops, so the peer cannot wedge a close.
+   */
+  stop(reason: Closed): void {
+    if (this.state === "Stopped") return
+    this.state = "Stopped"
+    this.held = []
+    this.queue.end(reason)
+    this.report(0)
+    this.socket.resume()
+    this.wake()
+  }
+
+  /** Stops delivering chunks (the socket is being let go). */
+  detach(): void {
+    this.reads?.detach()
+    this.socket.off("data", this.onData)
+    this.socket.off("end", this.onEnd)
+  }
+
+  private report(depth: number): void {
+    if (depth !== this.reportedDepth) {
+      Metrics.inboundQueued.unsafeModify(depth - this.reportedDepth, this.labels)
+      this.reportedDepth = depth
+    }
+  }
+}

@@ -1,0 +1,332 @@
+/**
+ * A connection's life as one state machine. Every change of state goes
+ * through `transition`, a pure function of the state and an event; the
+ * `Connection` then does what entering the new state requires (end the
+ * queues, destroy the socket, wake whoever waits on the state).
+ *
+ * ```text
+ *                      Ready
+ *       Handshaking ----------> Open
+ *            |                   |
+ *            | Close (graceful)  | Close (graceful)
+ *            v                   v
+ *            +----> Closing <----+      the send loop flushes what is queued,
+ *                      |                then our side ends, then the peer's
+ *                      | SocketClosed
+ *                      v
+ *  (Close abortive, or SocketClosed, from any state) ----> Closed(reason)
+ * ```
+ *
+ * | event \ state     | Handshaking | Open    | Closing            | Closed |
+ * | ----------------- | ----------- | ------- | ------------------ | ------ |
+ * | Ready             | Open        | -       | -                  | -      |
+ * | Close (graceful)  | Closing     | Closing | -                  | -      |
+ * | Close (abortive)  | Closed      | Closed  | Closed (its reason) | -     |
+ * | Flushed           | -           | -       | Closing, flushed   | -      |
+ * | SocketClosed      | Closed      | Closed  | Closed (its reason) | -     |
+ *
+ * The first reason given is the one a Stocking reports, whatever comes after.
+ * The inbound and outbound sides have sub-states of their own
+ * (`inbound.ts`: Flowing, Paused, Ended, Stopped; the backend's flushing).
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Metrics from "../Metrics.js"
+import type * as Stocking from "../Stocking.js"
+import { Closed } from "../Stocking.js"
+import type { SocketLike } from "./connect.js"
+import { Inbound } from "./inbound.js"
+import { Outbound } from "./outbound.js"
+import type { PooledReads } from "./reads.js"
+
+/** @internal */
+export type State =
+  | { readonly _tag: "Handshaking" }
+  | { readonly _tag: "Open" }
+  | { readonly _tag: "Closing"; readonly reason: Closed; readonly opened: boolean; readonly flushed: boolean }
+  | { readonly _tag: "Closed"; readonly reason: Closed; readonly opened: boolean }
+
+/** @internal */
+export type Event =
+  | { readonly _tag: "Ready" }
+  | { readonly _tag: "Close"; readonly reason: Closed; readonly graceful: boolean }
+  | { readonly _tag: "Flushed" }
+  | { readonly _tag: "SocketClosed"; readonly reason: Closed }
+
+const HANDSHAKING: State = { _tag: "Handshaking" }
+const OPEN: State = { _tag: "Open" }
+
+/** The next state, or `undefined` when the event changes nothing in this state. */
+export const transition = (state: State, event: Event): State | undefined => {
+  switch (state._tag) {
+    case "Handshaking":
+    case "Open": {
+      const opened = state._tag === "Open"
+      switch (event._tag) {
+        case "Ready":
+          return opened ? undefined : OPEN
+        case "Close":
+          return event.graceful
+            ? { _tag: "Closing", reason: event.reason, opened, flushed: false }
+            : { _tag: "Closed", reason: event.reason, opened }
+        case "SocketClosed":
+          return { _tag: "Closed", reason: event.reason, opened }
+        case "Flushed":
+          return undefined
+      }
+      break
+    }
+    case "Closing": {
+      switch (event._tag) {
+        case "Flushed":
+          return state.flushed ? undefined : { ...state, flushed: true }
+        case "Close":
+          return event.graceful ? undefined : { _tag: "Closed", reason: state.reason, opened: state.opened }
+        case "SocketClosed":
+          return { _tag: "Closed", reason: state.reason, opened: state.opened }
+        case "Ready":
+          return undefined
+      }
+      break
+    }
+    case "Closed":
+      return undefined
+  }
+}
+
+/** @internal */
+export interface Limits {
+  readonly maxMessageSize?: number | undefined
+  readonly maxBufferedMessages?: number | undefined
+  readonly maxBufferedBytes?: number | undefined
+  readonly maxQueuedMessages?: number | undefined
+  readonly maxQueuedBytes?: number | undefined
+  readonly idleTimeout?: Duration.DurationInput | undefined
+}
+
+const DEFAULTS = {
+  maxBufferedMessages: 4096,
+  maxBufferedBytes: 32 * 1024 * 1024,
+  maxQueuedMessages: 4096,
+  maxQueuedBytes: 8 * 1024 * 1024
+}
+
+type Watcher = (state: State) => boolean
+
+/** @internal */
+export class Connection {
+  state: State = HANDSHAKING
+  readonly inbound: Inbound
+  readonly outbound: Outbound
+  private readonly labels: ReturnType<typeof Metrics.roleLabel>
+  // Fibers waiting for a state: each is asked after every transition, and dropped once it says it is done.
+  private watchers: Array<Watcher> | undefined = undefined
+
+  constructor(
+    readonly id: number,
+    readonly socket: SocketLike,
+    reads: PooledReads | undefined,
+    readonly closeTimeout: Duration.DurationInput,
+    readonly peer: string,
+    limits: Limits,
+    role: Metrics.Role
+  ) {
+    this.labels = Metrics.roleLabel(role)
+    Metrics.connectionsOpen.unsafeModify(1, this.labels)
+    this.inbound = new Inbound(
+      socket,
+      reads,
+      {
+        maxMessageSize: limits.maxMessageSize,
+        maxMessages: limits.maxBufferedMessages ?? DEFAULTS.maxBufferedMessages,
+        maxBytes: limits.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes
+      },
+      this.labels,
+      (error) => this.abort(this.closedError("ProtocolError", error))
+    )
+    this.outbound = new Outbound(
+      socket,
+      limits.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages,
+      limits.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes,
+      this.labels
+    )
+    socket.on("error", this.onError)
+    socket.on("close", this.onClose)
+    if (limits.idleTimeout !== undefined && socket.setTimeout !== undefined) {
+      const idle = Duration.decode(limits.idleTimeout)
+      socket.setTimeout(Duration.toMillis(idle))
+      socket.on("timeout", () =>
+        this.abort(this.closedError("IdleTimeout", `nothing sent or received for ${Duration.format(idle)}`))
+      )
+    }
+  }
+
+  // -- the machine ------------------------------------------------------------
+
+  /** Applies `event`; does what entering the new state requires. Returns whether the state changed. */
+  private apply(event: Event): boolean {
+    const from = this.state
+    const to = transition(from, event)
+    if (to === undefined) return false
+    this.state = to
+    if ((to._tag === "Closing" || to._tag === "Closed") && (from._tag === "Handshaking" || from._tag === "Open")) {
+      // Leaving service: reads drain what arrived, then fail; writes fail at once.
+      Metrics.connectionsOpen.unsafeModify(-1, this.labels)
+      this.inbound.stop(to.reason)
+      this.outbound.unreport()
+      this.outbound.end(to.reason)
+    }
+    if (to._tag === "Closed") {
+      // Over: whatever is still queued is dropped, and the socket goes if it has not.
+      this.outbound.abort(to.reason)
+      this.socket.destroy()
+    }
+    const watchers = this.watchers
+    if (watchers !== undefined) {
+      this.watchers = undefined
+      const kept = watchers.filter((watch) => !watch(to))
+      if (kept.length > 0) this.watchers = this.watchers === undefined ? kept : kept.concat(this.watchers)
+    }
+    return true
+  }
+
+  /** Waits until `check` gives an Effect for the state (checked now, and after each transition). */
+  awaitState<A, E>(check: (state: State) => Effect.Effect<A, E> | undefined): Effect.Effect<A, E> {
+    return Effect.async<A, E>((resume) => {
+      const now = check(this.state)
+      if (now !== undefined) return resume(now)
+      const watch: Watcher = (state) => {
+        const result = check(state)
+        if (result === undefined) return false
+        resume(result)
+        return true
+      }
+      ;(this.watchers ??= []).push(watch)
+      return Effect.sync(() => {
+        const watchers = this.watchers
+        const index = watchers === undefined ? -1 : watchers.indexOf(watch)
+        if (index >= 0) watchers!.splice(index, 1)
+      })
+    })
+  }
+
+  get isOpen(): boolean {
+    return this.state._tag === "Open"
+  }
+
+  /** The reason it closed, once closing. */
+  get closedWith(): Closed | undefined {
+    const state = this.state
+    return state._tag === "Closing" || state._tag === "Closed" ? state.reason : undefined
+  }
+
+  /** Whether the handshake completed (before any close). */
+  get opened(): boolean {
+    const state = this.state
+    return state._tag === "Open" || ((state._tag === "Closing" || state._tag === "Closed") && state.opened)
+  }
+
+  ready(): boolean {
+    return this.apply({ _tag: "Ready" })
+  }
+
+  /** The send loop has returned: everything queued was flushed (or dropped, on an abortive close). */
+  sendLoopEnded(): void {
+    this.apply({ _tag: "Flushed" })
+  }
+
+  /** Closes at once: drops what is queued and destroys the socket. */
+  abort(reason: Closed): void {
+    if (!this.apply({ _tag: "Close", reason, graceful: false })) {
+      // Already closed: make sure the socket is gone all the same.
+      this.socket.destroy()
+    }
+  }
+
+  closedError(reason: Stocking.ClosedReason, cause?: unknown): Closed {
+    return cause === undefined
+      ? new Closed({ reason, stockingId: this.id })
+      : new Closed({ reason, stockingId: this.id, cause })
+  }
+
+  // -- socket events ----------------------------------------------------------
+
+  private readonly onError = (cause: Error): void => {
+    this.abort(this.closedError("SocketError", cause))
+  }
+
+  private readonly onClose = (): void => {
+    // A close with no end of stream before it and no error: the peer went away abruptly.
+    const reason = this.inbound.endSeen
+      ? this.closedError("ClosedByPeer")
+      : this.closedError("ClosedByPeer", "connection closed without an end of stream")
+    this.apply({ _tag: "SocketClosed", reason })
+  }
+
+  /** Lets the socket go: no more events from it reach this connection. */
+  detach(): void {
+    this.inbound.detach()
+    this.socket.off("close", this.onClose)
+    // The error listener stays: a late error on a destroyed socket must not crash the process.
+  }
+
+  // -- the read side's end -----------------------------------------------------
+
+  /** The read loop, then the close it leads to when the peer ends its stream. */
+  readonly readLoop: Effect.Effect<void> = Effect.flatMap(this.inboundLoop(), (ended) =>
+    ended === undefined ? Effect.void : this.gracefulClose(this.closedError("ClosedByPeer", ended.truncated))
+  )
+
+  private inboundLoop() {
+    return Effect.suspend(() => this.inbound.readLoop)
+  }
+
+  // -- closing ----------------------------------------------------------------
+
+  /**
+   * The graceful close: stop accepting writes, let the send loop flush what
+   * is queued, end our side, and wait for the peer to end its side; all
+   * within `closeTimeout`, after which the socket is destroyed regardless.
+   * The first caller runs it; later callers wait for it.
+   */
+  gracefulClose(reason: Closed): Effect.Effect<void> {
+    return Effect.uninterruptible(
+      Effect.suspend(() => {
+        if (!this.apply({ _tag: "Close", reason, graceful: true })) return this.whenClosed
+        const socket = this.socket
+        const sequence = Effect.zipRight(
+          this.awaitState((state) => (state._tag !== "Closing" || state.flushed ? Effect.void : undefined)),
+          Effect.suspend(() => {
+            if (socket.destroyed) return Effect.void
+            socket.end()
+            return this.whenClosed
+          })
+        )
+        const closing = this.state as Extract<State, { _tag: "Closing" }>
+        // The sequence runs interruptibly inside the timeout's own fiber, so
+        // the deadline can cut it short while the close itself stays
+        // uninterruptible for its caller.
+        return Effect.interruptible(sequence).pipe(
+          Effect.timeoutOption(this.closeTimeout),
+          Effect.withSpan("stocking.close", {
+            attributes: { "stocking.id": this.id, "stocking.reason": closing.reason.reason, "net.peer": this.peer }
+          }),
+          Effect.ensuring(
+            Effect.sync(() => {
+              socket.destroy()
+              this.apply({ _tag: "SocketClosed", reason: closing.reason })
+            })
+          ),
+          Effect.asVoid
+        )
+      })
+    )
+  }
+
+  /** Completes once the connection is Closed. */
+  readonly whenClosed: Effect.Effect<void> = Effect.suspend(() =>
+    this.awaitState((state) => (state._tag === "Closed" ? Effect.void : undefined))
+  )
+}
