@@ -15,6 +15,7 @@ import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
+import type * as Sink from "effect/Sink"
 import type * as Stream from "effect/Stream"
 import type { Duplex } from "node:stream"
 import type * as Codec from "./Codec.js"
@@ -240,10 +241,36 @@ export interface Stocking<in I = Message, out O = Message, out E = never> {
    * outrun a slow peer without bound. Fails with `NotReady` before the
    * handshake, `Closed` once closed, or the codec's error (nothing is sent).
    * If interrupted while suspended, nothing is queued.
+   *
+   * Bytes are not copied: a `Uint8Array` belongs to the Stocking until it
+   * has been sent (`sent` completes). Changing it before then may change
+   * what the peer receives; copy it first if you must reuse it sooner.
    */
   readonly write: (value: I) => Effect.Effect<void, NotReady | Closed | E>
-  /** Queues many messages, in order. Errors as `write`; those queued before a failure stay queued. */
+  /**
+   * Queues many messages, in order, in as few queue steps as they fit in.
+   * Errors as `write`; those queued before a failure stay queued.
+   */
   readonly writeAll: (values: Iterable<I>) => Effect.Effect<void, NotReady | Closed | E>
+  /**
+   * A `Sink` that writes every element it is given, in order, one queue
+   * step per chunk (as `writeAll`), and waits while the outbound queue is
+   * full. `Stream.run(stream, stocking.sink)` is the fast way to send a
+   * stream. The Stocking stays open when the stream ends.
+   */
+  readonly sink: Sink.Sink<void, I, never, NotReady | Closed | E>
+  /**
+   * Completes once every message accepted so far (by `write`, `writeAll` or
+   * `sink`) has been handed to the socket. Fails with `Closed` if the
+   * connection closed abortively first and some of them were dropped.
+   */
+  readonly flushed: Effect.Effect<void, Closed>
+  /**
+   * As `flushed`, and then until the socket has handed those bytes to the
+   * operating system: nothing written so far is held in memory any more, and
+   * written buffers may be reused.
+   */
+  readonly sent: Effect.Effect<void, Closed>
   /** Completes when the handshake has; fails with `Closed` (`HandshakeFailed`, ...) if it never will. */
   readonly ready: Effect.Effect<void, Closed>
   /** True while the Stocking is open (the original's `active`). */

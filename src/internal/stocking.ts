@@ -13,6 +13,7 @@ import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
+import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import type { Duplex } from "node:stream"
 import * as Auto from "../Backend/Auto.js"
@@ -284,12 +285,27 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
     Effect.suspend((): Effect.Effect<void, NotReady | Closed | E> => {
       const conn = this.conn
       if (!conn.isOpen) return Effect.fail(this.notReady("write"))
-      const all = Array.from(values)
-      const first = this.encode === undefined ? conn.outbound.offerWhileRoom(all as Array<Framing.Message>) : 0
+      const all = Array.isArray(values) ? (values as ReadonlyArray<I>) : Array.from(values)
+      const first =
+        this.encode === undefined
+          ? conn.outbound.offerWhileRoom(all as ReadonlyArray<unknown> as ReadonlyArray<Framing.Message>)
+          : 0
       return first === all.length
         ? Effect.void
         : Effect.forEach(all.slice(first), (value) => this.writeOne(value), { discard: true })
     })
+
+  get sink(): Sink.Sink<void, I, never, NotReady | Closed | E> {
+    return Sink.forEachChunk((chunk: Chunk.Chunk<I>) => this.writeAll(Chunk.toReadonlyArray(chunk)))
+  }
+
+  get flushed(): Effect.Effect<void, Closed> {
+    return this.conn.outbound.flushed
+  }
+
+  get sent(): Effect.Effect<void, Closed> {
+    return this.conn.outbound.sent
+  }
 
   get ready(): Effect.Effect<void, Closed> {
     return this.conn.awaitState((state) =>
