@@ -98,7 +98,50 @@ export type Options<I = Message, O = Message, E = never, EH = never, RH = never>
      * `requestCert: true` asks clients for certificates and verifies them.
      */
     readonly tls?: TlsOptions | undefined
+    /**
+     * The most connections served at once (default `DEFAULT_MAX_CONNECTIONS`).
+     * Past it, new connections are closed as they are accepted (their peers
+     * see the connection closed without a message); existing ones are not
+     * affected.
+     */
+    readonly maxConnections?: number | undefined
+    /**
+     * The bytes all connections together may hold beyond a small allowance
+     * each (`CONNECTION_ALLOWANCE`): partial inbound messages, inbound and
+     * outbound queues, unsent socket bytes past the high-water mark (default
+     * `DEFAULT_MAX_TOTAL_BYTES`). Once spent, a connection holding more than
+     * its allowance waits: its reads pause and its writers suspend until
+     * others release bytes. Connections exchanging small messages keep
+     * working. Set `idleTimeout` too, so that peers parked this way are let
+     * go.
+     */
+    readonly maxTotalBytes?: number | undefined
   }
+
+/**
+ * The default `maxConnections`.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const DEFAULT_MAX_CONNECTIONS = 10_000
+
+/**
+ * The default `maxTotalBytes`: 512 MiB.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const DEFAULT_MAX_TOTAL_BYTES = 512 * 1024 * 1024
+
+/**
+ * What each of a server's connections may hold, per queue and for its
+ * partial inbound message, without drawing on `maxTotalBytes`: 16 KiB.
+ *
+ * @since 0.2.0
+ * @category constants
+ */
+export const CONNECTION_ALLOWANCE = 16 * 1024
 
 /**
  * TLS server options, passed to `tls.createServer`.

@@ -47,11 +47,13 @@ for (const [name, backend] of backends) {
 
     it.scopedLive("flushed waits until everything written has been handed to the socket", () =>
       Effect.gen(function* () {
-        const { peer, stocking } = yield* rawPeer(backend)
-        // The peer does not read: the socket fills and the rest stays queued.
+        const { peer, stocking } = yield* rawPeer(backend, { maxQueuedBytes: 64 * MiB })
+        // The peer does not read: the first fills the socket's buffer, the rest stays queued behind it.
         peer.pause()
         const big = new Uint8Array(4 * MiB)
-        yield* stocking.writeAll([big, big, big, big])
+        yield* stocking.write(big)
+        yield* Effect.sleep("20 millis")
+        yield* stocking.writeAll([big, big, big])
         const flushed = yield* Effect.fork(stocking.flushed)
         yield* Effect.sleep("100 millis")
         assert.isNull(flushed.unsafePoll(), "flushed must wait while messages are still queued")

@@ -23,6 +23,7 @@ import type * as MetricLabel from "effect/MetricLabel"
 import * as Framing from "../Framing.js"
 import * as Metrics from "../Metrics.js"
 import type { Closed } from "../Stocking.js"
+import type { Budget } from "./budget.js"
 import type { SocketLike } from "./connect.js"
 import { sizeOf } from "./outbound.js"
 import { MessageQueue } from "./queue.js"
@@ -49,6 +50,8 @@ export interface InboundLimits {
   readonly maxMessageSize?: number | undefined
   readonly maxMessages: number
   readonly maxBytes: number
+  /** A byte budget shared with other connections (a server's), charged for queued and partial messages. */
+  readonly budget?: Budget | undefined
 }
 
 /** @internal */
@@ -60,6 +63,9 @@ export class Inbound {
   private held: Array<Uint8Array> = []
   private wakeReader: ((effect: Effect.Effect<void>) => void) | undefined = undefined
   private reportedDepth = 0
+  private readonly budget: Budget | undefined
+  /** What the decoder's partial message charges to the budget. */
+  private partialCharge = 0
 
   constructor(
     private readonly socket: SocketLike,
@@ -70,7 +76,8 @@ export class Inbound {
     private readonly onProtocolError: (error: Framing.FramingError) => void
   ) {
     this.decoder = Framing.unsafeMakeDecoder({ maxMessageSize: limits.maxMessageSize, allocate: allocateUnzeroed })
-    this.queue = new MessageQueue(limits.maxMessages, limits.maxBytes)
+    this.budget = limits.budget
+    this.queue = new MessageQueue(limits.maxMessages, limits.maxBytes, limits.budget)
     if (reads === undefined) {
       socket.on("data", this.onData)
     } else {
@@ -87,7 +94,7 @@ export class Inbound {
   private readonly onData = (chunk: Uint8Array): void => {
     if (this.state === "Flowing") {
       this.ingest(plain(chunk))
-      if (this.state === "Flowing" && this.queue.isFull) {
+      if (this.state === "Flowing" && this.mustPause()) {
         this.state = "Paused"
         this.socket.pause()
         this.wake()
@@ -109,8 +116,26 @@ export class Inbound {
     Metrics.bytesReceived.unsafeUpdate(chunk.length, this.labels)
     if (messages.length > 0) Metrics.messagesReceived.unsafeUpdate(messages.length, this.labels)
     this.report(this.queue.size)
+    if (this.budget !== undefined) this.partialCharge = this.budget.settle(this.partialCharge, this.decoder.buffered)
     if (this.decoder.failure !== undefined) this.onProtocolError(this.decoder.failure)
   }
+
+  /** The queue is full, or this connection holds more than its allowance while the shared budget is spent. */
+  private mustPause(): boolean {
+    return this.queue.isFull || (this.partialCharge > 0 && this.budget!.spent)
+  }
+
+  /** Waits until `mustPause` may have changed: room in the queue, or bytes released from the budget. */
+  private readonly awaitRoom: Effect.Effect<void> = Effect.suspend(() => {
+    if (this.queue.isFull) return this.queue.awaitSpace()
+    const budget = this.budget
+    if (budget === undefined || !budget.spent) return Effect.void
+    return Effect.async<void>((resume) => {
+      const wake = () => resume(Effect.void)
+      budget.onRoom(wake)
+      return Effect.sync(() => budget.offRoom(wake))
+    })
+  })
 
   private wake(): void {
     const wake = this.wakeReader
@@ -141,12 +166,12 @@ export class Inbound {
         yield* this.awaitWork
         if (this.state === "Stopped") return undefined
         if (this.state === "Paused") {
-          yield* this.queue.awaitSpace()
-          while (this.held.length > 0 && !this.queue.isFull && this.state === "Paused") {
+          yield* this.awaitRoom
+          while (this.held.length > 0 && !this.mustPause() && this.state === "Paused") {
             this.ingest(this.held.shift()!)
           }
           if (this.state !== "Paused") continue
-          if (this.held.length > 0 || this.queue.isFull) continue
+          if (this.held.length > 0 || this.mustPause()) continue
           this.state = "Flowing"
           this.socket.resume()
         }
@@ -172,8 +197,11 @@ export class Inbound {
     this.wake()
   }
 
-  /** Stops delivering chunks (the socket is being let go). */
+  /** Stops delivering chunks and lets go of what is held (the connection is over). */
   detach(): void {
+    this.held = []
+    this.queue.clear()
+    if (this.budget !== undefined) this.partialCharge = this.budget.settle(this.partialCharge, 0)
     this.reads?.detach()
     this.socket.off("data", this.onData)
     this.socket.off("end", this.onEnd)

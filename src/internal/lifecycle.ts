@@ -36,6 +36,7 @@ import * as Effect from "effect/Effect"
 import * as Metrics from "../Metrics.js"
 import type * as Stocking from "../Stocking.js"
 import { Closed } from "../Stocking.js"
+import type { Budget } from "./budget.js"
 import type { SocketLike } from "./connect.js"
 import { Inbound } from "./inbound.js"
 import { Outbound } from "./outbound.js"
@@ -104,6 +105,8 @@ export interface Limits {
   readonly maxQueuedMessages?: number | undefined
   readonly maxQueuedBytes?: number | undefined
   readonly idleTimeout?: Duration.DurationInput | undefined
+  /** A byte budget shared with other connections (a server's). */
+  readonly budget?: Budget | undefined
 }
 
 const DEFAULTS = {
@@ -141,7 +144,8 @@ export class Connection {
       {
         maxMessageSize: limits.maxMessageSize,
         maxMessages: limits.maxBufferedMessages ?? DEFAULTS.maxBufferedMessages,
-        maxBytes: limits.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes
+        maxBytes: limits.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
+        budget: limits.budget
       },
       this.labels,
       (error) => this.abort(this.closedError("ProtocolError", error))
@@ -150,7 +154,8 @@ export class Connection {
       socket,
       limits.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages,
       limits.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes,
-      this.labels
+      this.labels,
+      limits.budget
     )
     socket.on("error", this.onError)
     socket.on("close", this.onClose)

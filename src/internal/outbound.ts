@@ -18,6 +18,7 @@ import type * as Framing from "../Framing.js"
 import * as Metrics from "../Metrics.js"
 import type { Closed } from "../Stocking.js"
 import { writeFrames } from "./batch.js"
+import type { Budget } from "./budget.js"
 import type { SocketLike } from "./connect.js"
 import { MessageQueue } from "./queue.js"
 
@@ -46,9 +47,16 @@ export class Outbound implements Backend.Link {
     private readonly socket: SocketLike,
     maxMessages: number,
     maxBytes: number,
-    private readonly labels: ReadonlyArray<MetricLabel.MetricLabel>
+    private readonly labels: ReadonlyArray<MetricLabel.MetricLabel>,
+    budget?: Budget | undefined
   ) {
-    this.queue = new MessageQueue(maxMessages, maxBytes)
+    this.queue = new MessageQueue(maxMessages, maxBytes, budget, () => this.notify())
+    socket.on("drain", this.onDrain)
+  }
+
+  // The socket is below its high-water mark again: what it held no longer counts against the queue's bound.
+  private readonly onDrain = (): void => {
+    this.queue.setReserved(0)
   }
 
   // -- writers --------------------------------------------------------------
@@ -144,7 +152,11 @@ export class Outbound implements Backend.Link {
     Metrics.messagesSent.unsafeUpdate(messages.length, this.labels)
     Metrics.bytesSent.unsafeUpdate(bytes, this.labels)
     if (this.flushWaiters !== undefined) this.resumeFlushWaiters()
-    return !socket.writableNeedDrain
+    if (!socket.writableNeedDrain) return true
+    // What the socket holds past its high-water mark counts against the queue's bound until it drains:
+    // a peer that stops reading holds at most `maxQueuedBytes` plus the high-water mark here.
+    this.queue.setReserved(Math.max(0, socket.writableLength - socket.writableHighWaterMark))
+    return false
   }
 
   readonly closing: Effect.Effect<void> = Effect.async<void>((resume) => {

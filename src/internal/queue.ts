@@ -9,6 +9,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import type { Budget } from "./budget.js"
 
 const TRUE = Effect.succeed(true)
 const FALSE = Effect.succeed(false)
@@ -41,9 +42,22 @@ export class MessageQueue<A, E> {
   private offerers: Array<Offerer<A, E>> | undefined = undefined
   private spaceWaiters: Set<Waker> | undefined = undefined
 
+  /** Bytes held elsewhere on this queue's behalf (a socket's unsent bytes), counted against `maxBytes`. */
+  private reserved = 0
+  /** What this queue charges to the shared budget. */
+  private charged = 0
+
   constructor(
     readonly maxItems: number,
-    readonly maxBytes: number
+    readonly maxBytes: number,
+    /** A byte budget shared with other queues, if any (see `budget.ts`). */
+    private readonly budget?: Budget | undefined,
+    /**
+     * Called when waiting offerers were admitted outside `poll` and
+     * `takeAll` (room made by `setReserved` or the shared budget). Never
+     * called from inside `poll`, `takeAll` or an offer.
+     */
+    private readonly onAdmitted?: (() => void) | undefined
   ) {}
 
   get size(): number {
@@ -55,7 +69,11 @@ export class MessageQueue<A, E> {
   }
 
   get isFull(): boolean {
-    return this.size >= this.maxItems || this.bytes >= this.maxBytes
+    return (
+      this.size >= this.maxItems ||
+      this.bytes + this.reserved >= this.maxBytes ||
+      (this.charged > 0 && this.budget!.spent)
+    )
   }
 
   /** The reason the queue ended, once it has. */
@@ -67,7 +85,43 @@ export class MessageQueue<A, E> {
     // An empty queue always takes one message, however large, so a message
     // bigger than `maxBytes` cannot wedge it.
     const size = this.size
-    return size === 0 || (size < this.maxItems && this.bytes + bytes <= this.maxBytes)
+    const held = this.bytes + this.reserved
+    const fits = (size === 0 && held === 0) || (size < this.maxItems && held + bytes <= this.maxBytes)
+    return fits && (this.budget === undefined || this.budget.allows(this.charged, held + bytes))
+  }
+
+  /** Brings this queue's charge on the shared budget up to date with what it holds. */
+  private settle(): void {
+    const budget = this.budget
+    if (budget !== undefined) this.charged = budget.settle(this.charged, this.bytes + this.reserved)
+  }
+
+  /**
+   * Sets the bytes held elsewhere on this queue's behalf; lowering them
+   * makes room, as taking a message does.
+   */
+  setReserved(bytes: number): void {
+    bytes = Math.max(0, bytes)
+    if (bytes === this.reserved) return
+    const lower = bytes < this.reserved
+    this.reserved = bytes
+    this.settle()
+    if (lower) this.onRoomMade()
+  }
+
+  // Called by the budget when others release bytes: try again, and keep watching while still blocked.
+  private readonly onBudgetRoom = (): void => {
+    this.onRoomMade()
+    this.watchBudget()
+  }
+
+  /** Asks the budget to call back when it has room, if anyone here waits for room. */
+  private watchBudget(): void {
+    if (this.budget === undefined) return
+    const waiting =
+      (this.offerers !== undefined && this.offerers.length > 0) ||
+      (this.spaceWaiters !== undefined && this.spaceWaiters.size > 0)
+    if (waiting) this.budget.onRoom(this.onBudgetRoom)
   }
 
   private push(item: A, bytes: number): void {
@@ -75,6 +129,7 @@ export class MessageQueue<A, E> {
     this.sizes.push(bytes)
     this.bytes += bytes
     this.pushed++
+    if (this.budget !== undefined) this.settle()
   }
 
   /** How many messages have ever been added (a position in the stream of messages, for waiting on progress). */
@@ -129,6 +184,7 @@ export class MessageQueue<A, E> {
       const entry: Offerer<A, E> = { item, bytes, resume }
       const offerers = (this.offerers ??= [])
       offerers.push(entry)
+      this.watchBudget()
       return Effect.sync(() => {
         const index = offerers.indexOf(entry)
         if (index >= 0) offerers.splice(index, 1)
@@ -150,8 +206,24 @@ export class MessageQueue<A, E> {
 
   private onRemoved(): void {
     this.admitOfferers()
+    this.afterRoom()
+  }
+
+  private afterRoom(): void {
     if (this.spaceWaiters !== undefined && this.spaceWaiters.size > 0 && !this.isFull) wakeAll(this.spaceWaiters)
     if (this.size > 0) this.wakeTakers()
+  }
+
+  /**
+   * Room made without taking anything (`setReserved` lowered, the budget
+   * released): admits waiting offerers and tells `onAdmitted`, since no
+   * consumer is taking at that moment to see them.
+   */
+  private onRoomMade(): void {
+    const before = this.pushed
+    this.admitOfferers()
+    this.afterRoom()
+    if (this.pushed !== before && this.onAdmitted !== undefined) this.onAdmitted()
   }
 
   private compact(): void {
@@ -171,6 +243,7 @@ export class MessageQueue<A, E> {
     if (this.head === this.items.length) return undefined
     const item = this.items[this.head]!
     this.bytes -= this.sizes[this.head]!
+    if (this.budget !== undefined) this.settle()
     this.items[this.head] = undefined as A
     this.head++
     this.compact()
@@ -185,6 +258,7 @@ export class MessageQueue<A, E> {
     this.sizes = []
     this.head = 0
     this.bytes = 0
+    if (this.budget !== undefined) this.settle()
     if (out.length > 0) this.onRemoved()
     return out
   }
@@ -226,6 +300,7 @@ export class MessageQueue<A, E> {
       return Effect.async<void>((resume) => {
         const waiters = (this.spaceWaiters ??= new Set())
         waiters.add(resume)
+        this.watchBudget()
         return Effect.sync(() => waiters.delete(resume))
       })
     })
@@ -257,14 +332,20 @@ export class MessageQueue<A, E> {
     this.sizes = [...items.map(sizeOf), ...restSizes]
     this.head = 0
     for (const item of items) this.bytes += sizeOf(item)
+    if (this.budget !== undefined) this.settle()
     this.wakeTakers()
   }
 
-  /** Drops every queued message (an abortive close). */
+  /** Drops every queued message and what is reserved (an abortive close, or a queue let go). */
   clear(): void {
     this.items = []
     this.sizes = []
     this.head = 0
     this.bytes = 0
+    this.reserved = 0
+    if (this.budget !== undefined) {
+      this.settle()
+      this.budget.offRoom(this.onBudgetRoom)
+    }
   }
 }

@@ -11,10 +11,11 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as net from "node:net"
 import * as tls from "node:tls"
-import type * as Server from "../Server.js"
-import { ServerError } from "../Server.js"
+import * as Server from "../Server.js"
+
 import type * as Stocking from "../Stocking.js"
 import { Closed } from "../Stocking.js"
+import { Budget } from "./budget.js"
 import * as stocking from "./stocking.js"
 
 const describe = (target: Server.ListenTarget): string =>
@@ -23,9 +24,9 @@ const describe = (target: Server.ListenTarget): string =>
 const listen = (
   target: Server.ListenTarget,
   secure: tls.TlsOptions | undefined
-): Effect.Effect<net.Server, ServerError, Scope.Scope> =>
+): Effect.Effect<net.Server, Server.ServerError, Scope.Scope> =>
   Effect.acquireRelease(
-    Effect.async<net.Server, ServerError>((resume) => {
+    Effect.async<net.Server, Server.ServerError>((resume) => {
       const server =
         secure === undefined
           ? net.createServer({ allowHalfOpen: true })
@@ -33,7 +34,7 @@ const listen = (
             tls.createServer({ ...secure, allowHalfOpen: false })
       const onError = (cause: Error) => {
         server.close()
-        resume(Effect.fail(new ServerError({ reason: "Listen", address: describe(target), cause })))
+        resume(Effect.fail(new Server.ServerError({ reason: "Listen", address: describe(target), cause })))
       }
       server.once("error", onError)
       const onListening = () => {
@@ -60,6 +61,8 @@ const boundAddress = (server: net.Server): Server.BoundAddress => {
 const settingsOf = <I, O, E, EH, RH>(options: Server.Options<I, O, E, EH, RH>): Stocking.Settings<I, O, E, EH, RH> => {
   const {
     backlog: _backlog,
+    maxConnections: _maxConnections,
+    maxTotalBytes: _maxTotalBytes,
     host: _host,
     path: _path,
     port: _port,
@@ -72,7 +75,7 @@ const settingsOf = <I, O, E, EH, RH>(options: Server.Options<I, O, E, EH, RH>): 
 /** @internal */
 export const make = <I, O, E, EH, RH>(
   options: Server.Options<I, O, E, EH, RH>
-): Effect.Effect<Server.Server<I, O, E>, ServerError, Scope.Scope | RH> =>
+): Effect.Effect<Server.Server<I, O, E>, Server.ServerError, Scope.Scope | RH> =>
   Effect.gen(function* () {
     const serverScope = yield* Effect.scope
     const mailbox = yield* Mailbox.make<Stocking.Stocking<I, O, E>>()
@@ -82,11 +85,14 @@ export const make = <I, O, E, EH, RH>(
     const run = yield* FiberSet.runtime(fibers)<RH>()
     const server = yield* listen(options, options.tls)
     const settings = settingsOf(options)
+    // One byte budget for every connection of this server (see budget.ts).
+    const budget = new Budget(options.maxTotalBytes ?? Server.DEFAULT_MAX_TOTAL_BYTES, Server.CONNECTION_ALLOWANCE)
+    server.maxConnections = options.maxConnections ?? Server.DEFAULT_MAX_CONNECTIONS
 
     const accept = (socket: net.Socket): Effect.Effect<void, never, RH> =>
       Effect.gen(function* () {
         const scope = yield* Scope.fork(serverScope, { _tag: "Sequential" })
-        const exit = yield* stocking.makeWithRole<I, O, E, EH, RH>({ ...settings, socket }, "server").pipe(
+        const exit = yield* stocking.makeWithRole<I, O, E, EH, RH>({ ...settings, socket }, "server", budget).pipe(
           Scope.extend(scope),
           Effect.withSpan("stocking.accept", {
             attributes: { "net.peer": `${socket.remoteAddress}:${socket.remotePort}` }

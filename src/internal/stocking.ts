@@ -23,6 +23,7 @@ import type * as Framing from "../Framing.js"
 import type * as Metrics from "../Metrics.js"
 import type * as Stocking from "../Stocking.js"
 import { type Closed, type ConnectError, NotReady } from "../Stocking.js"
+import type { Budget } from "./budget.js"
 import { addressOf, connect, describeAddress } from "./connect.js"
 import { Connection } from "./lifecycle.js"
 import { sizeOf } from "./outbound.js"
@@ -47,7 +48,8 @@ export const make = <I, O, E, EH, RH>(
 /** @internal */
 export const makeWithRole = <I, O, E, EH, RH>(
   options: Stocking.Options<I, O, E, EH, RH>,
-  role: Metrics.Role
+  role: Metrics.Role,
+  budget?: Budget | undefined
 ): Effect.Effect<Stocking.Stocking<I, O, E>, ConnectError, Scope.Scope | RH> =>
   Effect.gen(function* () {
     const provided = yield* Effect.serviceOption(Backend.Backend)
@@ -68,7 +70,7 @@ export const makeWithRole = <I, O, E, EH, RH>(
             reads,
             options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
             describeAddress(remoteAddress),
-            options,
+            budget === undefined ? options : { ...options, budget },
             role
           )
           yield* conn.readLoop.pipe(Effect.interruptible, Effect.forkIn(scope))
