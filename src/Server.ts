@@ -87,7 +87,13 @@ export interface Server<I = Message, O = Message, E = never> {
    * when its handler ends, and run handlers in a scope that outlives them:
    *
    * ```ts
-   * server.connections.pipe(
+   * import { Effect, Stream } from "effect"
+   * import { Server, Stocking } from "effect-stockings/node"
+   *
+   * declare const server: Server.Server
+   * declare const handle: (stocking: Stocking.Stocking) => Effect.Effect<void>
+   *
+   * const consume = server.connections.pipe(
    *   Stream.runForEach((stocking) => Effect.forkScoped(Effect.ensuring(handle(stocking), stocking.close)))
    * )
    * ```
