@@ -166,6 +166,19 @@ export const make: <I = Message, O = Message, E = never, EH = never, RH = never>
  * The Server service (identity codec), provided by `layer` and
  * `layerConfig`. For a codec, declare your own with `Tag`.
  *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Server, Stocking } from "effect-stockings/node"
+ *
+ * // A client of whatever server the context holds.
+ * const ping = Effect.gen(function* () {
+ *   const server = yield* Server.Server
+ *   const client = yield* Stocking.make({ host: "127.0.0.1", port: server.port })
+ *   yield* client.write("ping")
+ * })
+ * ```
+ *
  * @since 0.1.0
  * @category tags
  */

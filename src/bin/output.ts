@@ -78,10 +78,17 @@ export const stdoutReady: Effect.Effect<void> = Effect.async<void>((resume) => {
  * @category output
  */
 export const printLine = (line: string): Effect.Effect<void> =>
-  Effect.zipRight(
-    stdoutReady,
-    Effect.sync(() => writeLine(line))
-  )
+  Effect.suspend(() => {
+    // The usual case, stdout keeping up: one write, no waiting.
+    if (!process.stdout.writableNeedDrain) {
+      writeLine(line)
+      return Effect.void
+    }
+    return Effect.zipRight(
+      stdoutReady,
+      Effect.sync(() => writeLine(line))
+    )
+  })
 
 const escapes: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" }
 
