@@ -417,7 +417,9 @@ export const layer = <EH = never, RH = never>(
 ): Layer.Layer<Stocking, ConnectError, RH> => Layer.scoped(Stocking, make(options))
 
 /**
- * A Layer providing a Stocking with a typed codec under your own tag.
+ * A Layer providing a Stocking with a typed codec under a tag you declared
+ * by hand. `Tag` does the same in one declaration, with the type inferred
+ * from the codec.
  *
  * @example
  * ```ts

@@ -192,6 +192,28 @@ describe("options from Config", () => {
     })
   )
 
+  it.scopedLive("Tag classes read their options through Config too, under the prefix they are given", () =>
+    Effect.gen(function* () {
+      const server = yield* Effect.provide(
+        TodoServer,
+        yield* Layer.build(TodoServer.layerConfig({ prefix: "TODO_SERVER" })).pipe(withEnv({ TODO_SERVER_PORT: "0" }))
+      )
+      yield* Effect.forkScoped(
+        server.serve((stocking) =>
+          stocking.messages.pipe(Stream.runForEach(({ id }) => stocking.write({ id, name: "cfg" })))
+        )
+      )
+      const client = yield* Effect.provide(
+        TodoClient,
+        yield* Layer.build(TodoClient.layerConfig({ prefix: "TODO" })).pipe(
+          withEnv({ TODO_HOST: "127.0.0.1", TODO_PORT: String(server.port) })
+        )
+      )
+      yield* client.write({ id: 5 })
+      assert.deepStrictEqual(yield* client.take, { id: 5, name: "cfg" })
+    })
+  )
+
   it.effect("errors name the variable: missing target, bad number, bad duration, unreadable TLS file", () =>
     Effect.gen(function* () {
       const message = (vars: Record<string, string>, server = false) =>
