@@ -172,8 +172,7 @@ const COMMON_HELP = `Common options:
   --json                      one JSON object per line on stdout (see below)
   --backend poll|select|auto  the send loop (default: auto, or $STOCKING_BACKEND)
   --max-message-size N        largest message accepted, in bytes (default 16777216)
-  -h, --help                  print this help and exit
-  --version                   print the version and exit`
+  -h, --help                  print this help and exit`
 
 const EXIT_HELP = `Exit status: 0 on success (and after SIGINT or SIGTERM, once closed), 1 when something fails
 (connection refused, closed by the peer, TLS, a bad input line), 2 on bad usage.`
