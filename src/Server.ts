@@ -6,11 +6,16 @@
  *
  * @since 0.1.0
  */
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
 import * as Data from "effect/Data"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
+import * as Codec from "./Codec.js"
 import type { Message } from "./Framing.js"
+import * as configInternal from "./internal/config.js"
 import * as internal from "./internal/server.js"
 import type * as Stocking from "./Stocking.js"
 
@@ -65,12 +70,33 @@ export type BoundAddress =
 export interface Server<I = Message, O = Message, E = never> {
   /** Where it listens; for port 0, the port the OS picked. */
   readonly address: BoundAddress
+  /** The TCP port it listens on (for port 0, the one the OS picked); `0` for a Unix socket. */
+  readonly port: number
   /**
    * Accepted connections, each delivered once its handshake has succeeded
    * (a connection that fails the handshake is closed and never delivered).
-   * Each lives in its own scope inside the server's: it is released when it
-   * closes, or when the server's scope closes. One consumer: every
-   * connection is delivered once.
+   * One consumer: every connection is delivered once. Prefer `serve`.
+   *
+   * Each connection lives in its own scope inside the server's, released
+   * when the connection closes, or when the server's scope closes; nothing
+   * else closes it. A consumer that drops a connection (a handler fiber
+   * interrupted, or never started) leaves it open, and its peer waiting,
+   * until the server stops. `Stream.mapEffect(Effect.fork)` is such a
+   * consumer: each fork is a child of a fiber that ends at once, so the
+   * handler is interrupted as soon as it starts. Close each connection
+   * when its handler ends, and run handlers in a scope that outlives them:
+   *
+   * ```ts
+   * import { Effect, Stream } from "effect"
+   * import { Server, Stocking } from "effect-stockings/node"
+   *
+   * declare const server: Server.Server
+   * declare const handle: (stocking: Stocking.Stocking) => Effect.Effect<void>
+   *
+   * const consume = server.connections.pipe(
+   *   Stream.runForEach((stocking) => Effect.forkScoped(Effect.ensuring(handle(stocking), stocking.close)))
+   * )
+   * ```
    */
   readonly connections: Stream.Stream<Stocking.Stocking<I, O, E>>
   /**
@@ -174,3 +200,231 @@ export type TlsOptions = import("node:tls").TlsOptions
 export const make: <I = Message, O = Message, E = never, EH = never, RH = never>(
   options: Options<I, O, E, EH, RH>
 ) => Effect.Effect<Server<I, O, E>, ServerError, Scope.Scope | RH> = internal.make
+
+// ---------------------------------------------------------------------------
+// Tags and layers
+// ---------------------------------------------------------------------------
+
+/**
+ * The Server service (identity codec), provided by `layer` and
+ * `layerConfig`. For a codec, declare your own with `Tag`.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Server, Stocking } from "effect-stockings/node"
+ *
+ * // A client of whatever server the context holds.
+ * const ping = Effect.gen(function* () {
+ *   const server = yield* Server.Server
+ *   const client = yield* Stocking.make({ host: "127.0.0.1", port: server.port })
+ *   yield* client.write("ping")
+ * })
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const Server: Context.Tag<Server, Server> = Context.GenericTag<Server>("effect-stockings/Server")
+
+/**
+ * A Layer providing the `Server` service (identity codec): it listens as
+ * long as the Layer lives.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { Server } from "effect-stockings/node"
+ *
+ * const program = Effect.gen(function* () {
+ *   const server = yield* Server.Server
+ *   yield* Effect.log(`listening on port ${server.port}`)
+ *   yield* server.serve((stocking) => stocking.messages.pipe(Stream.runForEach(stocking.write)))
+ * }).pipe(Effect.provide(Server.layer({ port: 0 })))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <EH = never, RH = never>(
+  options: Options<Message, Message, never, EH, RH>
+): Layer.Layer<Server, ServerError, RH> => Layer.scoped(Server, make(options))
+
+/**
+ * A Layer that listens and serves every connection with `handler` for as
+ * long as it lives (`serve`, forked into the Layer's scope): the usual
+ * shape of a service. It provides nothing; launch it with `Layer.launch`
+ * or merge it into your application's layer.
+ *
+ * @example
+ * ```ts
+ * import { NodeRuntime } from "@effect/platform-node"
+ * import { Layer, Stream } from "effect"
+ * import { Server } from "effect-stockings/node"
+ *
+ * const EchoLive = Server.layerServe({ port: 7000 }, (stocking) =>
+ *   stocking.messages.pipe(Stream.runForEach(stocking.write))
+ * )
+ *
+ * NodeRuntime.runMain(Layer.launch(EchoLive))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerServe = <I = Message, O = Message, E = never, EH = never, RH = never, X = never, R = never>(
+  options: Options<I, O, E, EH, RH>,
+  handler: (stocking: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>
+): Layer.Layer<never, ServerError, RH | R> =>
+  Layer.scopedDiscard(Effect.flatMap(make(options), (server) => Effect.forkScoped(server.serve(handler))))
+
+/**
+ * What `layerConfig` takes: the settings given in code (a codec, a
+ * handshake, TLS options, and defaults for anything the environment may
+ * set), and the prefix of the variables (default `STOCKING_SERVER`).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export type ConfigSettings<I = Message, O = Message, E = never, EH = never, RH = never> = configInternal.ServerSettings<
+  I,
+  O,
+  E,
+  EH,
+  RH
+>
+
+/**
+ * Reads `make`'s options through Effect `Config`, under `prefix` (default
+ * `STOCKING_SERVER`; with the environment provider, `STOCKING_SERVER_PORT`
+ * and so on). A variable that is set wins over the same setting given in
+ * code.
+ *
+ * - `STOCKING_SERVER_HOST` (default `127.0.0.1`) and `STOCKING_SERVER_PORT`
+ *   (0 picks a free port), or `STOCKING_SERVER_PATH` for a Unix socket
+ *   (required, here or in code); `STOCKING_SERVER_BACKLOG`.
+ * - `STOCKING_SERVER_TLS_CERT` and `STOCKING_SERVER_TLS_KEY`: PEM files;
+ *   TLS when both are set. `STOCKING_SERVER_TLS_CA`: require client
+ *   certificates issued by this CA.
+ * - `STOCKING_SERVER_HANDSHAKE_TIMEOUT`, `STOCKING_SERVER_IDLE_TIMEOUT`,
+ *   `STOCKING_SERVER_CLOSE_TIMEOUT`: durations (`5 seconds`).
+ * - `STOCKING_SERVER_MAX_MESSAGE_SIZE`, `..._MAX_BUFFERED_MESSAGES`,
+ *   `..._MAX_BUFFERED_BYTES`, `..._MAX_QUEUED_MESSAGES`,
+ *   `..._MAX_QUEUED_BYTES`: whole numbers, 1 or more.
+ *
+ * A missing port, a bad number or duration, or a TLS file that cannot be
+ * read fails with a `ConfigError` that names the variable.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Layer, Stream } from "effect"
+ * import { Server } from "effect-stockings/node"
+ *
+ * // STOCKING_SERVER_PORT=7000 STOCKING_SERVER_TLS_CERT=cert.pem STOCKING_SERVER_TLS_KEY=key.pem
+ * const EchoLive = Layer.unwrapEffect(
+ *   Effect.map(Server.optionsFromConfig({ idleTimeout: "5 minutes" }), (options) =>
+ *     Server.layerServe(options, (stocking) => stocking.messages.pipe(Stream.runForEach(stocking.write)))
+ *   )
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const optionsFromConfig: <I = Message, O = Message, E = never, EH = never, RH = never>(
+  settings?: ConfigSettings<I, O, E, EH, RH>
+) => Effect.Effect<Options<I, O, E, EH, RH>, ConfigError.ConfigError> = configInternal.serverOptions
+
+/**
+ * A Layer providing the `Server` service (identity codec), its options read
+ * through `Config` as `optionsFromConfig` does.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Server } from "effect-stockings/node"
+ *
+ * // STOCKING_SERVER_PORT=7000
+ * const program = Effect.flatMap(Server.Server, (server) => Effect.log(`listening on ${server.port}`)).pipe(
+ *   Effect.provide(Server.layerConfig())
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = <EH = never, RH = never>(
+  settings?: ConfigSettings<Message, Message, never, EH, RH>
+): Layer.Layer<Server, ServerError | ConfigError.ConfigError, RH> =>
+  Layer.scoped(Server, Effect.flatMap(configInternal.serverOptions(settings), make))
+
+/** `Omit` for each member of a union (the listen targets stay apart). */
+type OmitCodec<T> = T extends unknown ? Omit<T, "codec"> : never
+
+/**
+ * A Tag class for a server with a codec, made by `Tag`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TagClass<Self, Id extends string, I, O, E> extends Context.TagClass<Self, Id, Server<I, O, E>> {
+  /** The codec every accepted Stocking uses. */
+  readonly codec: Codec.Codec<I, O, E>
+  /** Listens with these options (and the tag's codec) as long as the Layer lives. */
+  readonly layer: <EH = never, RH = never>(
+    options: OmitCodec<Options<I, O, E, EH, RH>>
+  ) => Layer.Layer<Self, ServerError, RH>
+  /** As `layer`, with the options read through `Config` (see `optionsFromConfig`). */
+  readonly layerConfig: <EH = never, RH = never>(
+    settings?: Omit<ConfigSettings<I, O, E, EH, RH>, "codec">
+  ) => Layer.Layer<Self, ServerError | ConfigError.ConfigError, RH>
+}
+
+/**
+ * Declares a service holding a server with a codec, in one class: the
+ * service's type (`Server<I, O, E>`) is inferred from the codec, and the
+ * class has `layer` and `layerConfig`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema, Stream } from "effect"
+ * import { Codec } from "effect-stockings"
+ * import { Server } from "effect-stockings/node"
+ *
+ * const Ping = Schema.Struct({ n: Schema.Number })
+ *
+ * class PingServer extends Server.Tag<PingServer>()("PingServer", { codec: Codec.json(Ping) }) {}
+ *
+ * const program = Effect.gen(function* () {
+ *   const server = yield* PingServer
+ *   yield* server.serve((stocking) =>
+ *     stocking.messages.pipe(Stream.runForEach(({ n }) => stocking.write({ n: n + 1 })))
+ *   )
+ * }).pipe(Effect.provide(PingServer.layer({ port: 7000 })))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const Tag =
+  <Self>() =>
+  <const Id extends string, I = Message, O = Message, E = never>(
+    id: Id,
+    options: { readonly codec?: Codec.Codec<I, O, E> | undefined } = {}
+  ): TagClass<Self, Id, I, O, E> => {
+    const tag = Context.Tag(id)<Self, Server<I, O, E>>()
+    const codec = (options.codec ?? Codec.identity) as Codec.Codec<I, O, E>
+    const layer = <EH, RH>(settings: OmitCodec<Options<I, O, E, EH, RH>>): Layer.Layer<Self, ServerError, RH> =>
+      Layer.scoped(tag, make<I, O, E, EH, RH>({ ...settings, codec } as Options<I, O, E, EH, RH>))
+    const layerConfig = <EH, RH>(
+      settings: Omit<ConfigSettings<I, O, E, EH, RH>, "codec"> = {} as Omit<ConfigSettings<I, O, E, EH, RH>, "codec">
+    ): Layer.Layer<Self, ServerError | ConfigError.ConfigError, RH> =>
+      Layer.scoped(
+        tag,
+        Effect.flatMap(
+          configInternal.serverOptions<I, O, E, EH, RH>({ ...settings, codec } as ConfigSettings<I, O, E, EH, RH>),
+          (o) => make(o)
+        )
+      )
+    return Object.assign(tag, { codec, layer, layerConfig })
+  }

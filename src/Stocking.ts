@@ -7,10 +7,11 @@
  *
  * @since 0.1.0
  */
+import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
@@ -18,9 +19,10 @@ import type * as Scope from "effect/Scope"
 import type * as Sink from "effect/Sink"
 import type * as Stream from "effect/Stream"
 import type { Duplex } from "node:stream"
-import type * as Codec from "./Codec.js"
+import * as Codec from "./Codec.js"
 import type { FramingError, Message } from "./Framing.js"
 import type * as Backend from "./Backend/Backend.js"
+import * as configInternal from "./internal/config.js"
 import * as internal from "./internal/stocking.js"
 
 /**
@@ -442,7 +444,9 @@ export const layer = <EH = never, RH = never>(
 ): Layer.Layer<Stocking, ConnectError, RH> => Layer.scoped(Stocking, make(options))
 
 /**
- * A Layer providing a Stocking with a typed codec under your own tag.
+ * A Layer providing a Stocking with a typed codec under a tag you declared
+ * by hand. `Tag` does the same in one declaration, with the type inferred
+ * from the codec.
  *
  * @example
  * ```ts
@@ -467,3 +471,162 @@ export const layerAs = <Id, I, O, E, EH = never, RH = never>(
   tag: Context.Tag<Id, Stocking<I, O, E>>,
   options: Options<I, O, E, EH, RH>
 ): Layer.Layer<Id, ConnectError, RH> => Layer.scoped(tag, make(options))
+
+// ---------------------------------------------------------------------------
+// Typed tags and layers from Config
+// ---------------------------------------------------------------------------
+
+/**
+ * What `layerConfig` takes: the settings given in code (a codec, a
+ * handshake, and defaults for anything the environment may set), and the
+ * prefix of the variables (default `STOCKING`).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export type ConfigSettings<I = Message, O = Message, E = never, EH = never, RH = never> = configInternal.ClientSettings<
+  I,
+  O,
+  E,
+  EH,
+  RH
+>
+
+/**
+ * Reads `make`'s options through Effect `Config`, under `prefix` (default
+ * `STOCKING`; with the environment provider, `STOCKING_PORT` and so on).
+ * A variable that is set wins over the same setting given in code; one that
+ * is not leaves the code's value, or the library's default.
+ *
+ * - `STOCKING_HOST` (default `localhost`) and `STOCKING_PORT`, or
+ *   `STOCKING_PATH` for a Unix socket: where to connect (required, here or
+ *   in code).
+ * - `STOCKING_TLS`: `true` for TLS with the system's CAs.
+ * - `STOCKING_TLS_CA`, `STOCKING_TLS_CERT`, `STOCKING_TLS_KEY`: PEM files,
+ *   each implying TLS; `STOCKING_TLS_SERVERNAME`.
+ * - `STOCKING_CONNECT_TIMEOUT`, `STOCKING_HANDSHAKE_TIMEOUT`,
+ *   `STOCKING_IDLE_TIMEOUT`, `STOCKING_CLOSE_TIMEOUT`: durations
+ *   (`5 seconds`, `500 millis`).
+ * - `STOCKING_MAX_MESSAGE_SIZE`, `STOCKING_MAX_BUFFERED_MESSAGES`,
+ *   `STOCKING_MAX_BUFFERED_BYTES`, `STOCKING_MAX_QUEUED_MESSAGES`,
+ *   `STOCKING_MAX_QUEUED_BYTES`: whole numbers, 1 or more.
+ *
+ * A missing target, a bad number or duration, or a TLS file that cannot be
+ * read fails with a `ConfigError` that names the variable.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Stocking } from "effect-stockings/node"
+ *
+ * // STOCKING_HOST=db.internal STOCKING_PORT=7000 STOCKING_TLS_CA=/etc/app/ca.pem
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const options = yield* Stocking.optionsFromConfig({ closeTimeout: "2 seconds" })
+ *     const stocking = yield* Stocking.make(options)
+ *     yield* stocking.write("hello")
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const optionsFromConfig: <I = Message, O = Message, E = never, EH = never, RH = never>(
+  settings?: ConfigSettings<I, O, E, EH, RH>
+) => Effect.Effect<Options<I, O, E, EH, RH>, ConfigError.ConfigError> = configInternal.clientOptions
+
+/**
+ * A Layer providing the `Stocking` service (identity codec), its options
+ * read through `Config` as `optionsFromConfig` does.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Stocking } from "effect-stockings/node"
+ *
+ * // Reads STOCKING_HOST, STOCKING_PORT (or STOCKING_PATH), STOCKING_TLS_CA, ...
+ * const StockingLive = Stocking.layerConfig()
+ * const program = Effect.flatMap(Stocking.Stocking, (stocking) => stocking.write("hi")).pipe(
+ *   Effect.provide(StockingLive)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = <EH = never, RH = never>(
+  settings?: ConfigSettings<Message, Message, never, EH, RH>
+): Layer.Layer<Stocking, ConnectError | ConfigError.ConfigError, RH> =>
+  Layer.scoped(Stocking, Effect.flatMap(configInternal.clientOptions(settings), make))
+
+/**
+ * A Tag class for a Stocking with a codec, made by `Tag`: the service's type
+ * comes from the codec, and the class carries its own layers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TagClass<Self, Id extends string, I, O, E> extends Context.TagClass<Self, Id, Stocking<I, O, E>> {
+  /** The codec every Stocking made for this tag uses. */
+  readonly codec: Codec.Codec<I, O, E>
+  /** Connects with these options (and the tag's codec); the connection lives as long as the Layer. */
+  readonly layer: <EH = never, RH = never>(
+    options: Target & Omit<Settings<I, O, E, EH, RH>, "codec">
+  ) => Layer.Layer<Self, ConnectError, RH>
+  /** As `layer`, with the options read through `Config` (see `optionsFromConfig`). */
+  readonly layerConfig: <EH = never, RH = never>(
+    settings?: Omit<ConfigSettings<I, O, E, EH, RH>, "codec">
+  ) => Layer.Layer<Self, ConnectError | ConfigError.ConfigError, RH>
+}
+
+/**
+ * Declares a service holding a Stocking with a codec, in one class: the
+ * service's type (`Stocking<I, O, E>`) is inferred from the codec, and the
+ * class has `layer` and `layerConfig`. Written the way
+ * `Context.Reference<Self>()(key, options)` is.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Codec } from "effect-stockings"
+ * import { Stocking } from "effect-stockings/node"
+ *
+ * const Request = Schema.Struct({ id: Schema.Number })
+ * const Response = Schema.Struct({ id: Schema.Number, name: Schema.String })
+ *
+ * class TodoClient extends Stocking.Tag<TodoClient>()("TodoClient", {
+ *   codec: Codec.jsonPair(Request, Response)
+ * }) {}
+ *
+ * const program = Effect.gen(function* () {
+ *   const client = yield* TodoClient // Stocking<{ id }, { id, name }, ParseError>
+ *   yield* client.write({ id: 1 })
+ *   const todo = yield* client.take
+ *   return todo.name
+ * }).pipe(Effect.provide(TodoClient.layer({ host: "127.0.0.1", port: 7000 })))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const Tag =
+  <Self>() =>
+  <const Id extends string, I = Message, O = Message, E = never>(
+    id: Id,
+    options: { readonly codec?: Codec.Codec<I, O, E> | undefined } = {}
+  ): TagClass<Self, Id, I, O, E> => {
+    const tag = Context.Tag(id)<Self, Stocking<I, O, E>>()
+    const codec = (options.codec ?? Codec.identity) as Codec.Codec<I, O, E>
+    const layer = <EH, RH>(
+      settings: Target & Omit<Settings<I, O, E, EH, RH>, "codec">
+    ): Layer.Layer<Self, ConnectError, RH> => Layer.scoped(tag, make<I, O, E, EH, RH>({ ...settings, codec }))
+    const layerConfig = <EH, RH>(
+      settings: Omit<ConfigSettings<I, O, E, EH, RH>, "codec"> = {}
+    ): Layer.Layer<Self, ConnectError | ConfigError.ConfigError, RH> =>
+      Layer.scoped(
+        tag,
+        Effect.flatMap(configInternal.clientOptions<I, O, E, EH, RH>({ ...settings, codec }), (o) => make(o))
+      )
+    return Object.assign(tag, { codec, layer, layerConfig })
+  }

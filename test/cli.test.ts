@@ -4,7 +4,7 @@
  * Every wait is for a line the CLI prints (never a sleep).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Queue, Stream } from "effect"
+import { Effect, Fiber, Queue, Stream } from "effect"
 import type { Scope } from "effect"
 import { spawn } from "node:child_process"
 import type { ChildProcessWithoutNullStreams } from "node:child_process"
@@ -402,5 +402,238 @@ describe("stocking CLI", () => {
       assert.match((yield* serve.line(/^.* text: over tls$/))[0]!, /^127\.0\.0\.1:\d+ text: over tls$/)
       assert.notInclude(serve.lines.join("\n"), "nope")
     })
+  )
+})
+
+/** A TCP listener that accepts and then says nothing, ever: no TLS handshake, no end of stream. */
+const silentListener = Effect.acquireRelease(
+  Effect.async<{ readonly server: net.Server; readonly sockets: Set<net.Socket> }>((resume) => {
+    const sockets = new Set<net.Socket>()
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => {
+      sockets.add(socket)
+      socket.on("error", () => {})
+      socket.resume()
+    })
+    server.listen(0, "127.0.0.1", () => resume(Effect.succeed({ server, sockets })))
+  }),
+  ({ server, sockets }) =>
+    Effect.async<void>((resume) => {
+      for (const socket of sockets) socket.destroy()
+      server.close(() => resume(Effect.void))
+    })
+).pipe(
+  Effect.map(({ server, sockets }) => ({
+    port: (server.address() as net.AddressInfo).port,
+    /** Waits for a client to connect. */
+    connected: Effect.gen(function* () {
+      while (sockets.size === 0) yield* Effect.sleep("20 millis")
+    })
+  }))
+)
+
+const ERASE = "\r\x1b[K"
+
+/** stderr split into what the status line showed and the lines printed for good. */
+const splitStatus = (stderr: string) => {
+  const statuses: Array<string> = []
+  const lines: Array<string> = []
+  for (const line of stderr.split("\n")) {
+    const parts = line.split(ERASE)
+    const last = parts.pop()!
+    statuses.push(...parts.filter((part) => part !== ""))
+    if (last !== "") lines.push(last)
+  }
+  return { statuses, lines }
+}
+
+describe("stocking CLI: safety and feedback", () => {
+  it.live("--version prints the package's version", () =>
+    Effect.gen(function* () {
+      const result = yield* runCli(["--version"])
+      const { version } = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.strictEqual(result.stdout, version)
+    })
+  )
+
+  it.scopedLive("peer text is escaped: a message cannot forge lines or reach the terminal with escape sequences", () =>
+    Effect.gen(function* () {
+      const serve = yield* startCli(["serve", "--echo"])
+      const port = Number((yield* serve.line(LISTENING))[1])
+      const client = yield* Stocking.make({ host: "127.0.0.1", port })
+      const peer = `127.0.0.1:${(client.socket as net.Socket).localPort}`
+      const hostile = "one\n10.0.0.7:4444 connected\r\x1b]0;pwned\x07\x1b[2J\ttab back\\slash \u202eevil\x7f\x9b"
+      yield* client.write(hostile)
+      assert.strictEqual(yield* client.take, hostile, "the message itself is delivered unchanged")
+      // connect prints what arrives the same way.
+      const connect = yield* runCli(["connect", `127.0.0.1:${port}`], { input: "red \x1b[31malert\r\n" })
+      assert.strictEqual(connect.code, 0, connect.stderr)
+      assert.deepStrictEqual(connect.lines, [`127.0.0.1:${port} text: red \\x1b[31malert`])
+      yield* client.close
+      yield* serve.line(new RegExp(`^${peer} disconnected$`))
+      serve.child.kill("SIGINT")
+      const result = yield* serve.exit
+      assert.strictEqual(result.code, 0, result.stderr)
+      assert.deepStrictEqual(
+        result.lines.filter((line) => !line.startsWith("127.0.0.1:") || line.startsWith(peer)),
+        [
+          `listening on 127.0.0.1:${port}`,
+          `${peer} connected`,
+          `${peer} text: one\\n10.0.0.7:4444 connected\\r\\x1b]0;pwned\\x07\\x1b[2J\\ttab back\\\\slash \\u202eevil\\x7f\\x9b`,
+          `${peer} disconnected`
+        ]
+      )
+      assert.include(result.stdout, " text: red \\x1b[31malert\n")
+      assert.notInclude(result.stdout, "\x1b")
+      assert.notInclude(result.stdout, "\r")
+    })
+  )
+
+  it.scopedLive("--connect-timeout: a TLS listener that never answers ends in one line on stderr, exit 1", () =>
+    Effect.gen(function* () {
+      const { port } = yield* silentListener
+      const result = yield* runCli([
+        "connect",
+        `127.0.0.1:${port}`,
+        "--tls",
+        "--connect-timeout",
+        "0.6",
+        "--status",
+        "always"
+      ])
+      assert.strictEqual(result.code, 1)
+      const { lines, statuses } = splitStatus(result.stderr)
+      assert.deepStrictEqual(lines, [
+        `stocking: could not connect to 127.0.0.1:${port}: no answer within 0.6 s (--connect-timeout)`
+      ])
+      assert.include(statuses, `connecting to 127.0.0.1:${port} (TLS)...`)
+      // Erased before the error line: the error starts a line of its own.
+      assert.isTrue(
+        result.stderr.endsWith(
+          `${ERASE}stocking: could not connect to 127.0.0.1:${port}: no answer within 0.6 s (--connect-timeout)\n`
+        )
+      )
+    })
+  )
+
+  it.scopedLive(
+    "--status always: progress while a long input is sent, then the wait for a peer that never closes",
+    () =>
+      Effect.gen(function* () {
+        const { connected, port } = yield* silentListener
+        const cli = yield* startCli(["connect", `127.0.0.1:${port}`, "--status", "always", "--linger", "0"])
+        yield* connected
+        // Input for about 1.5 seconds, then its end.
+        for (let i = 0; i < 15; i++) {
+          cli.child.stdin.write(`line ${i}\n`)
+          yield* Effect.sleep("100 millis")
+        }
+        cli.child.stdin.end()
+        const result = yield* cli.exit
+        assert.strictEqual(result.code, 0, result.stderr)
+        const { lines, statuses } = splitStatus(result.stderr)
+        assert.deepStrictEqual(lines, [])
+        assert.isTrue(
+          statuses.some((status) => /^sending: \d+ messages, \d+ B$/.test(status)),
+          statuses.join(" | ")
+        )
+        assert.include(statuses, "closing: waiting for the peer to close (at most 5s)...")
+      })
+  )
+
+  it.scopedLive(
+    "serve respects stdout backpressure: an unread stdout pauses the peer, nothing is dropped, memory stays bounded",
+    () =>
+      Effect.gen(function* () {
+        const child = yield* Effect.acquireRelease(
+          Effect.sync(() => spawn(viteNode, ["src/bin/stocking.ts", "--", "serve"], { cwd: root })),
+          (child) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+        )
+        child.stderr.setEncoding("utf8")
+        let stderr = ""
+        child.stderr.on("data", (d: string) => (stderr += d))
+        // Reads stdout line by line without keeping it: checks the order, counts the messages.
+        let partial = ""
+        let port = 0
+        let next = 0
+        let disorder: string | undefined
+        child.stdout.setEncoding("utf8")
+        child.stdout.on("data", (data: string) => {
+          const parts = (partial + data).split("\n")
+          partial = parts.pop()!
+          for (const line of parts) {
+            const listening = LISTENING.exec(line)
+            if (listening !== null) port = Number(listening[1])
+            const match = / text: (\d+) x+$/.exec(line)
+            if (match === null) continue
+            if (Number(match[1]) !== next && disorder === undefined)
+              disorder = `expected ${next}, got: ${line.slice(0, 60)}`
+            next++
+          }
+        })
+        while (port === 0) yield* Effect.sleep("20 millis")
+        const rss = () => {
+          const status = fs.existsSync(`/proc/${child.pid}/status`)
+            ? fs.readFileSync(`/proc/${child.pid}/status`, "utf8")
+            : ""
+          const kib = /VmRSS:\s+(\d+) kB/.exec(status)
+          return kib === null ? undefined : Number(kib[1]) * 1024
+        }
+        const rssBefore = rss()
+
+        // Stop reading the CLI's stdout, and send 128 MiB of 1 KiB messages.
+        child.stdout.pause()
+        const total = 128 * 1024
+        const size = 1024
+        const bound = 64 * 1024 * 1024
+        const client = yield* Stocking.make({ host: "127.0.0.1", port })
+        let queued = 0
+        const writer = yield* Effect.forkScoped(
+          Effect.gen(function* () {
+            while (queued < total) {
+              const batch = Array.from({ length: 256 }, (_, k) => {
+                const seq = String(queued + k)
+                return `${seq} ${"x".repeat(size - seq.length - 1)}`
+              })
+              yield* client.writeAll(batch)
+              queued += batch.length
+            }
+          })
+        )
+        // Wait until the writer makes no progress for 1.5 s: the CLI has stopped reading.
+        let last = -1
+        let since = Date.now()
+        while (Date.now() - since < 1500) {
+          if (queued * size > bound) assert.fail(`the CLI took ${queued} messages while its stdout was not read`)
+          if (queued !== last) {
+            last = queued
+            since = Date.now()
+          }
+          yield* Effect.sleep("100 millis")
+        }
+        assert.isBelow(queued, total)
+        const rssStalled = rss()
+        if (rssBefore !== undefined && rssStalled !== undefined) {
+          assert.isBelow(rssStalled - rssBefore, 100 * 1024 * 1024, "the CLI's memory grew with the unread output")
+        }
+
+        // Read again: everything arrives, in order.
+        child.stdout.resume()
+        yield* Fiber.join(writer)
+        while (next < total) {
+          if (child.exitCode !== null) assert.fail(`the CLI exited: ${stderr}`)
+          yield* Effect.sleep("50 millis")
+        }
+        assert.strictEqual(disorder, undefined)
+        assert.strictEqual(next, total)
+        yield* client.close
+        child.kill("SIGINT")
+        const code = yield* Effect.async<number | null>((resume) => {
+          if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
+          child.on("exit", (code) => resume(Effect.succeed(code)))
+        })
+        assert.strictEqual(code, 0, stderr)
+      }),
+    120_000
   )
 })

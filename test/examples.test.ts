@@ -81,6 +81,25 @@ describe("examples", () => {
     assert.include(stdout, "Countdown(5): 5 4 3 2 1 0")
   })
 
+  it("stream-to-stocking.ts: a Stream of 100,000 messages piped into a Stocking, all received", async () => {
+    const { code, stdout, stderr } = await run("stream-to-stocking.ts")
+    assert.strictEqual(code, 0, stderr)
+    assert.match(stdout, /^queued 100000 messages in \d+ ms$/m)
+    assert.include(stdout, "server: received 100000 messages")
+  })
+
+  it("typed-client.ts: Stocking.Tag and Server.Tag take their types from the codec", async () => {
+    const { code, stdout, stderr } = await run("typed-client.ts")
+    assert.strictEqual(code, 0, stderr)
+    assert.strictEqual(stdout, "#0 darn the socks (done)\n#1 fold the laundry\n#2 buy more yarn\n")
+  })
+
+  it("server-layer.ts: Server.layerServe serves a client that gets its connection from a Layer", async () => {
+    const { code, stdout, stderr } = await run("server-layer.ts")
+    assert.strictEqual(code, 0, stderr)
+    assert.strictEqual(stdout, "HELLO\nFROM A LAYER\n")
+  })
+
   it("echo-server.ts and echo-client.ts talk to each other", async () => {
     const port = await freePort()
     let server: ChildProcess | undefined

@@ -68,6 +68,15 @@ export interface TlsFiles {
 }
 
 /**
+ * When to show the status line on stderr (`--status`): `auto` when stderr
+ * is a terminal.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StatusMode = "auto" | "always" | "never"
+
+/**
  * Options every command takes.
  *
  * @since 0.1.0
@@ -98,6 +107,19 @@ export type Target = { readonly host: string; readonly port: number } | { readon
 export type Listen = { readonly host: string; readonly port: number } | { readonly path: string }
 
 /**
+ * What the client commands (`connect`, `send`) take besides the common options.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Client {
+  readonly target: Target
+  /** Seconds to wait for the connection (TCP and TLS); 0: no limit. */
+  readonly connectTimeout: number
+  readonly status: StatusMode
+}
+
+/**
  * A parsed command line.
  *
  * @since 0.1.0
@@ -105,25 +127,26 @@ export type Listen = { readonly host: string; readonly port: number } | { readon
  */
 export type Command =
   | { readonly _tag: "Help"; readonly text: string }
+  | { readonly _tag: "Version" }
   | (Common & {
       readonly _tag: "Serve"
       readonly listen: Listen
       readonly echo: boolean
       readonly bytesAs: BytesFormat
     })
-  | (Common & {
-      readonly _tag: "Connect"
-      readonly target: Target
-      readonly bytes: boolean
-      readonly bytesAs: BytesFormat
-      /** Seconds of quiet to wait for replies after the end of input. */
-      readonly linger: number
-    })
-  | (Common & {
-      readonly _tag: "Send"
-      readonly target: Target
-      readonly messages: ReadonlyArray<Message>
-    })
+  | (Common &
+      Client & {
+        readonly _tag: "Connect"
+        readonly bytes: boolean
+        readonly bytesAs: BytesFormat
+        /** Seconds of quiet to wait for replies after the end of input. */
+        readonly linger: number
+      })
+  | (Common &
+      Client & {
+        readonly _tag: "Send"
+        readonly messages: ReadonlyArray<Message>
+      })
 
 /**
  * Seconds `connect` waits, after the end of input, for a message to arrive before closing.
@@ -132,6 +155,14 @@ export type Command =
  * @category constants
  */
 export const DEFAULT_LINGER = 1
+
+/**
+ * Seconds `connect` and `send` wait for the connection (TCP and TLS) before giving up.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_CONNECT_TIMEOUT = 5
 
 // ---------------------------------------------------------------------------
 // Usage texts
@@ -161,7 +192,7 @@ Commands:
   connect   send each line of stdin as a message; print the messages that arrive
   send      send each argument as a message, then exit
 
-Run \`stocking <command> --help\` for its options.
+Run \`stocking <command> --help\` for its options; \`stocking --version\` prints the version.
 
 ${EXIT_HELP}`
 
@@ -177,6 +208,9 @@ Listens and prints every message received, one per line, after the peer it came 
   127.0.0.1:53122 text: hello
   127.0.0.1:53122 bytes: 0102ff
 with "listening on ADDRESS" first and a line when a peer connects or disconnects.
+In text, backslashes, line breaks and other control characters are escaped (\\\\, \\n, \\r, \\t,
+\\xHH, \\uHHHH), so a peer cannot forge a line or send escape sequences to your terminal.
+While stdout is slow to take lines, the peers are paused (nothing is dropped).
 Runs until SIGINT or SIGTERM, then closes every connection and exits 0.
 
 Options:
@@ -221,6 +255,8 @@ Options:
   --ca FILE                   verify the server against this CA (PEM) instead; implies --tls
   --cert FILE, --key FILE     a client certificate and its key (PEM); imply --tls
   --servername NAME           the name the server's certificate must carry (default: HOST)
+  --connect-timeout SECONDS   give up connecting (TCP and TLS) after this long; 0: never (default ${DEFAULT_CONNECT_TIMEOUT})
+  --status auto|always|never  a status line on stderr (connecting, progress, closing); auto: when stderr is a terminal
 
 ${COMMON_HELP}
 
@@ -245,6 +281,8 @@ Options:
   --bytes                     each MESSAGE is hex (spaces allowed), sent as a bytes message
   --tls, --ca FILE, --cert FILE, --key FILE, --servername NAME
                               TLS, as for \`stocking connect\`
+  --connect-timeout SECONDS   give up connecting (TCP and TLS) after this long; 0: never (default ${DEFAULT_CONNECT_TIMEOUT})
+  --status auto|always|never  a status line on stderr (connecting, progress, closing); auto: when stderr is a terminal
 
 ${COMMON_HELP}
 
@@ -276,8 +314,14 @@ const SERVE_OPTIONS = {
   "bytes-as": { type: "string" }
 } satisfies Record<string, OptionSpec>
 
-const CONNECT_OPTIONS = {
+const CLIENT_OPTIONS = {
   ...COMMON_OPTIONS,
+  "connect-timeout": { type: "string" },
+  status: { type: "string" }
+} satisfies Record<string, OptionSpec>
+
+const CONNECT_OPTIONS = {
+  ...CLIENT_OPTIONS,
   path: { type: "string" },
   bytes: { type: "boolean" },
   "bytes-as": { type: "string" },
@@ -286,7 +330,7 @@ const CONNECT_OPTIONS = {
 } satisfies Record<string, OptionSpec>
 
 const SEND_OPTIONS = {
-  ...COMMON_OPTIONS,
+  ...CLIENT_OPTIONS,
   path: { type: "string" },
   bytes: { type: "boolean" },
   servername: { type: "string" }
@@ -417,6 +461,20 @@ const parseTarget = (
   return Either.map(parseAddress(command, address), (target) => ({ target, rest }))
 }
 
+/** `--connect-timeout` and `--status`. */
+const parseClient = (command: CommandName, values: Values, target: Target): Either.Either<Client, UsageError> => {
+  const timeoutText = stringOf(values, "connect-timeout")
+  const connectTimeout = timeoutText === undefined ? DEFAULT_CONNECT_TIMEOUT : Number(timeoutText)
+  if (!Number.isFinite(connectTimeout) || connectTimeout < 0 || timeoutText?.trim() === "") {
+    return Either.left(usage(command, `--connect-timeout must be a number of seconds, 0 or more, not "${timeoutText}"`))
+  }
+  const status = stringOf(values, "status") ?? "auto"
+  if (status !== "auto" && status !== "always" && status !== "never") {
+    return Either.left(usage(command, `--status must be auto, always or never, not "${status}"`))
+  }
+  return Either.right({ target, connectTimeout, status })
+}
+
 const parseServe = (args: ReadonlyArray<string>): Either.Either<Command, UsageError> =>
   Either.gen(function* () {
     const { values, positionals } = yield* run("serve", args, SERVE_OPTIONS)
@@ -466,7 +524,7 @@ const parseConnect = (args: ReadonlyArray<string>): Either.Either<Command, Usage
     return {
       _tag: "Connect" as const,
       ...(yield* parseCommon("connect", values)),
-      target,
+      ...(yield* parseClient("connect", values, target)),
       bytes: flag(values, "bytes"),
       bytesAs: yield* parseBytesAs("connect", values),
       linger
@@ -490,7 +548,12 @@ const parseSend = (args: ReadonlyArray<string>): Either.Either<Command, UsageErr
       if (decoded === undefined) return yield* Either.left(usage("send", `--bytes: "${text}" is not hex`))
       messages.push(decoded)
     }
-    return { _tag: "Send" as const, ...(yield* parseCommon("send", values)), target, messages }
+    return {
+      _tag: "Send" as const,
+      ...(yield* parseCommon("send", values)),
+      ...(yield* parseClient("send", values, target)),
+      messages
+    }
   })
 
 /**
@@ -515,6 +578,8 @@ export const parse = (argv: ReadonlyArray<string>): Either.Either<Command, Usage
     case "-h":
     case "--help":
       return Either.right({ _tag: "Help", text: USAGE })
+    case "--version":
+      return Either.right({ _tag: "Version" })
     case undefined:
       return Either.left(usage(undefined, "expected a command: serve, connect or send"))
     default:

@@ -27,6 +27,7 @@ import * as Stocking from "../Stocking.js"
 import type * as Args from "./args.js"
 import { parseHex } from "./args.js"
 import * as Output from "./output.js"
+import * as Status from "./status.js"
 
 /**
  * A failure of the command that is not the library's own error: an
@@ -137,7 +138,11 @@ const limits = (common: Args.Common) => ({
   ...(common.maxMessageSize === undefined ? {} : { maxMessageSize: common.maxMessageSize })
 })
 
-/** Waits until everything written has been handed to the OS (or the Stocking has closed and dropped it). */
+/**
+ * Waits until everything written has been handed to the OS (or the Stocking
+ * has closed and dropped it). The one place that polls; it becomes
+ * `stocking.flushed` once the Stocking has it.
+ */
 const awaitFlushed = (stocking: Stocking.Stocking): Effect.Effect<void> =>
   Effect.gen(function* () {
     while (yield* stocking.writeDataQueued) yield* Effect.sleep("5 millis")
@@ -149,17 +154,43 @@ const checkClosed = (stocking: Stocking.Stocking, peer: string): Effect.Effect<S
     Output.isCleanClose(closed) ? Effect.succeed(closed) : Effect.fail(new ConnectionError({ peer, closed }))
   )
 
-const connectTo = (
-  command: Args.Common & { readonly target: Args.Target }
-): Effect.Effect<Stocking.Stocking, CommandError, Scope.Scope> =>
+const describeTarget = (target: Args.Target): string =>
+  "path" in target
+    ? target.path
+    : target.host.includes(":")
+      ? `[${target.host}]:${target.port}`
+      : `${target.host}:${target.port}`
+
+/** Connects within `--connect-timeout`, with a status line while it waits. */
+const connectTo = (command: Args.Common & Args.Client): Effect.Effect<Stocking.Stocking, CommandError, Scope.Scope> =>
   Effect.gen(function* () {
+    yield* Status.start(command.status)
     const tls = yield* clientTls(command.tls)
-    return yield* Stocking.make({
+    const connecting = Stocking.make({
       ...command.target,
       ...limits(command),
-      ...(tls === undefined ? {} : { tls })
+      ...(tls === undefined ? {} : { tls }),
+      ...(command.connectTimeout > 0 ? { connectTimeout: Duration.seconds(command.connectTimeout) } : {})
     })
+    return yield* Status.during(
+      `connecting to ${describeTarget(command.target)}${tls === undefined ? "" : " (TLS)"}...`,
+      connecting
+    )
   })
+
+/** Closes gracefully, saying so on the status line while the peer takes its time. */
+const closeWithStatus = (stocking: Stocking.Stocking): Effect.Effect<void> =>
+  Status.during(`closing: waiting for the peer to close (at most ${Duration.format(CLOSE_TIMEOUT)})...`, stocking.close)
+
+const formatBytes = (bytes: number): string =>
+  bytes < 1024
+    ? `${bytes} B`
+    : bytes < 1024 * 1024
+      ? `${(bytes / 1024).toFixed(1)} KiB`
+      : `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+
+/** Seconds of input after which `connect` shows its progress on the status line. */
+const PROGRESS_AFTER = 1
 
 // ---------------------------------------------------------------------------
 // serve
@@ -252,8 +283,10 @@ export const connect = (
     )
 
     let lineNumber = 0
+    let bytesSent = 0
     const toMessage = (line: string): Effect.Effect<Message, CliError> => {
       lineNumber++
+      bytesSent += command.bytes ? line.length >> 1 : Buffer.byteLength(line)
       if (!command.bytes) return Effect.succeed(line)
       const bytes = parseHex(line)
       return bytes === undefined
@@ -270,7 +303,15 @@ export const connect = (
       // Not ready is impossible without a handshake.
       Effect.catchTag("NotReady", (error) => Effect.die(error))
     )
+    // Progress for long input from a file or a pipe (typing at a terminal needs none).
+    const started = Date.now()
+    const progress = () =>
+      Date.now() - started < PROGRESS_AFTER * 1000
+        ? undefined
+        : `sending: ${lineNumber.toLocaleString("en-US")} messages, ${formatBytes(bytesSent)}`
+    if (!process.stdin.isTTY) yield* Status.set(progress)
     yield* Effect.raceFirst(sendLines, peerClosed)
+    yield* Status.set(undefined)
 
     // End of input: flush, then linger while messages keep arriving, unless the peer closes first.
     const linger = Duration.millis(command.linger * 1000)
@@ -281,10 +322,15 @@ export const connect = (
       }
     })
     yield* Effect.raceFirst(
-      Effect.zipRight(awaitFlushed(stocking), command.linger > 0 ? quiet : Effect.void),
+      Effect.zipRight(
+        Status.during(`end of input: sending what is queued...`, awaitFlushed(stocking)),
+        command.linger > 0
+          ? Status.during(`end of input: waiting for replies (--linger ${command.linger})...`, quiet)
+          : Effect.void
+      ),
       Fiber.await(reader)
     )
-    yield* stocking.close
+    yield* closeWithStatus(stocking)
     yield* Fiber.await(reader)
     yield* out.disconnected(peer, yield* checkClosed(stocking, peer))
   }).pipe(Effect.provide(backendLayer(command.backend)))
@@ -316,8 +362,8 @@ export const send = (
         NotReady: (error) => Effect.die(error)
       })
     )
-    yield* awaitFlushed(stocking)
-    yield* stocking.close
+    yield* Status.during("sending...", awaitFlushed(stocking))
+    yield* closeWithStatus(stocking)
     yield* checkClosed(stocking, peer)
     yield* out.sent(peer, command.messages.length)
   }).pipe(Effect.provide(backendLayer(command.backend)))

@@ -11,6 +11,7 @@ import type { Message } from "../Framing.js"
 import type * as Server from "../Server.js"
 import type * as Stocking from "../Stocking.js"
 import type { BytesFormat } from "./args.js"
+import * as Status from "./status.js"
 
 /**
  * Where events go.
@@ -27,14 +28,87 @@ export interface Output {
 }
 
 /**
- * Writes one line to stdout.
+ * Writes one line to stdout at once, whatever stdout holds already (for the
+ * last words of the program; events go through `printLine`).
  *
  * @since 0.1.0
  * @category output
  */
 export const writeLine = (line: string): void => {
+  Status.clearForOutput()
   process.stdout.write(`${line}\n`)
 }
+
+// Fibers waiting for stdout to drain: one 'drain' listener for all of them.
+let drainWaiters: Array<() => void> = []
+let drainListening = false
+const releaseDrainWaiters = (): void => {
+  const waiters = drainWaiters
+  drainWaiters = []
+  for (const wake of waiters) wake()
+}
+
+/**
+ * Completes once stdout has room (at once unless it is past its high-water
+ * mark): a slow reader of stdout slows the program down rather than make
+ * it buffer without bound.
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const stdoutReady: Effect.Effect<void> = Effect.async<void>((resume) => {
+  const stdout = process.stdout
+  if (!stdout.writableNeedDrain || stdout.destroyed) return resume(Effect.void)
+  if (!drainListening) {
+    drainListening = true
+    stdout.on("drain", releaseDrainWaiters)
+    stdout.on("close", releaseDrainWaiters)
+  }
+  const wake = () => resume(Effect.void)
+  drainWaiters.push(wake)
+  return Effect.sync(() => {
+    drainWaiters = drainWaiters.filter((waiter) => waiter !== wake)
+  })
+})
+
+/**
+ * Writes one line to stdout once stdout has room (see `stdoutReady`).
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const printLine = (line: string): Effect.Effect<void> =>
+  Effect.suspend(() => {
+    // The usual case, stdout keeping up: one write, no waiting.
+    if (!process.stdout.writableNeedDrain) {
+      writeLine(line)
+      return Effect.void
+    }
+    return Effect.zipRight(
+      stdoutReady,
+      Effect.sync(() => writeLine(line))
+    )
+  })
+
+const escapes: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" }
+
+/**
+ * Makes peer text safe to print on one line of a terminal: backslash, line
+ * breaks, tabs, the other C0 and C1 control characters (escape sequences
+ * start with one), DEL, and the Unicode line separators and direction
+ * overrides become visible escapes (`\\`, `\n`, `\r`, `\t`, `\xHH`,
+ * `\uHHHH`). Anything else is printed as it is.
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const escapeText = (text: string): string =>
+  text.replace(/[\\\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (char) => {
+    const known = escapes[char]
+    if (known !== undefined) return known
+    const code = char.charCodeAt(0)
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`
+  })
 
 /**
  * Writes one `stocking: ...` line to stderr.
@@ -63,7 +137,7 @@ export const peerLabel = (stocking: Pick<Stocking.Stocking<never, unknown, unkno
   })
 
 const causeText = (cause: unknown): string =>
-  cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause)
+  escapeText(cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause))
 
 /**
  * Why a connection closed, in words, without naming the peer: `closed by
@@ -128,8 +202,8 @@ export const make = (options: {
   readonly events: boolean
 }): Output => {
   const { bytesAs, events, json } = options
-  const emit = (value: object) => Effect.sync(() => writeLine(JSON.stringify(value)))
-  const text = (line: string) => Effect.sync(() => writeLine(line))
+  const emit = (value: object) => printLine(JSON.stringify(value))
+  const text = printLine
   return {
     listening: (address, tls) =>
       json
@@ -148,7 +222,7 @@ export const make = (options: {
       typeof message === "string"
         ? json
           ? emit({ event: "message", peer, kind: "text", text: message })
-          : text(`${peer} text: ${message}`)
+          : text(`${peer} text: ${escapeText(message)}`)
         : json
           ? emit({ event: "message", peer, kind: "bytes", [bytesAs]: bytesText(message, bytesAs) })
           : text(`${peer} bytes: ${bytesText(message, bytesAs)}`),

@@ -11,6 +11,7 @@
  * @since 0.1.0
  */
 import * as Either from "effect/Either"
+import * as fs from "node:fs"
 import * as Args from "./args.js"
 import type * as Commands from "./commands.js"
 
@@ -19,15 +20,20 @@ const OK = 0
 const FAILED = 1
 const USAGE = 2
 
+/** Calls `done` once stdout and stderr have taken everything written to them. */
+const flushed = (done: () => void): void => {
+  let pending = 2
+  const one = () => {
+    if (--pending === 0) done()
+  }
+  process.stdout.write("", one)
+  process.stderr.write("", one)
+}
+
 /** Sets the exit code, and exits once stdout and stderr have taken everything written. */
 const exit = (code: number): void => {
   process.exitCode = code
-  let pending = 2
-  const done = () => {
-    if (--pending === 0) process.exit(code)
-  }
-  process.stdout.write("", done)
-  process.stderr.write("", done)
+  flushed(() => process.exit(code))
 }
 
 // A reader that went away (`stocking serve | head -1`) ends the program quietly.
@@ -35,23 +41,32 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   if (error.code === "EPIPE") process.exit(OK)
 })
 
-const describeError = (error: Commands.CommandError): string => {
+const describeError = (error: Commands.CommandError, command: Args.Command): string => {
   switch (error._tag) {
     case "ConfigError":
       return `invalid configuration: ${String(error).replace(/^\((.*)\)$/s, "$1")}`
+    case "ConnectError":
+      return error.reason === "Timeout" && "connectTimeout" in command
+        ? `could not connect to ${error.address}: no answer within ${command.connectTimeout} s (--connect-timeout)`
+        : error.message
     default:
       return error.message
   }
 }
 
-/** Runs a command: the library is loaded only now, so `--help` and usage errors answer at once. */
-const run = async (command: Exclude<Args.Command, { _tag: "Help" }>): Promise<void> => {
-  const [Cause, Effect, Exit, Fiber, Logger, Commands, Output] = await Promise.all([
+/**
+ * Runs a command on `NodeRuntime.runMain`, which interrupts it on SIGINT or
+ * SIGTERM (the scope then closes everything gracefully; a second signal
+ * ends the process at once). The library is loaded only now, so `--help`
+ * and usage errors answer at once.
+ */
+const run = async (command: Exclude<Args.Command, { _tag: "Help" | "Version" }>): Promise<void> => {
+  const [Cause, Effect, Exit, Logger, NodeRuntime, Commands, Output] = await Promise.all([
     import("effect/Cause"),
     import("effect/Effect"),
     import("effect/Exit"),
-    import("effect/Fiber"),
     import("effect/Logger"),
+    import("@effect/platform-node/NodeRuntime"),
     import("./commands.js"),
     import("./output.js")
   ])
@@ -63,35 +78,51 @@ const run = async (command: Exclude<Args.Command, { _tag: "Help" }>): Promise<vo
         : Commands.send(command)
   ).pipe(
     Effect.scoped,
+    Effect.as(OK),
+    // Expected failures are one line on stderr (and an error event with --json); defects say they are unexpected.
+    Effect.catchAllCause((cause) =>
+      Effect.sync(() => {
+        const failure = Cause.failureOption(cause)
+        if (failure._tag === "Some") {
+          const message = describeError(failure.value, command)
+          if (command.json) Output.writeLine(JSON.stringify({ event: "error", message }))
+          Output.writeError(message)
+          return FAILED
+        }
+        const defect = Cause.squash(cause)
+        Output.writeError(`unexpected error: ${defect instanceof Error ? defect.message : String(defect)}`)
+        if (process.env.STOCKING_DEBUG) process.stderr.write(`${Cause.pretty(cause)}\n`)
+        return FAILED
+      })
+    ),
     // The library's logs (warnings) go to stderr, so stdout stays clean for --json.
     Effect.provide(Logger.replace(Logger.defaultLogger, Logger.withConsoleError(Logger.logfmtLogger)))
   )
-
-  const fiber = Effect.runFork(program)
-  let signalled = false
-  const onSignal = () => {
-    // A second signal does not wait for the graceful close.
-    if (signalled) process.exit(130)
-    signalled = true
-    Effect.runFork(Fiber.interrupt(fiber))
-  }
-  process.on("SIGINT", onSignal)
-  process.on("SIGTERM", onSignal)
-
-  fiber.addObserver((result) => {
-    if (Exit.isSuccess(result) || Cause.isInterruptedOnly(result.cause)) return exit(OK)
-    const failure = Cause.failureOption(result.cause)
-    if (failure._tag === "Some") {
-      const message = describeError(failure.value)
-      if (command.json) Output.writeLine(JSON.stringify({ event: "error", message }))
-      Output.writeError(message)
-      return exit(FAILED)
+  NodeRuntime.runMain(program, {
+    disableErrorReporting: true,
+    disablePrettyLogger: true,
+    // Interrupted (SIGINT, SIGTERM) once everything is closed: a normal end.
+    teardown: (result, onExit) => {
+      const code = Exit.isSuccess(result)
+        ? typeof result.value === "number"
+          ? result.value
+          : OK
+        : Cause.isInterruptedOnly(result.cause)
+          ? OK
+          : FAILED
+      process.exitCode = code
+      flushed(() => {
+        onExit(code)
+        process.exit(code)
+      })
     }
-    const defect = Cause.squash(result.cause)
-    Output.writeError(`unexpected error: ${defect instanceof Error ? defect.message : String(defect)}`)
-    if (process.env.STOCKING_DEBUG) process.stderr.write(`${Cause.pretty(result.cause)}\n`)
-    return exit(FAILED)
   })
+}
+
+/** The package's version, from its package.json (two levels up from both src/bin and dist/bin). */
+const version = (): string => {
+  const text = fs.readFileSync(new URL("../../package.json", import.meta.url), "utf8")
+  return (JSON.parse(text) as { readonly version: string }).version
 }
 
 const main = (argv: ReadonlyArray<string>): void => {
@@ -105,6 +136,10 @@ const main = (argv: ReadonlyArray<string>): void => {
   const command = parsed.right
   if (command._tag === "Help") {
     process.stdout.write(`${command.text}\n`)
+    return exit(OK)
+  }
+  if (command._tag === "Version") {
+    process.stdout.write(`${version()}\n`)
     return exit(OK)
   }
   run(command).catch((error: unknown) => {

@@ -143,5 +143,6 @@ export const make = <I, O, E, EH, RH>(
         )
       ).pipe(Effect.zipRight(Effect.never), Effect.scoped)
 
-    return { address: boundAddress(server), connections, serve }
+    const address = boundAddress(server)
+    return { address, port: address._tag === "Tcp" ? address.port : 0, connections, serve }
   })

@@ -1,0 +1,230 @@
+/**
+ * Stocking and Server options read through Effect `Config`: the variables
+ * under a prefix (`STOCKING_PORT`, `STOCKING_SERVER_TLS_CERT`, ...), merged
+ * over the settings given in code, TLS files read once the names are known.
+ *
+ * @internal
+ */
+import * as Config from "effect/Config"
+import * as ConfigError from "effect/ConfigError"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Option from "effect/Option"
+import * as fs from "node:fs"
+import type * as Server from "../Server.js"
+import type * as Stocking from "../Stocking.js"
+
+/** @internal */
+export const DEFAULT_CLIENT_PREFIX = "STOCKING"
+
+/** @internal */
+export const DEFAULT_SERVER_PREFIX = "STOCKING_SERVER"
+
+const wholeNumber = (name: string, min: number, max: number): Config.Config<number> =>
+  Config.integer(name).pipe(
+    Config.validate({
+      message: `Expected a whole number from ${min} to ${max}`,
+      validation: (n) => n >= min && n <= max
+    })
+  )
+
+const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
+  Config.map(Config.option(config), Option.getOrUndefined)
+
+const limitsConfig = Config.all({
+  maxMessageSize: optional(wholeNumber("MAX_MESSAGE_SIZE", 1, Number.MAX_SAFE_INTEGER)),
+  maxBufferedMessages: optional(wholeNumber("MAX_BUFFERED_MESSAGES", 1, Number.MAX_SAFE_INTEGER)),
+  maxBufferedBytes: optional(wholeNumber("MAX_BUFFERED_BYTES", 1, Number.MAX_SAFE_INTEGER)),
+  maxQueuedMessages: optional(wholeNumber("MAX_QUEUED_MESSAGES", 1, Number.MAX_SAFE_INTEGER)),
+  maxQueuedBytes: optional(wholeNumber("MAX_QUEUED_BYTES", 1, Number.MAX_SAFE_INTEGER)),
+  handshakeTimeout: optional(Config.duration("HANDSHAKE_TIMEOUT")),
+  idleTimeout: optional(Config.duration("IDLE_TIMEOUT")),
+  closeTimeout: optional(Config.duration("CLOSE_TIMEOUT"))
+})
+
+type Limits = Config.Config.Success<typeof limitsConfig>
+
+const listenConfig = (minPort: number) =>
+  Config.all({
+    host: optional(Config.string("HOST")),
+    port: optional(wholeNumber("PORT", minPort, 65535)),
+    path: optional(Config.string("PATH"))
+  })
+
+const clientConfig = Config.all({
+  target: listenConfig(1),
+  tls: optional(Config.boolean("TLS")),
+  ca: optional(Config.string("TLS_CA")),
+  cert: optional(Config.string("TLS_CERT")),
+  key: optional(Config.string("TLS_KEY")),
+  servername: optional(Config.string("TLS_SERVERNAME")),
+  connectTimeout: optional(Config.duration("CONNECT_TIMEOUT")),
+  limits: limitsConfig
+})
+
+const serverConfig = Config.all({
+  target: listenConfig(0),
+  backlog: optional(wholeNumber("BACKLOG", 1, 2 ** 31 - 1)),
+  ca: optional(Config.string("TLS_CA")),
+  cert: optional(Config.string("TLS_CERT")),
+  key: optional(Config.string("TLS_KEY")),
+  limits: limitsConfig
+})
+
+/** Only the values that are set, so they override the code's settings and nothing else. */
+const defined = <A extends object>(values: A): Partial<A> =>
+  Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<A>
+
+const invalid = (prefix: string, name: string, message: string): ConfigError.ConfigError =>
+  ConfigError.InvalidData([prefix, name], message)
+
+const readTlsFile = (prefix: string, name: string, file: string): Effect.Effect<Buffer, ConfigError.ConfigError> =>
+  Effect.try({
+    try: () => fs.readFileSync(file),
+    catch: (cause) =>
+      invalid(
+        prefix,
+        name,
+        `cannot read the file ${JSON.stringify(file)} named by ${prefix}_${name}: ${
+          cause instanceof Error ? cause.message : String(cause)
+        }`
+      )
+  })
+
+type Where = {
+  readonly host?: string | undefined
+  readonly port?: number | undefined
+  readonly path?: string | undefined
+}
+
+/** The target: the variables if set, else the code's; one of a port and a path, never both. */
+const resolveTarget = (
+  prefix: string,
+  fromEnv: Where,
+  fromCode: Where,
+  defaultHost: string
+): Effect.Effect<
+  { readonly host: string; readonly port: number } | { readonly path: string },
+  ConfigError.ConfigError
+> => {
+  if (fromEnv.path !== undefined && fromEnv.port !== undefined) {
+    return Effect.fail(invalid(prefix, "PATH", `set ${prefix}_PORT or ${prefix}_PATH, not both`))
+  }
+  const path = fromEnv.port !== undefined ? undefined : (fromEnv.path ?? fromCode.path)
+  const port = fromEnv.path !== undefined ? undefined : (fromEnv.port ?? fromCode.port)
+  if (path !== undefined) {
+    if (fromEnv.host !== undefined) {
+      return Effect.fail(invalid(prefix, "HOST", `${prefix}_HOST does not go with a Unix socket path`))
+    }
+    return Effect.succeed({ path })
+  }
+  if (port === undefined) {
+    return Effect.fail(
+      ConfigError.MissingData([prefix, "PORT"], `Expected ${prefix}_PORT (or ${prefix}_PATH, a Unix socket) to be set`)
+    )
+  }
+  return Effect.succeed({ host: fromEnv.host ?? fromCode.host ?? defaultHost, port })
+}
+
+const limitsOf = (limits: Limits): Partial<Limits> => defined(limits)
+
+/** Splits code settings into where (host / port / path) and the rest. */
+const splitTarget = <S extends object>(settings: S): { where: Where; rest: Omit<S, "host" | "port" | "path"> } => {
+  const { host, port, path, ...rest } = settings as S & Where
+  return { where: { host, port, path }, rest }
+}
+
+/** @internal */
+export type ClientSettings<I, O, E, EH, RH> = Stocking.Settings<I, O, E, EH, RH> &
+  Partial<{ readonly host: string; readonly port: number; readonly path: string }> & {
+    readonly prefix?: string | undefined
+  }
+
+/** @internal */
+export const clientOptions = <I, O, E, EH, RH>(
+  settings: ClientSettings<I, O, E, EH, RH> = {}
+): Effect.Effect<Stocking.Options<I, O, E, EH, RH>, ConfigError.ConfigError> =>
+  Effect.gen(function* () {
+    const { prefix: given, ...code } = settings
+    const prefix = given ?? DEFAULT_CLIENT_PREFIX
+    const env = yield* Config.nested(clientConfig, prefix)
+    const { rest, where } = splitTarget(code)
+    const target = yield* resolveTarget(prefix, env.target, where, "localhost")
+    const files = env.ca !== undefined || env.cert !== undefined || env.key !== undefined
+    if ((env.cert === undefined) !== (env.key === undefined)) {
+      const missing = env.cert === undefined ? "TLS_CERT" : "TLS_KEY"
+      return yield* Effect.fail(
+        ConfigError.MissingData([prefix, missing], `${prefix}_TLS_CERT and ${prefix}_TLS_KEY go together`)
+      )
+    }
+    let tls: Stocking.TlsOptions | true | undefined = rest.tls
+    if (env.tls === false && !files) tls = undefined
+    else if (files || env.servername !== undefined || env.tls === true) {
+      tls = {
+        ...(typeof rest.tls === "object" ? rest.tls : {}),
+        ...(env.ca === undefined ? {} : { ca: yield* readTlsFile(prefix, "TLS_CA", env.ca) }),
+        ...(env.cert === undefined ? {} : { cert: yield* readTlsFile(prefix, "TLS_CERT", env.cert) }),
+        ...(env.key === undefined ? {} : { key: yield* readTlsFile(prefix, "TLS_KEY", env.key) }),
+        ...(env.servername === undefined ? {} : { servername: env.servername })
+      }
+    }
+    const connectTimeout: Duration.DurationInput | undefined = env.connectTimeout ?? rest.connectTimeout
+    return {
+      ...rest,
+      ...limitsOf(env.limits),
+      ...target,
+      ...(tls === undefined ? { tls: undefined } : { tls }),
+      ...(connectTimeout === undefined ? {} : { connectTimeout })
+    } as Stocking.Options<I, O, E, EH, RH>
+  })
+
+/** @internal */
+export type ServerSettings<I, O, E, EH, RH> = Omit<Server.Options<I, O, E, EH, RH>, "host" | "port" | "path"> &
+  Partial<{ readonly host: string; readonly port: number; readonly path: string }> & {
+    readonly prefix?: string | undefined
+  }
+
+/** @internal */
+export const serverOptions = <I, O, E, EH, RH>(
+  settings: ServerSettings<I, O, E, EH, RH> = {} as ServerSettings<I, O, E, EH, RH>
+): Effect.Effect<Server.Options<I, O, E, EH, RH>, ConfigError.ConfigError> =>
+  Effect.gen(function* () {
+    const { prefix: given, ...code } = settings
+    const prefix = given ?? DEFAULT_SERVER_PREFIX
+    const env = yield* Config.nested(serverConfig, prefix)
+    const { rest, where } = splitTarget(code)
+    const target = yield* resolveTarget(prefix, env.target, where, "127.0.0.1")
+    if ((env.cert === undefined) !== (env.key === undefined)) {
+      const missing = env.cert === undefined ? "TLS_CERT" : "TLS_KEY"
+      return yield* Effect.fail(
+        ConfigError.MissingData([prefix, missing], `a TLS server needs both ${prefix}_TLS_CERT and ${prefix}_TLS_KEY`)
+      )
+    }
+    if (env.ca !== undefined && env.cert === undefined && rest.tls === undefined) {
+      return yield* Effect.fail(
+        ConfigError.MissingData(
+          [prefix, "TLS_CERT"],
+          `${prefix}_TLS_CA asks clients for certificates, which needs TLS: set ${prefix}_TLS_CERT and ${prefix}_TLS_KEY`
+        )
+      )
+    }
+    let tls: Server.TlsOptions | undefined = rest.tls
+    if (env.cert !== undefined || env.ca !== undefined) {
+      tls = {
+        ...rest.tls,
+        ...(env.cert === undefined ? {} : { cert: yield* readTlsFile(prefix, "TLS_CERT", env.cert) }),
+        ...(env.key === undefined ? {} : { key: yield* readTlsFile(prefix, "TLS_KEY", env.key) }),
+        ...(env.ca === undefined
+          ? {}
+          : { ca: yield* readTlsFile(prefix, "TLS_CA", env.ca), requestCert: true, rejectUnauthorized: true })
+      }
+    }
+    const backlog = env.backlog ?? (rest as { readonly backlog?: number | undefined }).backlog
+    return {
+      ...rest,
+      ...limitsOf(env.limits),
+      ...target,
+      ...(backlog === undefined ? {} : { backlog }),
+      ...(tls === undefined ? {} : { tls })
+    } as Server.Options<I, O, E, EH, RH>
+  })
