@@ -5,7 +5,7 @@
  *   npx vite-node examples/stream-to-stocking.ts
  */
 import { NodeRuntime } from "@effect/platform-node"
-import { Console, Effect, Sink, Stream } from "effect"
+import { Console, Effect, Stream } from "effect"
 import { Server, Stocking } from "../src/node.js"
 
 const COUNT = 100_000
@@ -27,8 +27,8 @@ const program = Effect.gen(function* () {
   const started = Date.now()
   yield* Stream.range(1, COUNT).pipe(
     Stream.map((n) => `message ${n}`),
-    // TODO(lead): stocking.sink
-    Stream.run(Sink.forEachChunk((chunk) => stocking.writeAll(chunk)))
+    // One queue step per chunk, with backpressure; the Stocking stays open afterwards.
+    Stream.run(stocking.sink)
   )
   yield* Console.log(`queued ${COUNT} messages in ${Date.now() - started} ms`)
   yield* Console.log(`server: ${yield* stocking.take}`)

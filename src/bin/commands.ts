@@ -139,14 +139,10 @@ const limits = (common: Args.Common) => ({
 })
 
 /**
- * Waits until everything written has been handed to the OS (or the Stocking
- * has closed and dropped it). The one place that polls; it becomes
- * `stocking.flushed` once the Stocking has it.
+ * Waits until everything written has been handed to the OS, or the Stocking
+ * has closed and dropped it (the close is reported elsewhere).
  */
-const awaitFlushed = (stocking: Stocking.Stocking): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    while (yield* stocking.writeDataQueued) yield* Effect.sleep("5 millis")
-  })
+const awaitFlushed = (stocking: Stocking.Stocking): Effect.Effect<void> => Effect.ignore(stocking.sent)
 
 /** Fails with the reason the Stocking closed, unless it closed cleanly. */
 const checkClosed = (stocking: Stocking.Stocking, peer: string): Effect.Effect<Stocking.Closed, ConnectionError> =>
