@@ -4,7 +4,7 @@
  * peer stops reading. Real sockets; memory measured after a full GC.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Stream } from "effect"
+import { ConfigProvider, Effect, Fiber, Stream } from "effect"
 import * as net from "node:net"
 import { Framing } from "../src/index.js"
 import { Server, Stocking } from "../src/node.js"
@@ -81,4 +81,39 @@ describe("memory bounds", () => {
       })
     )
   }
+
+  it.scopedLive("maxConnections: connections past it are closed as they arrive; those already in keep working", () =>
+    Effect.gen(function* () {
+      const server = yield* Server.make({ port: 0, host: "127.0.0.1", maxConnections: 2 })
+      yield* Effect.forkScoped(server.serve(echo))
+      const port = server.address._tag === "Tcp" ? server.address.port : 0
+      const first = yield* Stocking.make({ host: "127.0.0.1", port })
+      const second = yield* Stocking.make({ host: "127.0.0.1", port })
+      yield* first.write("one")
+      assert.strictEqual(yield* first.take, "one")
+      const third = yield* Stocking.make({ host: "127.0.0.1", port })
+      const closed = yield* third.closed.pipe(Effect.timeout("5 seconds"))
+      assert.strictEqual(closed.reason, "ClosedByPeer")
+      yield* second.write("two")
+      assert.strictEqual(yield* second.take, "two")
+    })
+  )
+
+  it.effect("maxConnections and maxTotalBytes are read through Config", () =>
+    Effect.gen(function* () {
+      const options = yield* Server.optionsFromConfig({ port: 0 }).pipe(
+        Effect.withConfigProvider(
+          ConfigProvider.fromMap(
+            new Map([
+              ["STOCKING_SERVER_MAX_CONNECTIONS", "7"],
+              ["STOCKING_SERVER_MAX_TOTAL_BYTES", "1048576"]
+            ]),
+            { pathDelim: "_" }
+          )
+        )
+      )
+      assert.strictEqual(options.maxConnections, 7)
+      assert.strictEqual(options.maxTotalBytes, 1048576)
+    })
+  )
 })

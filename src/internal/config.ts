@@ -65,6 +65,8 @@ const clientConfig = Config.all({
 const serverConfig = Config.all({
   target: listenConfig(0),
   backlog: optional(wholeNumber("BACKLOG", 1, 2 ** 31 - 1)),
+  maxConnections: optional(wholeNumber("MAX_CONNECTIONS", 1, 2 ** 31 - 1)),
+  maxTotalBytes: optional(wholeNumber("MAX_TOTAL_BYTES", 1, Number.MAX_SAFE_INTEGER)),
   ca: optional(Config.string("TLS_CA")),
   cert: optional(Config.string("TLS_CERT")),
   key: optional(Config.string("TLS_KEY")),
@@ -225,6 +227,8 @@ export const serverOptions = <I, O, E, EH, RH>(
       ...limitsOf(env.limits),
       ...target,
       ...(backlog === undefined ? {} : { backlog }),
+      ...(env.maxConnections === undefined ? {} : { maxConnections: env.maxConnections }),
+      ...(env.maxTotalBytes === undefined ? {} : { maxTotalBytes: env.maxTotalBytes }),
       ...(tls === undefined ? {} : { tls })
     } as Server.Options<I, O, E, EH, RH>
   })
