@@ -1,9 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Option, Stream } from "effect"
 import { spawn } from "node:child_process"
+import * as net from "node:net"
+import * as tls from "node:tls"
 import { Framing } from "../src/index.js"
-import { Server } from "../src/node.js"
+import { Server, Stocking } from "../src/node.js"
+import { makeCerts } from "./utils/certs.js"
 import { heldBytes } from "./utils/memory.js"
+import { rawServer } from "./utils/net.js"
 
 const tcpPort = (server: Server.Server<any, any, any>) => (server.address._tag === "Tcp" ? server.address.port : 0)
 
@@ -97,5 +101,156 @@ describe("Hostile peers: drip-fed messages", () => {
         assert.strictEqual(wrong, 0)
       }),
     60_000
+  )
+})
+
+/** Resolves once `socket` has closed, however. */
+const whenClosed = (socket: net.Socket) =>
+  Effect.async<void>((resume) => {
+    if (socket.closed) return resume(Effect.void)
+    socket.once("close", () => resume(Effect.void))
+  })
+
+/** A raw TCP connection to `port`, destroyed with the scope; what it receives is dropped. */
+const rawConnection = (port: number) =>
+  Effect.acquireRelease(
+    Effect.async<net.Socket>((resume) => {
+      const socket = net.connect({ port, host: "127.0.0.1" }, () => resume(Effect.succeed(socket)))
+      socket.on("error", () => {})
+      socket.on("data", () => {})
+    }),
+    (socket) => Effect.sync(() => socket.destroy())
+  )
+
+/** The first flight of a real TLS client: its ClientHello, as sent to a plain TCP listener. */
+const clientHello = Effect.scoped(
+  Effect.gen(function* () {
+    const { accepted, port } = yield* rawServer
+    const client = tls.connect({ host: "127.0.0.1", port, rejectUnauthorized: false })
+    client.on("error", () => {})
+    yield* Effect.addFinalizer(() => Effect.sync(() => client.destroy()))
+    const socket = yield* accepted
+    return yield* Effect.async<Buffer>((resume) => {
+      socket.once("data", (chunk: Buffer) => resume(Effect.succeed(chunk)))
+    })
+  })
+)
+
+describe("Hostile peers: TLS handshakes", () => {
+  it.scopedLive(
+    "a peer that sends nothing, or half a ClientHello, is disconnected after tlsHandshakeTimeout; a good client is served",
+    () =>
+      Effect.gen(function* () {
+        const { cert, key, ca } = yield* makeCerts
+        const hello = yield* clientHello
+        assert.strictEqual(hello[0], 0x16, "a TLS handshake record")
+        const server = yield* Server.make({ port: 0, tls: { cert, key }, tlsHandshakeTimeout: "200 millis" })
+        const port = tcpPort(server)
+        yield* Effect.forkScoped(server.serve((s) => s.messages.pipe(Stream.runForEach(s.write))))
+        const silent = yield* rawConnection(port)
+        const halfHello = yield* rawConnection(port)
+        halfHello.write(hello.subarray(0, hello.length >> 1))
+        // Both are closed by the server (the test's timeout is the bound), while a real client is served.
+        yield* Effect.all([whenClosed(silent), whenClosed(halfHello)], { concurrency: "unbounded" })
+        const good = yield* Stocking.make({ host: "localhost", port, tls: { ca } })
+        yield* good.write("still serving")
+        assert.strictEqual(yield* good.take, "still serving")
+      }),
+    20_000
+  )
+
+  it.scopedLive(
+    "by default a silent peer is disconnected after a few seconds, not Node's 120 s",
+    () =>
+      Effect.gen(function* () {
+        const { cert, key } = yield* makeCerts
+        const server = yield* Server.make({ port: 0, tls: { cert, key } })
+        const silent = yield* rawConnection(tcpPort(server))
+        const closed = yield* whenClosed(silent).pipe(Effect.timeout("20 seconds"), Effect.option)
+        assert.isTrue(Option.isSome(closed), "the silent peer was disconnected within 20 s")
+      }),
+    30_000
+  )
+})
+
+describe("Hostile peers: errors on every connection's path", () => {
+  it.scopedLive("Closed carries no stack trace, and Error.stackTraceLimit is left as it was", () =>
+    Effect.gen(function* () {
+      const server = yield* Server.make({ port: 0 })
+      const limit = Error.stackTraceLimit
+      const peer = yield* rawConnection(tcpPort(server))
+      const stocking = Option.getOrThrow(yield* Stream.runHead(server.connections))
+      peer.end()
+      const closed = yield* stocking.closed
+      assert.strictEqual(closed.reason, "ClosedByPeer")
+      assert.strictEqual(closed.stack, `Closed: ${closed.message}`)
+      assert.strictEqual(Error.stackTraceLimit, limit)
+      assert.match(new Error("other errors keep theirs").stack!, /\n\s+at /)
+    })
+  )
+})
+
+/**
+ * `clients` connections opened at once by a child process (so the two ends'
+ * file descriptors are not counted against one process's limit), each
+ * sending one 64-byte message and waiting for its echo; prints how many were
+ * served and how many failed, as JSON, then exits.
+ */
+const burst = (port: number, clients: number) => {
+  const script = `
+    const net = require("node:net")
+    const [port, clients] = process.argv.slice(1, 3).map(Number)
+    const request = Buffer.from(process.argv[3], "hex")
+    let served = 0, failed = 0
+    const sockets = []
+    const settle = () => {
+      if (served + failed < clients) return
+      process.stdout.write(JSON.stringify({ served, failed }) + "\\n", () => {
+        for (const s of sockets) s.destroy()
+        process.exit(0)
+      })
+    }
+    for (let i = 0; i < clients; i++) {
+      const socket = net.connect({ port, host: "127.0.0.1", noDelay: true }, () => socket.write(request))
+      sockets.push(socket)
+      let got = 0, done = false
+      socket.on("data", (chunk) => {
+        got += chunk.length
+        if (!done && got >= request.length) { done = true; served++; settle() }
+      })
+      socket.on("error", () => { if (!done) { done = true; failed++; settle() } })
+      socket.on("close", () => { if (!done) { done = true; failed++; settle() } })
+    }
+  `
+  return Effect.async<{ served: number; failed: number }, Error>((resume) => {
+    const request = Buffer.from(Framing.encode(new Uint8Array(64).fill(7))).toString("hex")
+    const child = spawn(process.execPath, ["-e", script, String(port), String(clients), request], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+    let out = ""
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()))
+    child.on("exit", () => {
+      try {
+        resume(Effect.succeed(JSON.parse(out)))
+      } catch {
+        resume(Effect.fail(new Error(`the client process printed ${JSON.stringify(out)}`)))
+      }
+    })
+    return Effect.sync(() => child.kill())
+  })
+}
+
+describe("Hostile peers: bursts of connections", () => {
+  it.scopedLive(
+    "4,000 clients connecting at once are all served",
+    () =>
+      Effect.gen(function* () {
+        const clients = 4000
+        const server = yield* Server.make({ port: 0 })
+        yield* Effect.forkScoped(server.serve((s) => s.messages.pipe(Stream.runForEach(s.write))))
+        const result = yield* burst(tcpPort(server), clients)
+        assert.deepStrictEqual(result, { served: clients, failed: 0 })
+      }),
+    120_000
   )
 })

@@ -2,6 +2,7 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberSet from "effect/FiberSet"
@@ -17,12 +18,28 @@ import type * as Stocking from "../Stocking.js"
 import { Closed } from "../Stocking.js"
 import * as stocking from "./stocking.js"
 
+/** @internal */
+export const DEFAULT_BACKLOG = 4096
+
+/** @internal */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT = Duration.seconds(5)
+
 const describe = (target: Server.ListenTarget): string =>
   "path" in target ? target.path : `${target.host ?? "127.0.0.1"}:${target.port}`
 
+/**
+ * Node's own TLS handshake limit (`handshakeTimeout`, default 120 s) closes a
+ * peer that has not finished its TLS handshake in time, whatever it sent.
+ */
+const tlsHandshakeTimeout = (secure: tls.TlsOptions, timeout: Duration.DurationInput | undefined): number => {
+  if (timeout !== undefined) return Math.max(1, Math.ceil(Duration.toMillis(Duration.decode(timeout))))
+  return secure.handshakeTimeout ?? Duration.toMillis(DEFAULT_TLS_HANDSHAKE_TIMEOUT)
+}
+
 const listen = (
   target: Server.ListenTarget,
-  secure: tls.TlsOptions | undefined
+  secure: tls.TlsOptions | undefined,
+  handshakeTimeout: Duration.DurationInput | undefined
 ): Effect.Effect<net.Server, ServerError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<net.Server, ServerError>((resume) => {
@@ -30,7 +47,11 @@ const listen = (
         secure === undefined
           ? net.createServer({ allowHalfOpen: true })
           : // No half-open TLS: with it, the TCP socket under a failed TLS handshake is never closed.
-            tls.createServer({ ...secure, allowHalfOpen: false })
+            tls.createServer({
+              ...secure,
+              allowHalfOpen: false,
+              handshakeTimeout: tlsHandshakeTimeout(secure, handshakeTimeout)
+            })
       const onError = (cause: Error) => {
         server.close()
         resume(Effect.fail(new ServerError({ reason: "Listen", address: describe(target), cause })))
@@ -40,8 +61,9 @@ const listen = (
         server.off("error", onError)
         resume(Effect.succeed(server))
       }
-      if ("path" in target) server.listen({ path: target.path, backlog: target.backlog }, onListening)
-      else server.listen({ port: target.port, host: target.host ?? "127.0.0.1", backlog: target.backlog }, onListening)
+      const backlog = target.backlog ?? DEFAULT_BACKLOG
+      if ("path" in target) server.listen({ path: target.path, backlog }, onListening)
+      else server.listen({ port: target.port, host: target.host ?? "127.0.0.1", backlog }, onListening)
       return Effect.sync(() => server.close())
     }),
     (server) =>
@@ -64,6 +86,7 @@ const settingsOf = <I, O, E, EH, RH>(options: Server.Options<I, O, E, EH, RH>): 
     path: _path,
     port: _port,
     tls: _tls,
+    tlsHandshakeTimeout: _tlsHandshakeTimeout,
     ...settings
   } = options as Server.Options<I, O, E, EH, RH> & { host?: unknown; path?: unknown; port?: unknown }
   return settings
@@ -80,7 +103,7 @@ export const make = <I, O, E, EH, RH>(
     // Connection fibers live in this set, itself in the server's scope.
     const fibers = yield* FiberSet.make()
     const run = yield* FiberSet.runtime(fibers)<RH>()
-    const server = yield* listen(options, options.tls)
+    const server = yield* listen(options, options.tls, options.tlsHandshakeTimeout)
     const settings = settingsOf(options)
 
     const accept = (socket: net.Socket): Effect.Effect<void, never, RH> =>
@@ -88,8 +111,10 @@ export const make = <I, O, E, EH, RH>(
         const scope = yield* Scope.fork(serverScope, { _tag: "Sequential" })
         const exit = yield* stocking.makeWithRole<I, O, E, EH, RH>({ ...settings, socket }, "server").pipe(
           Scope.extend(scope),
+          // No stack trace: it would be captured for every connection, tracer or not.
           Effect.withSpan("stocking.accept", {
-            attributes: { "net.peer": `${socket.remoteAddress}:${socket.remotePort}` }
+            attributes: { "net.peer": `${socket.remoteAddress}:${socket.remotePort}` },
+            captureStackTrace: false
           }),
           Effect.exit
         )
@@ -111,7 +136,8 @@ export const make = <I, O, E, EH, RH>(
       server.on("connection", (socket: net.Socket) => run(accept(socket)))
     } else {
       server.on("secureConnection", (socket: tls.TLSSocket) => run(accept(socket)))
-      // A client that fails the TLS handshake never becomes a connection: drop its socket.
+      // A client that fails the TLS handshake, or does not finish it within
+      // the handshake timeout, never becomes a connection: drop its socket.
       server.on("tlsClientError", (_error, socket) => socket.destroy())
     }
 
