@@ -26,6 +26,7 @@ import { fileURLToPath } from "node:url"
 import * as fanin from "./fanin.js"
 import * as latency from "./latency.js"
 import * as memory from "./memory.js"
+import * as peerMemory from "./peer-memory.js"
 import * as throughput from "./throughput.js"
 import { failures, formatNumber, formatSize, type Options, type Result, type Row } from "./util.js"
 
@@ -88,7 +89,8 @@ const sections: ReadonlyArray<readonly [string, (options: Options) => Promise<Ar
   ["throughput", throughput.run],
   ["latency", latency.run],
   ["fan-in", fanin.run],
-  ["accept", accept.run]
+  ["accept", accept.run],
+  ["memory per hostile peer", peerMemory.run]
 ]
 
 const rows: Array<Row> = []
@@ -106,7 +108,7 @@ const elapsed = (performance.now() - started) / 1000
 // ---------------------------------------------------------------------------
 
 const sizeLabel = (row: Row): string =>
-  row.unit === "KiB/pair" || row.unit === "exchanges/s" || row.name.startsWith("accept ")
+  row.unit === "KiB/pair" || row.unit === "exchanges/s" || row.unit === "MiB/peer" || row.name.startsWith("accept ")
     ? `${row.size} conns`
     : formatSize(row.size)
 
