@@ -173,6 +173,16 @@ describe("Hostile peers: TLS handshakes", () => {
   )
 })
 
+describe("Hostile peers: TLS handshake timeout from the TLS options", () => {
+  it.scopedLive("tls.handshakeTimeout (milliseconds) is used when tlsHandshakeTimeout is not given", () =>
+    Effect.gen(function* () {
+      const { cert, key } = yield* makeCerts
+      const server = yield* Server.make({ port: 0, tls: { cert, key, handshakeTimeout: 200 } })
+      yield* whenClosed(yield* rawConnection(tcpPort(server)))
+    })
+  )
+})
+
 describe("Hostile peers: errors on every connection's path", () => {
   it.scopedLive("Closed carries no stack trace, and Error.stackTraceLimit is left as it was", () =>
     Effect.gen(function* () {

@@ -27,13 +27,20 @@ export const DEFAULT_TLS_HANDSHAKE_TIMEOUT = Duration.seconds(5)
 const describe = (target: Server.ListenTarget): string =>
   "path" in target ? target.path : `${target.host ?? "127.0.0.1"}:${target.port}`
 
+const MAX_TIMER = 2 ** 31 - 1
+
 /**
  * Node's own TLS handshake limit (`handshakeTimeout`, default 120 s) closes a
  * peer that has not finished its TLS handshake in time, whatever it sent.
  */
 const tlsHandshakeTimeout = (secure: tls.TlsOptions, timeout: Duration.DurationInput | undefined): number => {
-  if (timeout !== undefined) return Math.max(1, Math.ceil(Duration.toMillis(Duration.decode(timeout))))
-  return secure.handshakeTimeout ?? Duration.toMillis(DEFAULT_TLS_HANDSHAKE_TIMEOUT)
+  const millis =
+    timeout !== undefined
+      ? Duration.toMillis(Duration.decode(timeout))
+      : // 0 is Node's "its own default": ours instead.
+        secure.handshakeTimeout || Duration.toMillis(DEFAULT_TLS_HANDSHAKE_TIMEOUT)
+  // Node takes 0 for its default and warns past 2^31 - 1 ms: "infinite" is the longest it allows.
+  return Math.min(MAX_TIMER, Math.max(1, Math.ceil(millis)))
 }
 
 const listen = (
