@@ -128,8 +128,9 @@ export type Options<I = Message, O = Message, E = never, EH = never, RH = never>
      * it connected is disconnected, whatever it sent (nothing, half a
      * ClientHello, ...); it never becomes a connection. Default
      * `DEFAULT_TLS_HANDSHAKE_TIMEOUT` (5 seconds), or `tls.handshakeTimeout`
-     * (milliseconds) when that is given. This bounds only the TLS handshake:
-     * `handshakeTimeout` bounds the Stocking handshake that follows it.
+     * (milliseconds) when that is given; a shorter `handshakeTimeout` bounds
+     * the TLS handshake as well (it also bounds the Stocking handshake that
+     * follows).
      */
     readonly tlsHandshakeTimeout?: Duration.DurationInput | undefined
   }

@@ -173,11 +173,24 @@ describe("Hostile peers: TLS handshakes", () => {
   )
 })
 
-describe("Hostile peers: TLS handshake timeout from the TLS options", () => {
+describe("Hostile peers: where the TLS handshake limit comes from", () => {
   it.scopedLive("tls.handshakeTimeout (milliseconds) is used when tlsHandshakeTimeout is not given", () =>
     Effect.gen(function* () {
       const { cert, key } = yield* makeCerts
       const server = yield* Server.make({ port: 0, tls: { cert, key, handshakeTimeout: 200 } })
+      yield* whenClosed(yield* rawConnection(tcpPort(server)))
+    })
+  )
+
+  it.scopedLive("a shorter handshakeTimeout bounds the TLS handshake too, with no handshake function", () =>
+    Effect.gen(function* () {
+      const { cert, key } = yield* makeCerts
+      const server = yield* Server.make({
+        port: 0,
+        tls: { cert, key },
+        tlsHandshakeTimeout: "1 hour",
+        handshakeTimeout: "200 millis"
+      })
       yield* whenClosed(yield* rawConnection(tcpPort(server)))
     })
   )

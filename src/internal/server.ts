@@ -33,12 +33,18 @@ const MAX_TIMER = 2 ** 31 - 1
  * Node's own TLS handshake limit (`handshakeTimeout`, default 120 s) closes a
  * peer that has not finished its TLS handshake in time, whatever it sent.
  */
-const tlsHandshakeTimeout = (secure: tls.TlsOptions, timeout: Duration.DurationInput | undefined): number => {
-  const millis =
+const tlsHandshakeTimeout = (
+  secure: tls.TlsOptions,
+  timeout: Duration.DurationInput | undefined,
+  stockingTimeout: Duration.DurationInput | undefined
+): number => {
+  let millis =
     timeout !== undefined
       ? Duration.toMillis(Duration.decode(timeout))
       : // 0 is Node's "its own default": ours instead.
         secure.handshakeTimeout || Duration.toMillis(DEFAULT_TLS_HANDSHAKE_TIMEOUT)
+  // The Stocking handshake comes after the TLS one: a `handshakeTimeout` shorter than this bounds the TLS handshake too.
+  if (stockingTimeout !== undefined) millis = Math.min(millis, Duration.toMillis(Duration.decode(stockingTimeout)))
   // Node takes 0 for its default and warns past 2^31 - 1 ms: "infinite" is the longest it allows.
   return Math.min(MAX_TIMER, Math.max(1, Math.ceil(millis)))
 }
@@ -46,7 +52,8 @@ const tlsHandshakeTimeout = (secure: tls.TlsOptions, timeout: Duration.DurationI
 const listen = (
   target: Server.ListenTarget,
   secure: tls.TlsOptions | undefined,
-  handshakeTimeout: Duration.DurationInput | undefined
+  handshakeTimeout: Duration.DurationInput | undefined,
+  stockingHandshakeTimeout: Duration.DurationInput | undefined
 ): Effect.Effect<net.Server, ServerError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<net.Server, ServerError>((resume) => {
@@ -57,7 +64,7 @@ const listen = (
             tls.createServer({
               ...secure,
               allowHalfOpen: false,
-              handshakeTimeout: tlsHandshakeTimeout(secure, handshakeTimeout)
+              handshakeTimeout: tlsHandshakeTimeout(secure, handshakeTimeout, stockingHandshakeTimeout)
             })
       const onError = (cause: Error) => {
         server.close()
@@ -110,7 +117,7 @@ export const make = <I, O, E, EH, RH>(
     // Connection fibers live in this set, itself in the server's scope.
     const fibers = yield* FiberSet.make()
     const run = yield* FiberSet.runtime(fibers)<RH>()
-    const server = yield* listen(options, options.tls, options.tlsHandshakeTimeout)
+    const server = yield* listen(options, options.tls, options.tlsHandshakeTimeout, options.handshakeTimeout)
     const settings = settingsOf(options)
 
     const accept = (socket: net.Socket): Effect.Effect<void, never, RH> =>
