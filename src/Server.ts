@@ -133,6 +133,16 @@ export type Options<I = Message, O = Message, E = never, EH = never, RH = never>
      * follows).
      */
     readonly tlsHandshakeTimeout?: Duration.DurationInput | undefined
+    /**
+     * The most connections open at once, counting those still in their TLS
+     * or Stocking handshake. A connection beyond it is refused: closed as
+     * soon as it is accepted, before any handshake or allocation, so the
+     * peer sees its connection closed with nothing received. Existing
+     * connections are not affected; once one closes, a new one is accepted
+     * again. Default: no limit (see the README's Threat model for what each
+     * connection may cost).
+     */
+    readonly maxConnections?: number | undefined
   }
 
 /**

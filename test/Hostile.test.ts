@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Option, Stream } from "effect"
+import { Cause, Effect, Exit, Option, Schedule, Scope, Stream } from "effect"
 import { spawn } from "node:child_process"
 import * as net from "node:net"
 import * as tls from "node:tls"
@@ -275,5 +275,68 @@ describe("Hostile peers: bursts of connections", () => {
         assert.deepStrictEqual(result, { served: clients, failed: 0 })
       }),
     120_000
+  )
+})
+
+describe("Hostile peers: maxConnections", () => {
+  it.scopedLive(
+    "beyond maxConnections new connections are refused (closed with nothing sent) while the others are served",
+    () =>
+      Effect.gen(function* () {
+        const max = 300
+        const server = yield* Server.make({ port: 0, maxConnections: max })
+        const port = tcpPort(server)
+        yield* Effect.forkScoped(server.serve((s) => s.messages.pipe(Stream.runForEach(s.write))))
+        const clients = yield* Effect.forEach(
+          Array.from({ length: max }, (_, i) => i),
+          (i) =>
+            Effect.gen(function* () {
+              const scope = yield* Scope.make()
+              const client = yield* Stocking.make({ host: "127.0.0.1", port }).pipe(Scope.extend(scope))
+              yield* client.write(`client ${i}`)
+              assert.strictEqual(yield* client.take, `client ${i}`)
+              return { client, scope }
+            }),
+          { concurrency: 50 }
+        )
+        // Extra peers: accepted by the kernel, closed by the server with nothing sent back.
+        const extra = yield* Effect.forEach(Array.from({ length: 20 }), () => rawConnection(port))
+        let received = 0
+        for (const socket of extra) {
+          socket.on("data", (chunk: Buffer) => (received += chunk.length))
+          socket.write(Framing.encode("let me in"))
+        }
+        yield* Effect.forEach(extra, whenClosed, { discard: true })
+        assert.strictEqual(received, 0)
+        // The connections already open still work.
+        yield* clients[0]!.client.write("still here")
+        assert.strictEqual(yield* clients[0]!.client.take, "still here")
+        // One closes: a new connection is served again (once the server has seen it go).
+        yield* Scope.close(clients[1]!.scope, Exit.void)
+        const late = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const client = yield* Stocking.make({ host: "127.0.0.1", port })
+            yield* client.write("late")
+            return yield* client.take
+          })
+        ).pipe(
+          Effect.timeout("2 seconds"),
+          Effect.retry(Schedule.spaced("50 millis").pipe(Schedule.upTo("20 seconds")))
+        )
+        assert.strictEqual(late, "late")
+        yield* Effect.forEach(clients, ({ scope }) => Scope.close(scope, Exit.void), { discard: true })
+      }),
+    60_000
+  )
+
+  it.scopedLive("a maxConnections that is not a positive integer is a defect saying what was given", () =>
+    Effect.gen(function* () {
+      const exit = yield* Effect.exit(Server.make({ port: 0, maxConnections: 0 }))
+      assert.isTrue(Exit.isFailure(exit) && Cause.isDie(exit.cause))
+      assert.match(
+        String(Cause.squash((exit as Exit.Failure<unknown, unknown>).cause)),
+        /maxConnections must be a positive integer, got 0/
+      )
+    })
   )
 })

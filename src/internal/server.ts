@@ -53,7 +53,8 @@ const listen = (
   target: Server.ListenTarget,
   secure: tls.TlsOptions | undefined,
   handshakeTimeout: Duration.DurationInput | undefined,
-  stockingHandshakeTimeout: Duration.DurationInput | undefined
+  stockingHandshakeTimeout: Duration.DurationInput | undefined,
+  maxConnections: number | undefined
 ): Effect.Effect<net.Server, ServerError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<net.Server, ServerError>((resume) => {
@@ -66,6 +67,8 @@ const listen = (
               allowHalfOpen: false,
               handshakeTimeout: tlsHandshakeTimeout(secure, handshakeTimeout, stockingHandshakeTimeout)
             })
+      // Node closes a connection beyond this at once, before anything else sees it.
+      if (maxConnections !== undefined) server.maxConnections = maxConnections
       const onError = (cause: Error) => {
         server.close()
         resume(Effect.fail(new ServerError({ reason: "Listen", address: describe(target), cause })))
@@ -101,6 +104,7 @@ const settingsOf = <I, O, E, EH, RH>(options: Server.Options<I, O, E, EH, RH>): 
     port: _port,
     tls: _tls,
     tlsHandshakeTimeout: _tlsHandshakeTimeout,
+    maxConnections: _maxConnections,
     ...settings
   } = options as Server.Options<I, O, E, EH, RH> & { host?: unknown; path?: unknown; port?: unknown }
   return settings
@@ -111,13 +115,24 @@ export const make = <I, O, E, EH, RH>(
   options: Server.Options<I, O, E, EH, RH>
 ): Effect.Effect<Server.Server<I, O, E>, ServerError, Scope.Scope | RH> =>
   Effect.gen(function* () {
+    const max = options.maxConnections
+    if (max !== undefined && !(Number.isSafeInteger(max) && max >= 1)) {
+      // A programming error, like a negative port: a defect that says what was given.
+      return yield* Effect.die(new RangeError(`maxConnections must be a positive integer, got ${max}`))
+    }
     const serverScope = yield* Effect.scope
     const mailbox = yield* Mailbox.make<Stocking.Stocking<I, O, E>>()
     yield* Effect.addFinalizer(() => mailbox.shutdown)
     // Connection fibers live in this set, itself in the server's scope.
     const fibers = yield* FiberSet.make()
     const run = yield* FiberSet.runtime(fibers)<RH>()
-    const server = yield* listen(options, options.tls, options.tlsHandshakeTimeout, options.handshakeTimeout)
+    const server = yield* listen(
+      options,
+      options.tls,
+      options.tlsHandshakeTimeout,
+      options.handshakeTimeout,
+      options.maxConnections
+    )
     const settings = settingsOf(options)
 
     const accept = (socket: net.Socket): Effect.Effect<void, never, RH> =>
