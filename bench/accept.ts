@@ -111,7 +111,7 @@ export const libraryRound = (child: ChildProcess, clients: number) =>
 export const run = async (options: Options): Promise<Array<Row>> => {
   const label = "accept"
   if (options.only !== undefined && !options.only.test(label)) return []
-  let clients = options.quick ? 500 : 4000
+  let clients = options.quick ? 300 : 2000
   const limit = openFileLimit()
   if (clients + 256 > limit) {
     const lowered = Math.max(10, limit - 256)
@@ -121,7 +121,7 @@ export const run = async (options: Options): Promise<Array<Row>> => {
   const child = clientProcess()
   try {
     // Warm-up, not counted: the first pass pays for JIT compilation on both sides.
-    const warm = Math.min(clients, 500)
+    const warm = Math.min(clients, 300)
     if (!options.libraryOnly) await baselineRound(child, warm)
     await Effect.runPromise(libraryRound(child, warm))
     const baseline: Array<Measurement> = []
