@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Option, Schedule, Scope, Stream } from "effect"
 import { spawn } from "node:child_process"
+import * as fs from "node:fs"
 import * as net from "node:net"
 import * as tls from "node:tls"
 import { Framing } from "../src/index.js"
@@ -263,12 +264,33 @@ const burst = (port: number, clients: number) => {
   })
 }
 
+/** This process's soft limit on open files, from /proc (Linux); `Infinity` where that cannot be read. */
+const openFileLimit = (): number => {
+  try {
+    const line = fs
+      .readFileSync("/proc/self/limits", "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("Max open files"))
+    const soft = Number(line?.slice("Max open files".length).trim().split(/\s+/)[0])
+    return Number.isFinite(soft) ? soft : Infinity
+  } catch {
+    return Infinity
+  }
+}
+
 describe("Hostile peers: bursts of connections", () => {
   it.scopedLive(
     "4,000 clients connecting at once are all served",
     () =>
       Effect.gen(function* () {
         const clients = 4000
+        // The server's end of every connection is a descriptor in this process (the clients' are in the child's).
+        const limit = openFileLimit()
+        assert.isAtLeast(
+          limit,
+          clients + 500,
+          `ulimit -n is ${limit}: raise it to at least ${clients + 500} (CI sets 8192)`
+        )
         const server = yield* Server.make({ port: 0 })
         yield* Effect.forkScoped(server.serve((s) => s.messages.pipe(Stream.runForEach(s.write))))
         const result = yield* burst(tcpPort(server), clients)
