@@ -18,6 +18,7 @@
  * (library / baseline too) above 1 means the library is slower / bigger.
  * The process exits non-zero if a sanity check fails (never for speed).
  */
+import * as accept from "./accept.js"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
@@ -25,6 +26,7 @@ import { fileURLToPath } from "node:url"
 import * as fanin from "./fanin.js"
 import * as latency from "./latency.js"
 import * as memory from "./memory.js"
+import * as peerMemory from "./peer-memory.js"
 import * as throughput from "./throughput.js"
 import { failures, formatNumber, formatSize, type Options, type Result, type Row } from "./util.js"
 
@@ -84,8 +86,11 @@ console.log(
 
 const sections: ReadonlyArray<readonly [string, (options: Options) => Promise<Array<Row>>]> = [
   ["memory", memory.run],
+  ["memory per hostile peer", peerMemory.run],
   ["throughput", throughput.run],
   ["latency", latency.run],
+  ["accept", accept.run],
+  // Last: it fits its rounds to what is left of the time budget.
   ["fan-in", fanin.run]
 ]
 
@@ -104,7 +109,9 @@ const elapsed = (performance.now() - started) / 1000
 // ---------------------------------------------------------------------------
 
 const sizeLabel = (row: Row): string =>
-  row.unit === "KiB/pair" || row.unit === "exchanges/s" ? `${row.size} conns` : formatSize(row.size)
+  row.unit === "KiB/pair" || row.unit === "exchanges/s" || row.unit === "MiB/peer" || row.name.startsWith("accept ")
+    ? `${row.size} conns`
+    : formatSize(row.size)
 
 const columns = ["benchmark", "size", "library", "baseline", "unit", "ratio", "ratio means"]
 const table = rows.map((row) => [
@@ -114,7 +121,11 @@ const table = rows.map((row) => [
   options.libraryOnly ? "-" : formatNumber(row.baseline),
   row.unit,
   options.libraryOnly ? "-" : Number.isFinite(row.ratio) ? row.ratio.toFixed(3) : "n/a",
-  row.better === "higher" ? ">1: library faster" : row.unit === "µs" ? ">1: library slower" : ">1: library uses more"
+  row.better === "higher"
+    ? ">1: library faster"
+    : row.unit === "µs" || row.unit === "ms"
+      ? ">1: library slower"
+      : ">1: library uses more"
 ])
 const widths = columns.map((c, i) => Math.max(c.length, ...table.map((r) => r[i]!.length)))
 const line = (cells: ReadonlyArray<string>) =>

@@ -279,10 +279,10 @@ export interface DecoderOptions {
    */
   readonly maxMessageSize?: number | undefined
   /**
-   * Allocates the buffer a payload spread over chunks is assembled in, once
-   * its last byte has arrived; it is filled completely before it is handed
-   * out, so it need not be zeroed (on Node.js, `Buffer.allocUnsafeSlow`).
-   * Default: `new Uint8Array(size)`.
+   * Allocates the buffer a payload spread over chunks is handed out in, of
+   * exactly the payload's length; it is filled completely before it is
+   * handed out, so it need not be zeroed (on Node.js,
+   * `Buffer.allocUnsafeSlow`). Default: `new Uint8Array(size)`.
    */
   readonly allocate?: ((size: number) => Uint8Array) | undefined
 }
@@ -297,6 +297,13 @@ export interface DecoderOptions {
  * strings. The decoder keeps views of the chunks it is given, so a chunk
  * must not be changed after it is pushed (reading into one reused buffer
  * calls for a copy of each read).
+ *
+ * Memory for an unfinished payload follows what has arrived, never what its
+ * header declares: a payload in large chunks is held as views of them and
+ * copied once, at its end; one arriving in many small chunks (a peer that
+ * drips it a byte at a time) is copied into blocks as it arrives, so it holds
+ * at most its bytes plus one block (1 KiB, growing with what has arrived to
+ * 64 KiB), not the few hundred bytes each chunk would cost to keep.
  *
  * @since 0.1.0
  * @category models

@@ -9,6 +9,7 @@
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
@@ -44,12 +45,36 @@ export class ServerError extends Data.TaggedError("ServerError")<{
  * Where to listen: a TCP port (0 picks a free one; read it from `address`)
  * on `host` (default `127.0.0.1`), or a Unix socket path.
  *
+ * `backlog` is how many connections the kernel may hold for the server
+ * before it accepts them (`listen(2)`); default `DEFAULT_BACKLOG`, 4096.
+ * Past it, the kernel drops new connection attempts, and clients wait for
+ * their retransmissions (1 s, then 3 s, ...). The kernel caps it silently
+ * (on Linux at `net.core.somaxconn`, 4096 by default since 5.4).
+ *
  * @since 0.1.0
  * @category options
  */
 export type ListenTarget =
   | { readonly port: number; readonly host?: string | undefined; readonly backlog?: number | undefined }
   | { readonly path: string; readonly backlog?: number | undefined }
+
+/**
+ * The listen backlog used when `backlog` is not given: 4096 (Node's own
+ * default is 511, too few for a burst of connections).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_BACKLOG: number = internal.DEFAULT_BACKLOG
+
+/**
+ * The TLS handshake limit used when `tlsHandshakeTimeout` is not given: 5
+ * seconds.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration.Duration = internal.DEFAULT_TLS_HANDSHAKE_TIMEOUT
 
 /**
  * The address a server is bound to.
@@ -125,10 +150,22 @@ export type Options<I = Message, O = Message, E = never, EH = never, RH = never>
      */
     readonly tls?: TlsOptions | undefined
     /**
-     * The most connections served at once (default `DEFAULT_MAX_CONNECTIONS`).
-     * Past it, new connections are closed as they are accepted (their peers
-     * see the connection closed without a message); existing ones are not
-     * affected.
+     * With `tls`: a peer whose TLS handshake has not finished this long after
+     * it connected is disconnected, whatever it sent (nothing, half a
+     * ClientHello, ...); it never becomes a connection. Default
+     * `DEFAULT_TLS_HANDSHAKE_TIMEOUT` (5 seconds), or `tls.handshakeTimeout`
+     * (milliseconds) when that is given; a shorter `handshakeTimeout` bounds
+     * the TLS handshake as well (it also bounds the Stocking handshake that
+     * follows).
+     */
+    readonly tlsHandshakeTimeout?: Duration.DurationInput | undefined
+    /**
+     * The most connections open at once, counting those still in their TLS
+     * or Stocking handshake (default `DEFAULT_MAX_CONNECTIONS`). A connection
+     * beyond it is refused: closed as soon as it is accepted, before any
+     * handshake or allocation, so the peer sees its connection closed with
+     * nothing received. Existing connections are not affected; once one
+     * closes, a new one is accepted again.
      */
     readonly maxConnections?: number | undefined
     /**

@@ -86,6 +86,11 @@ export type ClosedReason =
  * that arrived whole before the close are still delivered by `read`,
  * `take` and `messages`; after them, reads fail with this.
  *
+ * It carries no stack trace (`stack` is its first line only): every
+ * connection makes one or more when it closes, and where that happens (a
+ * socket event, a finalizer) says nothing the `reason` and `cause` do not,
+ * while capturing a trace costs more than the rest of the error.
+ *
  * @since 0.1.0
  * @category errors
  */
@@ -94,6 +99,20 @@ export class Closed extends Data.TaggedError("Closed")<{
   readonly stockingId: number
   readonly cause?: unknown
 }> {
+  constructor(args: { readonly reason: ClosedReason; readonly stockingId: number; readonly cause?: unknown }) {
+    if (!canSetStackTraceLimit) {
+      super(args)
+      return
+    }
+    const limit = Error.stackTraceLimit
+    Error.stackTraceLimit = 0
+    try {
+      super(args)
+    } finally {
+      Error.stackTraceLimit = limit
+    }
+  }
+
   /**
    * @since 0.1.0
    */
@@ -116,6 +135,14 @@ export class Closed extends Data.TaggedError("Closed")<{
     }
   }
 }
+
+/** Whether `Error.stackTraceLimit` may be changed (not where `Error` is frozen). */
+const canSetStackTraceLimit: boolean = (() => {
+  const descriptor = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit")
+  return descriptor === undefined
+    ? Object.isExtensible(Error)
+    : descriptor.writable === true || descriptor.set !== undefined
+})()
 
 const describeCause = (cause: unknown): string | undefined => {
   if (cause === undefined) return undefined

@@ -3,6 +3,7 @@ import { Chunk, Effect, Either, Stream } from "effect"
 import * as fc from "fast-check"
 import { Framing } from "../src/index.js"
 import { captureOnWire, captureStream, captureWrites, fromHex, headerVectors } from "./fixtures/wire.js"
+import { heldBytes } from "./utils/memory.js"
 
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString("hex")
 
@@ -228,6 +229,109 @@ describe("Framing: allocation", () => {
     // A payload inside one chunk is a view: no allocation.
     decoder.push(Framing.encode(new Uint8Array(10)))
     assert.deepStrictEqual(sizes, [5000])
+  })
+})
+
+describe("Framing: drip-fed payloads", () => {
+  /** Byte `i` of the test payloads. */
+  const patterned = (size: number): Uint8Array => {
+    const payload = new Uint8Array(size)
+    for (let i = 0; i < size; i++) payload[i] = (i * 7 + (i >> 10)) & 0xff
+    return payload
+  }
+
+  it("a 16 MiB payload arriving one byte per chunk holds less than twice the bytes received", () => {
+    const size = 16 * 1024 * 1024
+    const decoder = Framing.unsafeMakeDecoder()
+    assert.deepStrictEqual(decoder.push(Framing.encodeHeader("bytes", size)), [])
+    const before = heldBytes()
+    // 2 MiB one byte at a time, each byte in a chunk of its own as a socket would hand it over.
+    const dripped = 2 * 1024 * 1024
+    for (let i = 0; i < dripped; i++) {
+      const chunk = new Uint8Array(1)
+      chunk[0] = (i * 7 + (i >> 10)) & 0xff
+      decoder.push(chunk)
+    }
+    const growth = heldBytes() - before
+    assert.strictEqual(decoder.buffered, dripped)
+    assert.isBelow(growth, 2 * dripped, `held ${growth} bytes for ${dripped} received`)
+    // The rest in large reads: the message arrives whole and exact.
+    const rest = patterned(size).subarray(dripped)
+    const out: Array<Framing.Message> = []
+    for (let i = 0; i < rest.length; i += 64 * 1024) out.push(...decoder.push(rest.subarray(i, i + 64 * 1024)))
+    assert.strictEqual(out.length, 1)
+    assert.isTrue(Buffer.from(out[0] as Uint8Array).equals(Buffer.from(patterned(size))))
+    assert.isTrue(decoder.idle)
+  })
+
+  it("a payload in large reads stays views until its last byte: one copy into a buffer of its length", () => {
+    const sizes: Array<number> = []
+    const allocate = (size: number) => {
+      sizes.push(size)
+      return new Uint8Array(size)
+    }
+    const payload = patterned(4 * 1024 * 1024)
+    const frame = Framing.encode(payload)
+    const decoder = Framing.unsafeMakeDecoder({ allocate })
+    const out: Array<Framing.Message> = []
+    // Some small reads among the large ones do not change that.
+    const cuts = [1, 2, 3, 100, 5000, 5001, 5002]
+    for (let at = 8192; at < frame.length; at += 16 * 1024) cuts.push(at)
+    for (const chunk of splitAt(frame, cuts)) out.push(...decoder.push(chunk))
+    assert.deepStrictEqual(sizes, [payload.length])
+    assert.strictEqual(out.length, 1)
+    assert.isTrue(Buffer.from(out[0] as Uint8Array).equals(Buffer.from(payload)))
+  })
+
+  it("a small payload dripped in is gathered in one buffer of its length, handed out without another copy", () => {
+    const sizes: Array<number> = []
+    const decoder = Framing.unsafeMakeDecoder({
+      allocate: (size) => {
+        sizes.push(size)
+        return new Uint8Array(size)
+      }
+    })
+    const frame = Framing.encode("é".repeat(400))
+    const out: Array<Framing.Message> = []
+    for (let i = 0; i < frame.length; i++) out.push(...decoder.push(frame.subarray(i, i + 1)))
+    assertMessages(out, ["é".repeat(400)])
+    assert.deepStrictEqual(sizes, [800])
+  })
+
+  it("any mix of tiny and large chunks decodes every message exactly", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(messageArb, fc.uint8Array({ minLength: 1000, maxLength: 200_000 })), { maxLength: 6 }),
+        fc.array(fc.oneof(fc.integer({ min: 1, max: 8 }), fc.integer({ min: 1, max: 70_000 })), {
+          minLength: 1,
+          maxLength: 50
+        }),
+        (input, steps) => {
+          const bytes = Framing.encodeAll(input)
+          const chunks: Array<Uint8Array> = []
+          // Chunk sizes cycle through `steps`; many one-byte chunks push payloads into blocks.
+          for (let at = 0, i = 0; at < bytes.length; i++) {
+            const size = steps[i % steps.length]!
+            chunks.push(bytes.slice(at, at + size))
+            at += size
+          }
+          const { end, messages } = decodeAll(chunks)
+          assert.isUndefined(end)
+          assertMessages(messages, input)
+        }
+      ),
+      { numRuns: 200 }
+    )
+  })
+
+  it("a stream ending inside a dripped payload reports how much had arrived", () => {
+    const frame = Framing.encode(patterned(100_000))
+    const decoder = Framing.unsafeMakeDecoder()
+    for (let i = 0; i < 50_003; i++) decoder.push(frame.subarray(i, i + 1))
+    const end = decoder.end()
+    assert.strictEqual(end?.reason, "Truncated")
+    assert.strictEqual(end?.buffered, 50_000)
+    assert.strictEqual(end?.declaredLength, 100_000)
   })
 })
 

@@ -189,14 +189,39 @@ const enum State {
 }
 
 /**
+ * Views of a payload's parts are kept while there are at most this many, or
+ * while they average at least `MIN_VIEW_AVERAGE` bytes.
+ */
+const MAX_SMALL_VIEWS = 16
+/**
+ * Each view held costs a few hundred bytes beyond its payload bytes (the view
+ * and the chunk it shows); at 4 KiB a part that is under 10%.
+ */
+const MIN_VIEW_AVERAGE = 4096
+/** Blocks a drip-fed payload is copied into: as large as what has arrived, within these bounds. */
+const MIN_BLOCK = 1024
+const MAX_BLOCK = 64 * 1024
+
+/**
  * The incremental decoder. One instance per byte stream; `push` hands out the
  * messages each chunk completes. Payloads lying whole inside a chunk are
- * handed out as views of it; a payload that spans chunks is kept as a list
+ * handed out as views of it. A payload that spans chunks is kept as a list
  * of views of its chunks and copied once, into a buffer of exactly its
  * length, when its last byte arrives. Allocating at the end rather than at
  * the start keeps the buffer short-lived: a large payload assembled over many
  * reads is not held (and promoted out of the young generation) while it
  * fills, which matters to the garbage collector at hundreds of MB/s.
+ *
+ * Views are cheap only when the parts are large. A payload arriving in many
+ * small parts (a peer writing one byte at a time) would cost a few hundred
+ * bytes per part, so once there are more than `MAX_SMALL_VIEWS` parts
+ * averaging under `MIN_VIEW_AVERAGE` bytes, the parts are copied into blocks
+ * instead, each as large as what has arrived so far (from `MIN_BLOCK` to
+ * `MAX_BLOCK`, never past the declared length), and every later part is
+ * copied on arrival. A partial payload then holds at most its bytes plus
+ * one block (at most `MIN_BLOCK` or as many bytes as had arrived, up to
+ * `MAX_BLOCK`), whatever the peer does: the declared length is never
+ * allocated before its bytes have arrived.
  *
  * @internal
  */
@@ -215,9 +240,13 @@ export class DecoderImpl implements Framing.Decoder {
   private scale = 1
   private text = false
   // payload in progress: its length, and views of the parts received so far
+  // (or, once `copying`, the blocks they were copied into, the last one
+  // filled up to `blockUsed`)
   private need = 0
   private parts: Array<Uint8Array> = []
   private filled = 0
+  private copying = false
+  private blockUsed = 0
 
   constructor(
     options: Framing.DecoderOptions | undefined,
@@ -245,8 +274,17 @@ export class DecoderImpl implements Framing.Decoder {
     while (pos < end) {
       if (this.state === State.Payload) {
         const take = Math.min(this.need - this.filled, end - pos)
-        this.parts.push(take === end && pos === 0 ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + pos, take))
-        this.filled += take
+        const parts = this.parts
+        if (
+          !this.copying &&
+          (parts.length < MAX_SMALL_VIEWS || this.filled + take >= (parts.length + 1) * MIN_VIEW_AVERAGE)
+        ) {
+          parts.push(take === end && pos === 0 ? chunk : new Uint8Array(chunk.buffer, chunk.byteOffset + pos, take))
+          this.filled += take
+        } else {
+          if (!this.copying) this.startCopying()
+          this.copyIn(chunk, pos, take)
+        }
         pos += take
         if (this.filled === this.need) {
           const payload = this.assemble()
@@ -326,15 +364,58 @@ export class DecoderImpl implements Framing.Decoder {
   /** Copies the parts of the finished payload into one buffer of its length. */
   private assemble(): Uint8Array {
     const parts = this.parts
+    this.parts = []
+    this.filled = 0
+    if (this.copying) {
+      this.copying = false
+      // A payload that fit in its first block: that block was allocated at its exact length.
+      if (parts.length === 1 && parts[0]!.length === this.need) return parts[0]!
+    }
     const payload = this.allocate(this.need)
     let offset = 0
     for (let i = 0; i < parts.length; i++) {
       payload.set(parts[i]!, offset)
       offset += parts[i]!.length
     }
+    return payload
+  }
+
+  /** Turns the views held so far into blocks; from now on parts are copied as they arrive. */
+  private startCopying(): void {
+    const views = this.parts
     this.parts = []
     this.filled = 0
-    return payload
+    this.blockUsed = 0
+    this.copying = true
+    for (let i = 0; i < views.length; i++) this.copyIn(views[i]!, 0, views[i]!.length)
+  }
+
+  /** Copies `take` bytes of `chunk` from `pos` into the blocks, adding blocks as needed. */
+  private copyIn(chunk: Uint8Array, pos: number, take: number): void {
+    const parts = this.parts
+    while (take > 0) {
+      let block = parts.length === 0 ? undefined : parts[parts.length - 1]!
+      if (block === undefined || this.blockUsed === block.length) {
+        // Blocks are sized to end exactly where the payload does.
+        const size = Math.min(this.need - this.filled, Math.max(MIN_BLOCK, Math.min(this.filled, MAX_BLOCK)))
+        // A block holding the whole payload is the payload's own buffer: fill it, hand it out.
+        block = size === this.need ? this.allocate(size) : new Uint8Array(size)
+        parts.push(block)
+        this.blockUsed = 0
+      }
+      const n = Math.min(take, block.length - this.blockUsed)
+      const at = this.blockUsed
+      if (n <= 16) {
+        // A few bytes (the drip case): a loop beats making a view to copy from.
+        for (let i = 0; i < n; i++) block[at + i] = chunk[pos + i]!
+      } else {
+        block.set(new Uint8Array(chunk.buffer, chunk.byteOffset + pos, n), at)
+      }
+      this.blockUsed += n
+      this.filled += n
+      pos += n
+      take -= n
+    }
   }
 
   private receivedHeader(size: number): string {
@@ -358,6 +439,7 @@ export class DecoderImpl implements Framing.Decoder {
   private fail(fields: Framing.FramingError.Fields): void {
     this.state = State.Failed
     this.parts = []
+    this.copying = false
     this.failure = this.makeError(fields)
   }
 }

@@ -2,6 +2,7 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberSet from "effect/FiberSet"
@@ -18,12 +19,43 @@ import { Closed } from "../Stocking.js"
 import { Budget } from "./budget.js"
 import * as stocking from "./stocking.js"
 
+/** @internal */
+export const DEFAULT_BACKLOG = 4096
+
+/** @internal */
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT = Duration.seconds(5)
+
 const describe = (target: Server.ListenTarget): string =>
   "path" in target ? target.path : `${target.host ?? "127.0.0.1"}:${target.port}`
 
+const MAX_TIMER = 2 ** 31 - 1
+
+/**
+ * Node's own TLS handshake limit (`handshakeTimeout`, default 120 s) closes a
+ * peer that has not finished its TLS handshake in time, whatever it sent.
+ */
+const tlsHandshakeTimeout = (
+  secure: tls.TlsOptions,
+  timeout: Duration.DurationInput | undefined,
+  stockingTimeout: Duration.DurationInput | undefined
+): number => {
+  let millis =
+    timeout !== undefined
+      ? Duration.toMillis(Duration.decode(timeout))
+      : // 0 is Node's "its own default": ours instead.
+        secure.handshakeTimeout || Duration.toMillis(DEFAULT_TLS_HANDSHAKE_TIMEOUT)
+  // The Stocking handshake comes after the TLS one: a `handshakeTimeout` shorter than this bounds the TLS handshake too.
+  if (stockingTimeout !== undefined) millis = Math.min(millis, Duration.toMillis(Duration.decode(stockingTimeout)))
+  // Node takes 0 for its default and warns past 2^31 - 1 ms: "infinite" is the longest it allows.
+  return Math.min(MAX_TIMER, Math.max(1, Math.ceil(millis)))
+}
+
 const listen = (
   target: Server.ListenTarget,
-  secure: tls.TlsOptions | undefined
+  secure: tls.TlsOptions | undefined,
+  handshakeTimeout: Duration.DurationInput | undefined,
+  stockingHandshakeTimeout: Duration.DurationInput | undefined,
+  maxConnections: number
 ): Effect.Effect<net.Server, Server.ServerError, Scope.Scope> =>
   Effect.acquireRelease(
     Effect.async<net.Server, Server.ServerError>((resume) => {
@@ -31,7 +63,13 @@ const listen = (
         secure === undefined
           ? net.createServer({ allowHalfOpen: true })
           : // No half-open TLS: with it, the TCP socket under a failed TLS handshake is never closed.
-            tls.createServer({ ...secure, allowHalfOpen: false })
+            tls.createServer({
+              ...secure,
+              allowHalfOpen: false,
+              handshakeTimeout: tlsHandshakeTimeout(secure, handshakeTimeout, stockingHandshakeTimeout)
+            })
+      // Node closes a connection beyond this at once, before anything else sees it.
+      server.maxConnections = maxConnections
       const onError = (cause: Error) => {
         server.close()
         resume(Effect.fail(new Server.ServerError({ reason: "Listen", address: describe(target), cause })))
@@ -41,8 +79,9 @@ const listen = (
         server.off("error", onError)
         resume(Effect.succeed(server))
       }
-      if ("path" in target) server.listen({ path: target.path, backlog: target.backlog }, onListening)
-      else server.listen({ port: target.port, host: target.host ?? "127.0.0.1", backlog: target.backlog }, onListening)
+      const backlog = target.backlog ?? DEFAULT_BACKLOG
+      if ("path" in target) server.listen({ path: target.path, backlog }, onListening)
+      else server.listen({ port: target.port, host: target.host ?? "127.0.0.1", backlog }, onListening)
       return Effect.sync(() => server.close())
     }),
     (server) =>
@@ -67,6 +106,7 @@ const settingsOf = <I, O, E, EH, RH>(options: Server.Options<I, O, E, EH, RH>): 
     path: _path,
     port: _port,
     tls: _tls,
+    tlsHandshakeTimeout: _tlsHandshakeTimeout,
     ...settings
   } = options as Server.Options<I, O, E, EH, RH> & { host?: unknown; path?: unknown; port?: unknown }
   return settings
@@ -77,25 +117,31 @@ export const make = <I, O, E, EH, RH>(
   options: Server.Options<I, O, E, EH, RH>
 ): Effect.Effect<Server.Server<I, O, E>, Server.ServerError, Scope.Scope | RH> =>
   Effect.gen(function* () {
+    const max = options.maxConnections ?? Server.DEFAULT_MAX_CONNECTIONS
+    if (!(Number.isSafeInteger(max) && max >= 1)) {
+      // A programming error, like a negative port: a defect that says what was given.
+      return yield* Effect.die(new RangeError(`maxConnections must be a positive integer, got ${max}`))
+    }
     const serverScope = yield* Effect.scope
     const mailbox = yield* Mailbox.make<Stocking.Stocking<I, O, E>>()
     yield* Effect.addFinalizer(() => mailbox.shutdown)
     // Connection fibers live in this set, itself in the server's scope.
     const fibers = yield* FiberSet.make()
     const run = yield* FiberSet.runtime(fibers)<RH>()
-    const server = yield* listen(options, options.tls)
+    const server = yield* listen(options, options.tls, options.tlsHandshakeTimeout, options.handshakeTimeout, max)
     const settings = settingsOf(options)
     // One byte budget for every connection of this server (see budget.ts).
     const budget = new Budget(options.maxTotalBytes ?? Server.DEFAULT_MAX_TOTAL_BYTES, Server.CONNECTION_ALLOWANCE)
-    server.maxConnections = options.maxConnections ?? Server.DEFAULT_MAX_CONNECTIONS
 
     const accept = (socket: net.Socket): Effect.Effect<void, never, RH> =>
       Effect.gen(function* () {
         const scope = yield* Scope.fork(serverScope, { _tag: "Sequential" })
         const exit = yield* stocking.makeWithRole<I, O, E, EH, RH>({ ...settings, socket }, "server", budget).pipe(
           Scope.extend(scope),
+          // No stack trace: it would be captured for every connection, tracer or not.
           Effect.withSpan("stocking.accept", {
-            attributes: { "net.peer": `${socket.remoteAddress}:${socket.remotePort}` }
+            attributes: { "net.peer": `${socket.remoteAddress}:${socket.remotePort}` },
+            captureStackTrace: false
           }),
           Effect.exit
         )
@@ -117,7 +163,8 @@ export const make = <I, O, E, EH, RH>(
       server.on("connection", (socket: net.Socket) => run(accept(socket)))
     } else {
       server.on("secureConnection", (socket: tls.TLSSocket) => run(accept(socket)))
-      // A client that fails the TLS handshake never becomes a connection: drop its socket.
+      // A client that fails the TLS handshake, or does not finish it within
+      // the handshake timeout, never becomes a connection: drop its socket.
       server.on("tlsClientError", (_error, socket) => socket.destroy())
     }
 
