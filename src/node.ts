@@ -3,6 +3,10 @@
  * They import `node:net`, so they live under this subpath rather than the
  * root (`effect-stockings/node`).
  *
+ * The `@effect/rpc` integration is not here: it has its own subpath,
+ * `effect-stockings/Rpc`, so that importing this one loads neither
+ * `@effect/rpc` (an optional peer dependency) nor its MessagePack codec.
+ *
  * @since 0.1.0
  */
 
@@ -54,10 +58,3 @@ export * as Select from "./Backend/Select.js"
  * @since 0.1.0
  */
 export * as Auto from "./Backend/Auto.js"
-
-/**
- * `@effect/rpc` over Stockings framing: an `RpcSerialization` and protocol layers.
- *
- * @since 0.1.0
- */
-export * as RpcStockings from "./Rpc.js"
