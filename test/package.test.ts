@@ -12,7 +12,9 @@ import { fileURLToPath } from "node:url"
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
 
-const specifiers = (source: string): Array<string> => {
+const specifiers = (text: string): Array<string> => {
+  // Without comments, where examples show imports that the module does not make.
+  const source = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "")
   const found: Array<string> = []
   const patterns = [
     /^\s*(?:import|export)\s+(?!type\b)[^"']*?\bfrom\s+["']([^"']+)["']/gm,
@@ -54,7 +56,7 @@ const packagesLoadedBy = (entry: string): Set<string> => {
       } catch {
         continue // a Node.js builtin without the node: prefix, or an optional package that is absent
       }
-      if (path.isAbsolute(resolved)) visit(resolved)
+      if (path.isAbsolute(resolved) && fs.existsSync(resolved)) visit(resolved)
     }
   }
   visit(path.join(root, entry))
