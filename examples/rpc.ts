@@ -11,7 +11,7 @@ import { NodeRuntime } from "@effect/platform-node"
 import { Rpc, RpcClient, RpcGroup, RpcServer } from "@effect/rpc"
 import { Chunk, Console, Effect, Layer, Schema, Stream } from "effect"
 import { Framing } from "../src/index.js"
-import { RpcStockings } from "../src/node.js"
+import * as RpcStockings from "../src/Rpc.js"
 
 class Todo extends Schema.Class<Todo>("Todo")({ id: Schema.Number, title: Schema.String }) {}
 

@@ -44,6 +44,14 @@ export interface Codec<in I, out O, out E = never> {
 /**
  * Tells whether a value is a `Codec`.
  *
+ * @example
+ * ```ts
+ * import { Codec } from "effect-stockings"
+ *
+ * Codec.isCodec(Codec.identity) // true
+ * Codec.isCodec({ encode: () => "" }) // false
+ * ```
+ *
  * @since 0.1.0
  * @category refinements
  */
@@ -80,6 +88,17 @@ export const make = <I, O, E = never>(conversions: {
  * The codec that changes nothing: `write` takes a `string` or `Uint8Array`
  * and the peer reads the same kind back. The default; a Stocking using it
  * skips the codec step entirely.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Codec } from "effect-stockings"
+ *
+ * const program = Effect.gen(function* () {
+ *   const message = yield* Codec.identity.encode(new Uint8Array([1, 2])) // the same Uint8Array
+ *   const value = yield* Codec.identity.decode("hi") // "hi"
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category constructors
@@ -141,6 +160,20 @@ export const json = <A, I>(schema: Schema.Schema<A, I>): Codec<A, A, ParseResult
 /**
  * Like `json`, for protocols whose two directions carry different types: a
  * client writes requests and reads responses.
+ *
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Codec } from "effect-stockings"
+ *
+ * const Request = Schema.Struct({ id: Schema.Number, query: Schema.String })
+ * const Response = Schema.Struct({ id: Schema.Number, rows: Schema.Array(Schema.String) })
+ *
+ * // The client's codec: it writes Requests and reads Responses.
+ * const client = Codec.jsonPair(Request, Response) // Codec<Request, Response, ParseError>
+ * // The server's is the mirror image.
+ * const server = Codec.jsonPair(Response, Request)
+ * ```
  *
  * @since 0.1.0
  * @category constructors

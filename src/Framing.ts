@@ -167,6 +167,16 @@ export class FramingError extends Data.TaggedError("FramingError")<FramingError.
 /**
  * Tells whether a value is a `FramingError`.
  *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * const decoder = Framing.unsafeMakeDecoder({ maxMessageSize: 4 })
+ * decoder.push(Uint8Array.of(0x85)) // []: the header declares a 5-byte text message, over the limit
+ * Framing.isFramingError(decoder.failure) // true, with reason "MessageTooLarge"
+ * Framing.isFramingError(new Error("no")) // false
+ * ```
+ *
  * @since 0.1.0
  * @category refinements
  */
@@ -181,6 +191,14 @@ const makeError: internal.MakeError = (fields) => new FramingError(fields)
 
 /**
  * The kind of a message: `"text"` for a string, `"bytes"` for a `Uint8Array`.
+ *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * Framing.kindOf("hi") // "text"
+ * Framing.kindOf(new Uint8Array([1, 2])) // "bytes"
+ * ```
  *
  * @since 0.1.0
  * @category encoding
@@ -206,6 +224,15 @@ export const encodeHeader: (kind: Kind, length: number) => Uint8Array = internal
 /**
  * How many bytes the header for a payload of `length` bytes takes (1 to 8).
  *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * Framing.headerSize(63) // 1
+ * Framing.headerSize(64) // 2
+ * Framing.headerSize(Framing.MAX_LENGTH) // 8
+ * ```
+ *
  * @since 0.1.0
  * @category encoding
  */
@@ -213,6 +240,14 @@ export const headerSize: (length: number) => number = internal.headerSize
 
 /**
  * Bytes one message takes on the wire, header included.
+ *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * Framing.encodedSize("héllo") // 7: a 1-byte header and 6 bytes of UTF-8
+ * Framing.encodedSize(new Uint8Array(1000)) // 1002
+ * ```
  *
  * @since 0.1.0
  * @category encoding
@@ -239,6 +274,21 @@ export const encode: (message: Message) => Uint8Array = internal.encode
  * Header and payload as two buffers, for a writer that can send both
  * (`writev`, `cork`): a `Uint8Array` payload is returned as is, not copied.
  *
+ * @example
+ * ```ts
+ * import type * as net from "node:net"
+ * import { Framing } from "effect-stockings"
+ *
+ * declare const socket: net.Socket
+ *
+ * const payload = new Uint8Array(1000)
+ * const [header, body] = Framing.encodeParts(payload) // header: Uint8Array [0x68, 0x8f]; body === payload
+ * socket.cork()
+ * socket.write(header)
+ * socket.write(body)
+ * socket.uncork() // one system call, and the payload was never copied
+ * ```
+ *
  * @since 0.1.0
  * @category encoding
  */
@@ -249,6 +299,13 @@ export const encodeParts: (message: Message) => readonly [header: Uint8Array, pa
  * Many frames in one buffer of exactly their total size: one allocation and
  * one copy per payload, ready for a single socket write.
  *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * Framing.encodeAll(["a", new Uint8Array([1])]) // Uint8Array [0x81, 0x61, 0xc1, 0x01]
+ * ```
+ *
  * @since 0.1.0
  * @category encoding
  */
@@ -257,6 +314,17 @@ export const encodeAll: (messages: Iterable<Message>) => Uint8Array = internal.e
 /**
  * Writes one frame into `target` at `offset` and returns the offset past it.
  * `target` must have `encodedSize(message)` bytes of room from `offset`.
+ *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * const messages = ["a", "bc"]
+ * const target = new Uint8Array(messages.reduce((size, m) => size + Framing.encodedSize(m), 0))
+ * let offset = 0
+ * for (const message of messages) offset = Framing.encodeInto(target, offset, message)
+ * // target: Uint8Array [0x81, 0x61, 0x82, 0x62, 0x63]; offset: 5
+ * ```
  *
  * @since 0.1.0
  * @category encoding
@@ -356,6 +424,15 @@ export const unsafeMakeDecoder = (options?: DecoderOptions): Decoder => new inte
  * Reads the header at the start of `bytes`: the header, a `FramingError` if
  * it is malformed, or `undefined` if `bytes` ends before the header does.
  *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * Framing.decodeHeader(Uint8Array.of(0x68, 0x8f, 0xff)) // { kind: "bytes", length: 1000, size: 2 }
+ * Framing.decodeHeader(Uint8Array.of(0x68)) // undefined: the header goes on past these bytes
+ * Framing.decodeHeader(new Uint8Array(8)) // a FramingError: HeaderTooLong
+ * ```
+ *
  * @since 0.1.0
  * @category decoding
  */
@@ -369,6 +446,15 @@ export const decodeHeader = (bytes: Uint8Array): Header | FramingError | undefin
 /**
  * A channel that frames messages into bytes, one output chunk per input chunk
  * (all its messages in one buffer).
+ *
+ * @example
+ * ```ts
+ * import { Stream } from "effect"
+ * import { Framing } from "effect-stockings"
+ *
+ * const bytes = Stream.make("a", "bc").pipe(Stream.pipeThroughChannel(Framing.pack()))
+ * // Stream<Uint8Array>: Uint8Array [0x81, 0x61, 0x82, 0x62, 0x63], one buffer for the chunk
+ * ```
  *
  * @since 0.1.0
  * @category channels
@@ -394,6 +480,17 @@ export const pack = <IE = never, Done = unknown>(): Channel.Channel<
  * A channel that turns bytes into whole messages. Fails with `FramingError`
  * on invalid framing (after emitting every message completed before it), and
  * with `Truncated` when its input ends in the middle of a message.
+ *
+ * @example
+ * ```ts
+ * import { Stream } from "effect"
+ * import { Framing } from "effect-stockings"
+ *
+ * const messages = Stream.make(Uint8Array.of(0x82, 0x68), Uint8Array.of(0x69, 0xc1, 0x07)).pipe(
+ *   Stream.pipeThroughChannelOrFail(Framing.unpack({ maxMessageSize: 1024 }))
+ * )
+ * // Stream<Framing.Message, Framing.FramingError>: "hi", then Uint8Array [7]
+ * ```
  *
  * @since 0.1.0
  * @category channels
@@ -458,6 +555,15 @@ export const decodeStream =
 
 /**
  * Encodes a stream of messages into a stream of framed bytes.
+ *
+ * @example
+ * ```ts
+ * import { Stream } from "effect"
+ * import { Framing } from "effect-stockings"
+ *
+ * const bytes = Stream.make("hi", new Uint8Array([7])).pipe(Framing.encodeStream)
+ * // Stream<Uint8Array>: Uint8Array [0x82, 0x68, 0x69, 0xc1, 0x07], one buffer per chunk of messages
+ * ```
  *
  * @since 0.1.0
  * @category streams

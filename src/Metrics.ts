@@ -8,6 +8,20 @@
  * They are updated once per socket read and once per send-loop flush, never
  * per message, so they cost nothing measurable on the hot paths.
  *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import * as Metrics from "effect-stockings/Metrics"
+ *
+ * // A snapshot from inside the program, for the Stockings this process accepted.
+ * const report = Effect.gen(function* () {
+ *   const server = Metrics.roleLabel("server")
+ *   const received = yield* Metric.value(Metric.taggedWithLabels(Metrics.messagesReceived, server))
+ *   const open = yield* Metric.value(Metric.taggedWithLabels(Metrics.connectionsOpen, server))
+ *   yield* Effect.log(`${received.count} messages received, ${open.value} connections open`)
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 import * as Metric from "effect/Metric"
@@ -99,6 +113,18 @@ export const outboundQueued = Metric.gauge("stockings_outbound_queued_messages",
 
 /**
  * The `role` label for a Stocking's metrics.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import { Metrics } from "effect-stockings/node"
+ *
+ * const serverBytesIn = Metric.taggedWithLabels(Metrics.bytesReceived, Metrics.roleLabel("server"))
+ * const program = Effect.gen(function* () {
+ *   const { count } = yield* Metric.value(serverBytesIn)
+ *   yield* Effect.log(`servers received ${count} bytes`)
+ * })
+ * ```
  *
  * @since 0.1.0
  * @category labels

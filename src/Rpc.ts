@@ -11,12 +11,18 @@
  * carry it over `@effect/platform` sockets; `layerClientProtocol` and
  * `layerServerProtocol` put the three pieces together for Node.js.
  *
+ * Errors in the byte stream (see `makeSerialization`) surface the way
+ * `@effect/rpc` surfaces any decode error: on a client, every call in flight
+ * fails with an `RpcClientError` (`reason: "Protocol"`) whose `cause` holds
+ * the error; on a server, a message over `maxMessageSize` closes the
+ * connection, any other framing fault is answered with a `Defect` response.
+ *
  * @example
  * ```ts
- * import { RpcClient, RpcServer } from "@effect/rpc"
  * import { NodeSocket, NodeSocketServer } from "@effect/platform-node"
+ * import { RpcClient, RpcServer } from "@effect/rpc"
  * import { Layer } from "effect"
- * import { RpcStockings } from "effect-stockings/node"
+ * import * as RpcStockings from "effect-stockings/Rpc"
  *
  * // By hand: every @effect/platform Socket / SocketServer works.
  * const ServerProtocol = RpcServer.layerProtocolSocketServer.pipe(
@@ -30,12 +36,6 @@
  * const ServerProtocol2 = RpcStockings.layerServerProtocol({ port: 4000 })
  * const ClientProtocol2 = RpcStockings.layerClientProtocol({ port: 4000 })
  * ```
- *
- * Errors in the byte stream (see `makeSerialization`) surface the way
- * `@effect/rpc` surfaces any decode error: on a client, every call in flight
- * fails with an `RpcClientError` (`reason: "Protocol"`) whose `cause` holds
- * the error; on a server, a message over `maxMessageSize` closes the
- * connection, any other framing fault is answered with a `Defect` response.
  *
  * @since 0.1.0
  */
@@ -133,6 +133,24 @@ export const contentType: string = internal.contentType
  * it), so a connection closed in the middle of a frame surfaces as the
  * socket closing, not as `Truncated`.
  *
+ * @example
+ * ```ts
+ * import { RpcSerialization } from "@effect/rpc"
+ * import { Layer } from "effect"
+ * import * as RpcStockings from "effect-stockings/Rpc"
+ *
+ * // A 64 KiB limit either way, as the RpcSerialization service.
+ * const Serialization = Layer.succeed(
+ *   RpcSerialization.RpcSerialization,
+ *   RpcStockings.makeSerialization({ maxMessageSize: 64 * 1024 })
+ * )
+ *
+ * // Framing by hand: one parser per connection.
+ * const parser = RpcStockings.serialization.unsafeMake()
+ * const frame = parser.encode({ _tag: "Ping" }) // Uint8Array [0x8f, ...]: a text frame of {"_tag":"Ping"}
+ * parser.decode(frame as Uint8Array) // [{ _tag: "Ping" }]
+ * ```
+ *
  * @since 0.1.0
  * @category serialization
  */
@@ -141,6 +159,15 @@ export const makeSerialization: (options?: SerializationOptions) => RpcSerializa
 
 /**
  * `makeSerialization()` with the default 16 MiB limit.
+ *
+ * @example
+ * ```ts
+ * import { RpcSerialization } from "@effect/rpc"
+ * import { Layer } from "effect"
+ * import * as RpcStockings from "effect-stockings/Rpc"
+ *
+ * const Serialization = Layer.succeed(RpcSerialization.RpcSerialization, RpcStockings.serialization)
+ * ```
  *
  * @since 0.1.0
  * @category serialization
@@ -151,6 +178,22 @@ export const serialization: RpcSerialization.RpcSerialization["Type"] = internal
  * Provides `makeSerialization(options)` as the `RpcSerialization` service,
  * for `RpcClient.layerProtocolSocket` / `RpcServer.layerProtocolSocketServer`
  * over any `@effect/platform` `Socket` / `SocketServer`.
+ *
+ * @example
+ * ```ts
+ * import { NodeSocketServer } from "@effect/platform-node"
+ * import { RpcServer } from "@effect/rpc"
+ * import { Layer } from "effect"
+ * import * as RpcStockings from "effect-stockings/Rpc"
+ *
+ * // @effect/rpc's socket server protocol on a Unix socket, speaking Stockings frames.
+ * const Protocol = RpcServer.layerProtocolSocketServer.pipe(
+ *   Layer.provide([
+ *     RpcStockings.layerSerialization({ maxMessageSize: 1 << 20 }),
+ *     NodeSocketServer.layer({ path: "/tmp/rpc.sock" })
+ *   ])
+ * )
+ * ```
  *
  * @since 0.1.0
  * @category layers
@@ -172,13 +215,16 @@ export const layerSerialization: (options?: SerializationOptions) => Layer.Layer
  *
  * @example
  * ```ts
- * import { RpcClient } from "@effect/rpc"
- * import { Effect } from "effect"
- * import { RpcStockings } from "effect-stockings/node"
+ * import { Rpc, RpcClient, RpcGroup } from "@effect/rpc"
+ * import { Effect, Schema } from "effect"
+ * import * as RpcStockings from "effect-stockings/Rpc"
+ *
+ * class Greeter extends RpcGroup.make(Rpc.make("Greet", { payload: { name: Schema.String }, success: Schema.String })) {}
+ *
  *
  * const program = Effect.gen(function* () {
- *   const client = yield* RpcClient.make(MyRpcs)
- *   return yield* client.GetUser({ id: 1 })
+ *   const client = yield* RpcClient.make(Greeter)
+ *   return yield* client.Greet({ name: "Ada" }) // "hello, Ada"
  * }).pipe(Effect.scoped, Effect.provide(RpcStockings.layerClientProtocol({ host: "127.0.0.1", port: 4000 })))
  * ```
  *
@@ -201,14 +247,20 @@ export const layerClientProtocol: (options: ClientOptions) => Layer.Layer<RpcCli
  *
  * @example
  * ```ts
- * import { RpcServer } from "@effect/rpc"
- * import { Layer } from "effect"
- * import { RpcStockings } from "effect-stockings/node"
+ * import { NodeRuntime } from "@effect/platform-node"
+ * import { Rpc, RpcGroup, RpcServer } from "@effect/rpc"
+ * import { Effect, Layer, Schema } from "effect"
+ * import * as RpcStockings from "effect-stockings/Rpc"
  *
- * const Main = RpcServer.layer(MyRpcs).pipe(
- *   Layer.provide(MyHandlers),
+ * class Greeter extends RpcGroup.make(Rpc.make("Greet", { payload: { name: Schema.String }, success: Schema.String })) {}
+ * const GreeterHandlers = Greeter.toLayer({ Greet: ({ name }) => Effect.succeed(`hello, ${name}`) })
+ *
+ *
+ * const Main = RpcServer.layer(Greeter).pipe(
+ *   Layer.provide(GreeterHandlers),
  *   Layer.provide(RpcStockings.layerServerProtocol({ port: 4000 }))
  * )
+ * NodeRuntime.runMain(Layer.launch(Main))
  * ```
  *
  * @since 0.1.0

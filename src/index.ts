@@ -6,6 +6,21 @@
  * `Stocking` service, its backends and the server) live under their own
  * subpaths because they import `node:net`.
  *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Codec, Framing } from "effect-stockings"
+ *
+ * Framing.encode("hi") // Uint8Array [0x82, 0x68, 0x69]
+ *
+ * const Point = Schema.Struct({ x: Schema.Number, y: Schema.Number })
+ * const codec = Codec.json(Point)
+ * const program = Effect.gen(function* () {
+ *   const message = yield* codec.encode({ x: 1, y: 2 }) // '{"x":1,"y":2}'
+ *   return yield* codec.decode(message) // { x: 1, y: 2 }
+ * })
+ * ```
+ *
  * @since 0.1.0
  */
 

@@ -3,6 +3,28 @@
  * They import `node:net`, so they live under this subpath rather than the
  * root (`effect-stockings/node`).
  *
+ * The `@effect/rpc` integration is not here: it has its own subpath,
+ * `effect-stockings/Rpc`, so that importing this one loads neither
+ * `@effect/rpc` (an optional peer dependency) nor its MessagePack codec.
+ *
+ * @example
+ * ```ts
+ * import { NodeRuntime } from "@effect/platform-node"
+ * import { Effect, Stream } from "effect"
+ * import { Server, Stocking } from "effect-stockings/node"
+ *
+ * const program = Effect.gen(function* () {
+ *   const server = yield* Server.make({ port: 0 })
+ *   const port = server.address._tag === "Tcp" ? server.address.port : 0
+ *   yield* Effect.forkScoped(server.serve((s) => s.messages.pipe(Stream.runForEach((m) => s.write(m)))))
+ *   const client = yield* Stocking.make({ host: "127.0.0.1", port })
+ *   yield* client.write("ping")
+ *   yield* Effect.log(yield* client.take) // "ping"
+ * })
+ *
+ * NodeRuntime.runMain(Effect.scoped(program))
+ * ```
+ *
  * @since 0.1.0
  */
 
@@ -54,10 +76,3 @@ export * as Select from "./Backend/Select.js"
  * @since 0.1.0
  */
 export * as Auto from "./Backend/Auto.js"
-
-/**
- * `@effect/rpc` over Stockings framing: an `RpcSerialization` and protocol layers.
- *
- * @since 0.1.0
- */
-export * as RpcStockings from "./Rpc.js"

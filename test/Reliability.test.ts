@@ -1,6 +1,6 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Chunk, Effect, Exit, Fiber, Option, Schedule, Scope, Stream } from "effect"
-import { spawn } from "node:child_process"
+import { execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -326,11 +326,37 @@ describe("Reliability: bad input", () => {
   )
 })
 
+/**
+ * How many file descriptors this process may open: the soft limit, which
+ * Node.js raises to the hard limit at startup (so `ulimit -n` in the shell
+ * that starts the tests is what counts). Read from /proc on Linux, else from
+ * a shell started by this process (it inherits the limit).
+ */
+const openFileLimit = (): number => {
+  try {
+    const line = fs.readFileSync("/proc/self/limits", "utf8").match(/^Max open files\s+(\S+)/m)
+    if (line) return line[1] === "unlimited" ? Infinity : Number(line[1])
+  } catch {
+    // not Linux
+  }
+  const out = execFileSync("/bin/sh", ["-c", "ulimit -n"], { encoding: "utf8" }).trim()
+  return out === "unlimited" ? Infinity : Number(out)
+}
+
+/** Both ends of 2,000 connections, the listener, and what the test runner holds. */
+const loadTestDescriptors = 4200
+
 describe("Reliability: load", () => {
   it.live(
     "2,000 concurrent connections to one server, 50 messages each, all correct",
     () =>
       Effect.gen(function* () {
+        const limit = openFileLimit()
+        if (limit < loadTestDescriptors) {
+          return assert.fail(
+            `the load test needs ${loadTestDescriptors} file descriptors and this process may open ${limit}: run \`ulimit -n ${loadTestDescriptors}\` (or more) before the tests`
+          )
+        }
         yield* Effect.scoped(
           Effect.gen(function* () {
             const server = yield* Server.make({ port: 0, backlog: 2048 })

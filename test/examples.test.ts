@@ -30,23 +30,45 @@ const freePort = () =>
     })
   })
 
+/** The first `ts` block of README.md after `heading` whose code includes `marker`. */
+const readmeBlock = (heading: string, marker = "") => {
+  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
+  const section = readme.slice(readme.indexOf(heading))
+  const block = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((code) => code.includes(marker))
+  if (block === undefined) throw new Error(`README.md has no ts block with ${JSON.stringify(marker)} after ${heading}`)
+  return block
+}
+
+/** Runs a README block as a program of its own, its imports of the package pointed at src/. */
+const runReadmeBlock = async (code: string) => {
+  const file = path.join(root, "examples", `.readme-${process.pid}.ts`)
+  fs.writeFileSync(
+    file,
+    code
+      .replace(/"effect-stockings\/([A-Za-z]+)"/g, '"../src/$1.js"')
+      .replace('"effect-stockings"', '"../src/index.js"')
+  )
+  try {
+    return await run(path.basename(file))
+  } finally {
+    fs.rmSync(file, { force: true })
+  }
+}
+
 describe("examples", () => {
   it("README's quick start works when pasted", async () => {
-    const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
-    const section = readme.slice(readme.indexOf("## Quick start"))
-    const code = /```ts\n([\s\S]*?)```/.exec(section)![1]!
-    const file = path.join(root, "examples", ".readme-quickstart.ts")
-    fs.writeFileSync(
-      file,
-      code.replace('"effect-stockings/node"', '"../src/node.js"').replace('"effect-stockings"', '"../src/index.js"')
-    )
-    try {
-      const { code: exit, stdout, stderr } = await run(".readme-quickstart.ts")
-      assert.strictEqual(exit, 0, stderr)
-      assert.strictEqual(stdout, "Test Message\nUint8Array(3) [ 1, 2, 3 ]\n")
-    } finally {
-      fs.rmSync(file, { force: true })
-    }
+    const { code: exit, stdout, stderr } = await runReadmeBlock(readmeBlock("## Quick start"))
+    assert.strictEqual(exit, 0, stderr)
+    assert.strictEqual(stdout, "Test Message\nUint8Array(3) [ 1, 2, 3 ]\n")
+  })
+
+  it("README's observability program exports spans and metrics through @effect/opentelemetry", async () => {
+    const { code: exit, stdout, stderr } = await runReadmeBlock(readmeBlock("## Observability", "NodeSdk"))
+    assert.strictEqual(exit, 0, stderr)
+    // ConsoleSpanExporter prints each span, ConsoleMetricExporter each metric, when the program ends.
+    assert.match(stdout, /name: 'stocking\.connect'/, stdout)
+    assert.match(stdout, /name: 'stocking\.close'/, stdout)
+    assert.match(stdout, /name: 'stockings_messages_sent_total'/, stdout)
   })
 
   it("demo.ts (npm start): handshake, Schema codec, a throughput figure, exit 0", async () => {
