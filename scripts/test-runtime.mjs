@@ -79,19 +79,12 @@ const install = (runtime) => {
 }
 
 /**
- * Tests known to fail under a runtime because of a library bug being fixed on
- * another branch: skipped there, and named on every run. Empty it once fixed.
- *
- * Deno: the server-side `stocking.close` span ends interrupted. Deno delivers
- * the client socket's 'close' before the server socket's, so the test's scope
- * ends while the server is still in its graceful close; interrupting the
- * handler fiber reaches the close sequence (it runs in a child fiber of the
- * race in `timeoutOption`, and Effect passes an interrupt on to child fibers
- * even inside an uninterruptible region), cutting the close short.
+ * Tests known to fail under a runtime because of a library bug not yet
+ * fixed: skipped there, and named on every run. Keep it empty.
  */
 const knownFailures = {
   bun: [],
-  deno: ["spans for connect, handshake, accept and close, with the peer address"]
+  deno: []
 }
 
 const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")

@@ -151,3 +151,30 @@ describe("select backend", () => {
     })
   )
 })
+
+for (const [name, backend] of backends) {
+  it.scopedLive(`${name}: interrupting the fiber that closes does not cut the graceful close short`, () =>
+    Effect.gen(function* () {
+      const { peer, stocking } = yield* rawPeer(backend, { closeTimeout: "10 seconds" })
+      // The peer does not read yet: the message waits in the socket while the close runs.
+      peer.pause()
+      const size = 4 * MiB
+      yield* stocking.write(new Uint8Array(size).fill(3))
+      const closing = yield* Effect.fork(stocking.close)
+      yield* Effect.sleep("50 millis")
+      // What a server's scope does to a handler still inside `close`.
+      yield* Fiber.interruptFork(closing)
+      const received = yield* Effect.async<{ bytes: number; ended: boolean; error?: string }>((resume) => {
+        let bytes = 0
+        peer.on("data", (chunk: Buffer) => (bytes += chunk.length))
+        peer.on("end", () => {
+          peer.end()
+          resume(Effect.succeed({ bytes, ended: true }))
+        })
+        peer.on("error", (error) => resume(Effect.succeed({ bytes, ended: false, error: error.message })))
+        peer.resume()
+      })
+      assert.deepStrictEqual(received, { bytes: Framing.encodeHeader("bytes", size).length + size, ended: true })
+    })
+  )
+}

@@ -300,35 +300,60 @@ export class Connection {
     return Effect.uninterruptible(
       Effect.suspend(() => {
         if (!this.apply({ _tag: "Close", reason, graceful: true })) return this.whenClosed
-        const socket = this.socket
-        const sequence = Effect.zipRight(
-          this.awaitState((state) => (state._tag !== "Closing" || state.flushed ? Effect.void : undefined)),
-          Effect.suspend(() => {
-            if (socket.destroyed) return Effect.void
-            socket.end()
-            return this.whenClosed
-          })
-        )
         const closing = this.state as Extract<State, { _tag: "Closing" }>
-        // The sequence runs interruptibly inside the timeout's own fiber, so
-        // the deadline can cut it short while the close itself stays
-        // uninterruptible for its caller.
-        return Effect.interruptible(sequence).pipe(
-          Effect.timeoutOption(this.closeTimeout),
+        return this.closeSequence.pipe(
           Effect.withSpan("stocking.close", {
-            attributes: { "stocking.id": this.id, "stocking.reason": closing.reason.reason, "net.peer": this.peer }
+            attributes: { "stocking.id": this.id, "stocking.reason": closing.reason.reason, "net.peer": this.peer },
+            captureStackTrace: false
           }),
           Effect.ensuring(
             Effect.sync(() => {
-              socket.destroy()
+              this.socket.destroy()
               this.apply({ _tag: "SocketClosed", reason: closing.reason })
             })
-          ),
-          Effect.asVoid
+          )
         )
       })
     )
   }
+
+  /**
+   * The close sequence as one wait on the state, with its own timer: once
+   * the send loop has flushed, end our side; once the socket has closed (or
+   * `closeTimeout` has passed), done. No fiber of its own, so interrupting
+   * the caller, which `gracefulClose` makes uninterruptible, cannot cut it
+   * short either (a timeout racing a child fiber would be interrupted with
+   * its parent).
+   */
+  private readonly closeSequence: Effect.Effect<void> = Effect.async<void>((resume) => {
+    const socket = this.socket
+    let ended = false
+    let finished = false
+    const finish = () => {
+      if (finished) return
+      finished = true
+      clearTimeout(timer)
+      resume(Effect.void)
+    }
+    const step = (state: State): boolean => {
+      if (finished) return true
+      if (state._tag === "Closed") {
+        finish()
+        return true
+      }
+      if (state._tag === "Closing" && state.flushed && !ended) {
+        ended = true
+        if (socket.destroyed) {
+          finish()
+          return true
+        }
+        socket.end()
+      }
+      return false
+    }
+    const timer = setTimeout(finish, Duration.toMillis(Duration.decode(this.closeTimeout)))
+    if (!step(this.state)) (this.watchers ??= []).push(step)
+  })
 
   /** Completes once the connection is Closed. */
   readonly whenClosed: Effect.Effect<void> = Effect.suspend(() =>
