@@ -106,7 +106,8 @@ const elapsed = (performance.now() - started) / 1000
 const sizeLabel = (row: Row): string =>
   row.unit === "KiB/pair" || row.unit === "exchanges/s" ? `${row.size} conns` : formatSize(row.size)
 
-const columns = ["benchmark", "size", "library", "baseline", "unit", "ratio", "ratio means"]
+const columns = ["benchmark", "size", "library", "baseline", "unit", "ratio", "x floor", "x 2-op", "ratio means"]
+const fixed = (ratio: number | undefined) => (ratio !== undefined && Number.isFinite(ratio) ? ratio.toFixed(3) : "-")
 const table = rows.map((row) => [
   row.name,
   sizeLabel(row),
@@ -114,6 +115,8 @@ const table = rows.map((row) => [
   options.libraryOnly ? "-" : formatNumber(row.baseline),
   row.unit,
   options.libraryOnly ? "-" : Number.isFinite(row.ratio) ? row.ratio.toFixed(3) : "n/a",
+  fixed(row.floorRatio),
+  fixed(row.floor2Ratio),
   row.better === "higher" ? ">1: library faster" : row.unit === "µs" ? ">1: library slower" : ">1: library uses more"
 ])
 const widths = columns.map((c, i) => Math.max(c.length, ...table.map((r) => r[i]!.length)))
@@ -132,16 +135,17 @@ if (notes.length > 0) {
 // JSON
 // ---------------------------------------------------------------------------
 
-const results: Array<Omit<Result, "ratio"> & { ratio: number | null }> = rows.map(
-  ({ name, size, value, unit, baseline, ratio }) => ({
-    name,
-    size,
-    value,
-    unit,
-    baseline,
-    ratio: Number.isFinite(ratio) ? ratio : null
-  })
-)
+const results: Array<
+  Omit<Result, "ratio"> & { ratio: number | null; floorRatio?: number; floor2Ratio?: number | null }
+> = rows.map(({ name, size, value, unit, baseline, ratio, floorRatio, floor2Ratio }) => ({
+  name,
+  size,
+  value,
+  unit,
+  baseline,
+  ratio: Number.isFinite(ratio) ? ratio : null,
+  ...(floorRatio === undefined ? {} : { floorRatio, floor2Ratio: floor2Ratio ?? null })
+}))
 const json = `${JSON.stringify(results, null, 2)}\n`
 const complete = !quick && options.only === undefined && !options.libraryOnly
 if (complete) {
