@@ -33,11 +33,15 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import { constVoid } from "effect/Function"
+import type * as Runtime from "effect/Runtime"
+import type * as Backend from "../Backend/Backend.js"
 import * as Metrics from "../Metrics.js"
 import type * as Stocking from "../Stocking.js"
 import { Closed } from "../Stocking.js"
 import type { SocketLike } from "./connect.js"
-import { Inbound } from "./inbound.js"
+import { IDLE, Inbound } from "./inbound.js"
+import { Loop } from "./loops.js"
 import { Outbound } from "./outbound.js"
 import type { PooledReads } from "./reads.js"
 
@@ -212,6 +216,19 @@ export class Connection {
     })
   }
 
+  /**
+   * Calls `f` once, synchronously, when the connection starts closing (or
+   * at once if it has): a way to react to the close without a fiber waiting.
+   */
+  onClosing(f: () => void): void {
+    if (this.closedWith !== undefined) return f()
+    ;(this.watchers ??= []).push((state) => {
+      if (state._tag !== "Closing" && state._tag !== "Closed") return false
+      f()
+      return true
+    })
+  }
+
   get isOpen(): boolean {
     return this.state._tag === "Open"
   }
@@ -272,15 +289,47 @@ export class Connection {
     // The error listener stays: a late error on a destroyed socket must not crash the process.
   }
 
-  // -- the read side's end -----------------------------------------------------
+  // -- the loops --------------------------------------------------------------
+
+  private readLoop: Loop | undefined = undefined
+  private sendLoop: Loop | undefined = undefined
+
+  /**
+   * Sets up the read loop and the send loop, each forked with `runtime` only
+   * while it has work (`loops.ts`), and hands the outbound side to the
+   * backend: its `idle` strategy if it has one, else its loop from the first
+   * queued message on.
+   */
+  startLoops(runtime: Runtime.Runtime<never>, backend: Backend.Backend): void {
+    const readLoop = (this.readLoop = new Loop(runtime, () => this.readBody(), constVoid))
+    this.inbound.startLoop = () => readLoop.start()
+    if (this.inbound.needsLoop) readLoop.start()
+    const link = this.outbound
+    const idle = backend.idle
+    const sendLoop = (this.sendLoop = new Loop(
+      runtime,
+      () => backend.sendLoop(link),
+      () => (link.isDone() || idle === undefined ? this.sendLoopEnded() : idle(link))
+    ))
+    link.startLoop = () => (!sendLoop.running && link.isDone() ? this.sendLoopEnded() : sendLoop.start())
+    if (idle !== undefined) idle(link)
+    else link.onQueued(link.startLoop)
+  }
+
+  /** Interrupts whichever loop is still running (the connection's scope is closing). */
+  stopLoops(): Effect.Effect<void> {
+    return Effect.suspend(() =>
+      Effect.zipRight(this.readLoop?.stop() ?? Effect.void, this.sendLoop?.stop() ?? Effect.void)
+    )
+  }
 
   /** The read loop, then the close it leads to when the peer ends its stream. */
-  readonly readLoop: Effect.Effect<void> = Effect.flatMap(this.inboundLoop(), (ended) =>
-    ended === undefined ? Effect.void : this.gracefulClose(this.closedError("ClosedByPeer", ended.truncated))
-  )
-
-  private inboundLoop() {
-    return Effect.suspend(() => this.inbound.readLoop)
+  private readBody(): Effect.Effect<void> {
+    return Effect.flatMap(this.inbound.readLoop(), (ended) =>
+      ended === undefined || ended === IDLE
+        ? Effect.void
+        : this.gracefulClose(this.closedError("ClosedByPeer", ended.truncated))
+    )
   }
 
   // -- closing ----------------------------------------------------------------

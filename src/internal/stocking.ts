@@ -52,6 +52,7 @@ export const makeWithRole = <I, O, E, EH, RH>(
     const provided = yield* Effect.serviceOption(Backend.Backend)
     const backend = Option.isSome(provided) ? provided.value : yield* defaultBackend
     const scope = yield* Effect.scope
+    const runtime = yield* Effect.runtime<never>()
     // Uninterruptible from the moment the socket is ours until its finalizer
     // is in the scope, so nothing can slip out in between. The connect itself
     // stays interruptible: its timeout and its caller can cancel it.
@@ -70,10 +71,8 @@ export const makeWithRole = <I, O, E, EH, RH>(
             options,
             role
           )
-          yield* conn.readLoop.pipe(Effect.interruptible, Effect.forkIn(scope))
-          yield* backend
-            .sendLoop(conn.outbound)
-            .pipe(Effect.ensuring(Effect.sync(() => conn.sendLoopEnded())), Effect.interruptible, Effect.forkIn(scope))
+          // No fiber yet for the read and send loops: they are forked when they have work.
+          conn.startLoops(runtime, backend)
           if (options.handshake === undefined) {
             conn.ready()
           } else {
@@ -82,17 +81,20 @@ export const makeWithRole = <I, O, E, EH, RH>(
               Effect.forkIn(scope)
             )
           }
-          // One finalizer for the whole connection, added after the fibers so
-          // it runs before they are interrupted: the send loop is still alive
-          // to flush what is queued. Then the socket is let go.
+          // One finalizer for the whole connection: the graceful close (the
+          // send loop, started for it if need be, flushes what is queued),
+          // then the socket is let go, then any loop still running is stopped.
           yield* Scope.addFinalizer(
             scope,
             Effect.ensuring(
               conn.gracefulClose(conn.closedError("ClosedLocally")),
-              Effect.sync(() => {
-                conn.detach()
-                socket.destroy()
-              })
+              Effect.zipRight(
+                Effect.sync(() => {
+                  conn.detach()
+                  socket.destroy()
+                }),
+                conn.stopLoops()
+              )
             )
           )
           return new StockingImpl(conn, remoteAddress, backend.name, options.codec)
@@ -100,6 +102,16 @@ export const makeWithRole = <I, O, E, EH, RH>(
       )
     )
   })
+
+/**
+ * Calls `f` once when the Stocking starts closing, whoever closes it (at
+ * once if it has): for the server, which releases each connection's scope
+ * then without a fiber per connection waiting for it.
+ *
+ * @internal
+ */
+export const unsafeOnClosing = <I, O, E>(stocking: Stocking.Stocking<I, O, E>, f: () => void): void =>
+  (stocking as StockingImpl<I, O, E>).onClosing(f)
 
 /**
  * The backend used when none is in context: `Auto`'s choice. An invalid
@@ -165,6 +177,10 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
     const identity = codec === undefined || codec === (Codec.identity as unknown)
     this.decode = identity ? undefined : codec.decode
     this.encode = identity ? undefined : codec.encode
+  }
+
+  onClosing(f: () => void): void {
+    this.conn.onClosing(f)
   }
 
   get socket(): Duplex {
