@@ -112,7 +112,7 @@ export class Inbound {
   /** Decodes one chunk into the queue; a framing fault stops everything. */
   private ingest(chunk: Uint8Array): void {
     const messages = this.decoder.push(chunk)
-    for (let i = 0; i < messages.length; i++) this.queue.unsafePush(messages[i]!, sizeOf(messages[i]!))
+    this.queue.unsafePushAll(messages, sizeOf)
     Metrics.bytesReceived.unsafeUpdate(chunk.length, this.labels)
     if (messages.length > 0) Metrics.messagesReceived.unsafeUpdate(messages.length, this.labels)
     this.report(this.queue.size)

@@ -139,14 +139,56 @@ export class MessageQueue<A, E> {
    */
   pushWhileRoom(items: ReadonlyArray<A>, sizeOf: (item: A) => number): number {
     if (this.ended || (this.offerers !== undefined && this.offerers.length > 0)) return 0
+    const n = items.length
     let i = 0
-    for (; i < items.length; i++) {
-      const bytes = sizeOf(items[i]!)
-      if (!this.hasRoomFor(bytes)) break
-      this.push(items[i]!, bytes)
+    if (this.head === this.items.length && n > 1) {
+      // Empty: size up what fits, then take it in one copy rather than a push each.
+      const sizes = new Array<number>(n)
+      let total = 0
+      for (; i < n; i++) {
+        const bytes = sizeOf(items[i]!)
+        if (i > 0 && (i >= this.maxItems || total + bytes > this.maxBytes)) break
+        sizes[i] = bytes
+        total += bytes
+      }
+      sizes.length = i
+      this.items = i === n ? items.slice() : items.slice(0, i)
+      this.sizes = sizes
+      this.head = 0
+      this.bytes = total
+      this.pushed += i
+    } else {
+      for (; i < n; i++) {
+        const bytes = sizeOf(items[i]!)
+        if (!this.hasRoomFor(bytes)) break
+        this.push(items[i]!, bytes)
+      }
     }
     if (i > 0) this.wakeTakers()
     return i
+  }
+
+  /**
+   * Adds every message of `items`, even past the bounds (the caller applies
+   * backpressure), taking the array over: into an empty queue it becomes the
+   * queue's own, with no copy.
+   */
+  unsafePushAll(items: Array<A>, sizeOf: (item: A) => number): void {
+    const n = items.length
+    if (this.ended || n === 0) return
+    if (this.head === this.items.length) {
+      const sizes = new Array<number>(n)
+      let total = 0
+      for (let i = 0; i < n; i++) total += sizes[i] = sizeOf(items[i]!)
+      this.items = items
+      this.sizes = sizes
+      this.head = 0
+      this.bytes = total
+      this.pushed += n
+    } else {
+      for (let i = 0; i < n; i++) this.push(items[i]!, sizeOf(items[i]!))
+    }
+    this.wakeTakers()
   }
 
   /**
