@@ -33,7 +33,6 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import { constVoid } from "effect/Function"
 import type * as Runtime from "effect/Runtime"
 import type * as Backend from "../Backend/Backend.js"
 import * as Metrics from "../Metrics.js"
@@ -41,7 +40,7 @@ import type * as Stocking from "../Stocking.js"
 import { Closed } from "../Stocking.js"
 import type { SocketLike } from "./connect.js"
 import { IDLE, Inbound } from "./inbound.js"
-import { Loop } from "./loops.js"
+import { Loops } from "./loops.js"
 import { Outbound } from "./outbound.js"
 import type { PooledReads } from "./reads.js"
 
@@ -291,36 +290,23 @@ export class Connection {
 
   // -- the loops --------------------------------------------------------------
 
-  private readLoop: Loop | undefined = undefined
-  private sendLoop: Loop | undefined = undefined
+  private loops: Loops | undefined = undefined
 
-  /**
-   * Sets up the read loop and the send loop, each forked with `runtime` only
-   * while it has work (`loops.ts`), and hands the outbound side to the
-   * backend: its `idle` strategy if it has one, else its loop from the first
-   * queued message on.
-   */
+  /** Sets up the read loop and the send loop, each forked only while it has work (`loops.ts`). */
   startLoops(runtime: Runtime.Runtime<never>, backend: Backend.Backend): void {
-    const readLoop = (this.readLoop = new Loop(runtime, () => this.readBody(), constVoid))
-    this.inbound.startLoop = () => readLoop.start()
-    if (this.inbound.needsLoop) readLoop.start()
-    const link = this.outbound
-    const idle = backend.idle
-    const sendLoop = (this.sendLoop = new Loop(
+    this.loops = new Loops(
       runtime,
-      () => backend.sendLoop(link),
-      () => (link.isDone() || idle === undefined ? this.sendLoopEnded() : idle(link))
-    ))
-    link.startLoop = () => (!sendLoop.running && link.isDone() ? this.sendLoopEnded() : sendLoop.start())
-    if (idle !== undefined) idle(link)
-    else link.onQueued(link.startLoop)
+      backend,
+      this.inbound,
+      this.outbound,
+      () => this.readBody(),
+      () => this.sendLoopEnded()
+    )
   }
 
   /** Interrupts whichever loop is still running (the connection's scope is closing). */
   stopLoops(): Effect.Effect<void> {
-    return Effect.suspend(() =>
-      Effect.zipRight(this.readLoop?.stop() ?? Effect.void, this.sendLoop?.stop() ?? Effect.void)
-    )
+    return Effect.suspend(() => this.loops?.stop() ?? Effect.void)
   }
 
   /** The read loop, then the close it leads to when the peer ends its stream. */

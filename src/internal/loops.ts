@@ -13,7 +13,11 @@
  */
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
+import { constVoid } from "effect/Function"
 import * as Runtime from "effect/Runtime"
+import type * as Backend from "../Backend/Backend.js"
+import type { Inbound } from "./inbound.js"
+import type { Outbound } from "./outbound.js"
 
 /**
  * One loop: at most one fiber at a time, started on demand with the
@@ -59,5 +63,44 @@ export class Loop {
     this.stopped = true
     const fiber = this.fiber
     return fiber === undefined ? Effect.void : Fiber.interrupt(fiber)
+  }
+}
+
+/**
+ * A connection's two loops. The read loop is started by the inbound side
+ * when it has work; the send side is handed to the backend: its `idle`
+ * strategy if it has one, else its loop from the first queued message on.
+ *
+ * @internal
+ */
+export class Loops {
+  private readonly read: Loop
+  private readonly send: Loop
+
+  constructor(
+    runtime: Runtime.Runtime<never>,
+    backend: Backend.Backend,
+    inbound: Inbound,
+    link: Outbound,
+    readBody: () => Effect.Effect<void>,
+    /** The send loop has returned with the link done: everything queued went out. */
+    sendLoopEnded: () => void
+  ) {
+    const read = (this.read = new Loop(runtime, readBody, constVoid))
+    inbound.startLoop = () => read.start()
+    if (inbound.needsLoop) read.start()
+    const idle = backend.idle
+    const send = (this.send = new Loop(
+      runtime,
+      () => backend.sendLoop(link),
+      () => (link.isDone() || idle === undefined ? sendLoopEnded() : idle(link))
+    ))
+    link.startLoop = () => (!send.running && link.isDone() ? sendLoopEnded() : send.start())
+    if (idle !== undefined) idle(link)
+    else link.onQueued(link.startLoop)
+  }
+
+  stop(): Effect.Effect<void> {
+    return Effect.zipRight(this.read.stop(), this.send.stop())
   }
 }
