@@ -62,6 +62,9 @@ export interface Measurement {
  */
 const lead = (n: number): number => Math.max(1, Math.floor(n / 10))
 
+/** Each requested round is run as this many shorter ones. */
+const SPLIT = 3
+
 /** Messages per `writeAll` call. */
 const BATCH = 1000
 
@@ -245,7 +248,7 @@ export const libraryRound = (backend: Backend.Backend, size: number, n: number, 
     })
   )
 
-/** Messages per round for each size, full and quick. */
+/** Messages per requested round for each size, full and quick (split into `SPLIT` rounds). */
 const COUNTS: Record<number, readonly [full: number, quick: number]> = {
   64: [300_000, 60_000],
   65536: [3_000, 600],
@@ -303,7 +306,10 @@ export const run = async (options: Options): Promise<Array<Row>> => {
       options.only === undefined || options.only.test(`throughput floor ${formatSize(size)}`) || wanted.length > 0
     if (wanted.length === 0 && !floorsWanted) continue
     const [full, quick] = COUNTS[size]!
-    const n = options.quick ? quick : full
+    // Three short rounds for each one asked for: on a shared machine the load comes in bursts of
+    // about a second, and more, shorter, interleaved rounds give the per-round ratios a steadier median.
+    const n = Math.floor((options.quick ? quick : full) / SPLIT)
+    const rounds = options.rounds * SPLIT
     const label = `throughput ${formatSize(size)}`
     // Warm-up (not counted) until the JIT has settled: the raw path takes a
     // few rounds to reach its optimised tier; every other side gets one round of half the size.
@@ -320,7 +326,7 @@ export const run = async (options: Options): Promise<Array<Row>> => {
         : []),
       ...wanted.map((v) => () => Effect.runPromise(libraryRound(v.backend[1], size, n, v.write, v.read)))
     ]
-    const results = await interleave(options.rounds, options, label, sides)
+    const results = await interleave(rounds, options, label, sides)
     for (const side of results) {
       for (const m of side) {
         check(m.messages === n && m.bytes === n * size, `${label}: received ${m.messages} of ${n} messages`)
