@@ -18,18 +18,7 @@ import { Effect, Stream } from "effect"
 import { Backend, Poll, Select, Server, Stocking } from "../src/node.js"
 import { Receiver, Sender, SMALL_POOL, socketPair } from "./baseline.js"
 import { type FloorKind, Inbox, write2, writeSync } from "./floor.js"
-import {
-  check,
-  interleave,
-  median,
-  now,
-  type Options,
-  percentile,
-  ratios,
-  round3,
-  type Row,
-  stockingPair
-} from "./util.js"
+import { againstFloors, check, interleave, now, type Options, percentile, type Row, stockingPair } from "./util.js"
 
 const SIZE = 64
 
@@ -226,12 +215,8 @@ export const run = async (options: Options): Promise<Array<Row>> => {
       rows.push({
         name: `${rowName} ${key}`,
         size: SIZE,
-        value: round3(median(own)),
         unit: "µs",
-        baseline: round3(median(raw)),
-        ratio: round3(median(ratios(own, raw))),
-        floorRatio: round3(median(ratios(own, floorSync))),
-        floor2Ratio: round3(median(ratios(own, floor2))),
+        ...againstFloors(own, raw, floorSync, floor2),
         better: "lower",
         note: `${trips} round trips per round; rounds ${own.map((v) => v.toFixed(1)).join("/")} µs`
       })

@@ -31,6 +31,7 @@ import { Backend, Poll, Select, type Stocking } from "../src/node.js"
 import { BULK_POOL, Receiver, Sender, socketPair } from "./baseline.js"
 import { type FloorKind, Inbox, readMany, writeMany } from "./floor.js"
 import {
+  againstFloors,
   check,
   formatSize,
   gcCounter,
@@ -38,8 +39,6 @@ import {
   median,
   now,
   type Options,
-  ratios,
-  round3,
   type Row,
   stockingPair
 } from "./util.js"
@@ -344,12 +343,8 @@ export const run = async (options: Options): Promise<Array<Row>> => {
       return {
         name,
         size,
-        value: round3(median(own)),
         unit: "msg/s",
-        baseline: round3(median(raw)),
-        ratio: round3(median(ratios(own, raw))),
-        floorRatio: round3(median(ratios(own, floorSync))),
-        floor2Ratio: round3(median(ratios(own, floor2))),
+        ...againstFloors(own, raw, floorSync, floor2),
         better: "higher",
         note:
           `rounds ${results[index]!.map((m) => (m.seconds * 1000).toFixed(0)).join("/")} ms` +

@@ -124,6 +124,20 @@ export const interleave = async <T>(
   return out
 }
 
+/** A row's figures against raw and both floors, each side's values in round order. */
+export const againstFloors = (
+  own: ReadonlyArray<number>,
+  raw: ReadonlyArray<number>,
+  floorSync: ReadonlyArray<number>,
+  floor2: ReadonlyArray<number>
+) => ({
+  value: round3(median(own)),
+  baseline: round3(median(raw)),
+  ratio: round3(median(ratios(own, raw))),
+  floorRatio: round3(median(ratios(own, floorSync))),
+  floor2Ratio: round3(median(ratios(own, floor2)))
+})
+
 /** Counts V8's major (mark-compact) collections from now on, as Node reports them. */
 export const gcCounter = () => {
   let majors = 0

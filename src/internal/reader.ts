@@ -24,6 +24,25 @@ const END: unique symbol = Symbol("effect-stockings/END")
 const isClean = (closed: Closed): boolean =>
   closed.reason === "ClosedLocally" || (closed.reason === "ClosedByPeer" && closed.cause === undefined)
 
+/** Runs `f` on each value `next` gives, until it gives `END`: one step per value, no Effect of ours in between. */
+const untilEnd = <A, E1, X, R>(
+  next: Effect.Effect<A | typeof END, E1>,
+  f: (value: A) => Effect.Effect<void, X, R>
+): Effect.Effect<void, E1 | X, R> =>
+  Effect.suspend(() => {
+    let done = false
+    const handle = (value: A | typeof END): Effect.Effect<void, X, R> => {
+      if (value !== END) return f(value)
+      done = true
+      return Effect.void
+    }
+    return Effect.whileLoop({
+      while: () => !done,
+      body: () => Effect.flatMap(next, handle),
+      step: constVoid
+    })
+  })
+
 /** @internal */
 export const pollInbox = (conn: Connection): Effect.Effect<Option.Option<Framing.Message>, Closed> => {
   const inbox = conn.inbound.queue
@@ -43,7 +62,7 @@ export class Reader<O, E> {
   private cachedTakeOrEnd: Effect.Effect<O | typeof END, NotReady | Closed | E> | undefined = undefined
   private cachedTakeAll: Effect.Effect<Chunk.Chunk<O>, NotReady | Closed | E> | undefined = undefined
   private cachedTakeBatch: Effect.Effect<Chunk.NonEmptyChunk<O>, NotReady | Closed | E> | undefined = undefined
-  private cachedPull: Effect.Effect<Chunk.Chunk<O> | undefined, NotReady | Closed | E> | undefined = undefined
+  private cachedPull: Effect.Effect<Chunk.Chunk<O> | typeof END, NotReady | Closed | E> | undefined = undefined
 
   constructor(
     private readonly conn: Connection,
@@ -139,49 +158,21 @@ export class Reader<O, E> {
     ) as Effect.Effect<Chunk.NonEmptyChunk<O>, NotReady | Closed | E>)
   }
 
-  /** Everything queued, as one chunk, once there is something; `undefined` at a clean end of stream. */
-  private pull(): Effect.Effect<Chunk.Chunk<O> | undefined, NotReady | Closed | E> {
-    return (this.cachedPull ??= this.batch<undefined>(
+  /** Everything queued, as one chunk, once there is something; `END` at a clean end of stream. */
+  private pull(): Effect.Effect<Chunk.Chunk<O> | typeof END, NotReady | Closed | E> {
+    return (this.cachedPull ??= this.batch<typeof END>(
       (self) => this.conn.inbound.queue.makeWait(self),
-      (closed) => (isClean(closed) ? Effect.succeed(undefined) : Effect.fail(closed))
+      (closed) => (isClean(closed) ? Effect.succeed(END) : Effect.fail(closed))
     ))
   }
 
   readonly forEachChunk = <X, R>(
     f: (chunk: Chunk.Chunk<O>) => Effect.Effect<void, X, R>
-  ): Effect.Effect<void, NotReady | Closed | E | X, R> =>
-    Effect.suspend(() => {
-      const pull = this.pull()
-      let done = false
-      const handle = (chunk: Chunk.Chunk<O> | undefined): Effect.Effect<void, X, R> => {
-        if (chunk !== undefined) return f(chunk)
-        done = true
-        return Effect.void
-      }
-      return Effect.whileLoop({
-        while: () => !done,
-        body: () => Effect.flatMap(pull, handle),
-        step: constVoid
-      })
-    })
+  ): Effect.Effect<void, NotReady | Closed | E | X, R> => untilEnd(this.pull(), f)
 
   readonly forEach = <X, R>(
     f: (message: O) => Effect.Effect<void, X, R>
-  ): Effect.Effect<void, NotReady | Closed | E | X, R> =>
-    Effect.suspend(() => {
-      const next = this.takeOrEnd()
-      let done = false
-      const handle = (message: O | typeof END): Effect.Effect<void, X, R> => {
-        if (message !== END) return f(message)
-        done = true
-        return Effect.void
-      }
-      return Effect.whileLoop({
-        while: () => !done,
-        body: () => Effect.flatMap(next, handle),
-        step: constVoid
-      })
-    })
+  ): Effect.Effect<void, NotReady | Closed | E | X, R> => untilEnd(this.takeOrEnd(), f)
 
   /** As `take`, but `END` at a clean end of stream (for `forEach`). */
   private takeOrEnd(): Effect.Effect<O | typeof END, NotReady | Closed | E> {
@@ -219,7 +210,7 @@ export class Reader<O, E> {
       void,
       unknown
     > = Channel.flatMap(Channel.fromEffect(pull), (chunk) =>
-      chunk === undefined ? Channel.void : Channel.flatMap(Channel.write(chunk), () => emitAll)
+      chunk === END ? Channel.void : Channel.flatMap(Channel.write(chunk), () => emitAll)
     )
     return Stream.fromChannel(emitAll)
   }
