@@ -100,14 +100,10 @@ export const transition = (state: State, event: Event): State | undefined => {
 }
 
 /** @internal */
-export interface Limits {
-  readonly maxMessageSize?: number | undefined
-  readonly maxBufferedMessages?: number | undefined
-  readonly maxBufferedBytes?: number | undefined
-  readonly maxQueuedMessages?: number | undefined
-  readonly maxQueuedBytes?: number | undefined
-  readonly idleTimeout?: Duration.DurationInput | undefined
-}
+export type Limits = Pick<
+  Stocking.Settings,
+  "maxMessageSize" | "maxBufferedMessages" | "maxBufferedBytes" | "maxQueuedMessages" | "maxQueuedBytes" | "idleTimeout"
+>
 
 const DEFAULTS = {
   maxBufferedMessages: 4096,
