@@ -5,6 +5,7 @@
 import { Deferred, Effect } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
+import { constants, type PerformanceEntry, PerformanceObserver } from "node:perf_hooks"
 import type { Duplex } from "node:stream"
 import * as v8 from "node:v8"
 import * as vm from "node:vm"
@@ -32,6 +33,10 @@ export interface Result {
 export type Better = "higher" | "lower"
 
 export interface Row extends Result {
+  /** Library / the sync floor of the same round, median over rounds (throughput and latency rows). */
+  readonly floorRatio?: number
+  /** Library / the 2-op floor of the same round, median over rounds. */
+  readonly floor2Ratio?: number
   readonly better: Better
   /** Extra text for the table (not in the JSON). */
   readonly note?: string
@@ -98,6 +103,60 @@ export const alternate = async <T>(
   }
   options.log(`  ${label}: ${rounds} rounds done`)
   return { baseline: base, library: lib }
+}
+
+/**
+ * Runs `rounds` rounds of every side in turn (side 0, 1, ..., then again),
+ * and returns each side's results in round order, so that round i of one
+ * side pairs with round i of every other.
+ */
+export const interleave = async <T>(
+  rounds: number,
+  options: Options,
+  label: string,
+  sides: ReadonlyArray<(round: number) => Promise<T>>
+): Promise<Array<Array<T>>> => {
+  const out = sides.map((): Array<T> => [])
+  for (let round = 0; round < rounds; round++) {
+    for (let i = 0; i < sides.length; i++) out[i]!.push(await sides[i]!(round))
+  }
+  options.log(`  ${label}: ${rounds} rounds of ${sides.length} sides done`)
+  return out
+}
+
+/** A row's figures against raw and both floors, each side's values in round order. */
+export const againstFloors = (
+  own: ReadonlyArray<number>,
+  raw: ReadonlyArray<number>,
+  floorSync: ReadonlyArray<number>,
+  floor2: ReadonlyArray<number>
+) => ({
+  value: round3(median(own)),
+  baseline: round3(median(raw)),
+  ratio: round3(median(ratios(own, raw))),
+  floorRatio: round3(median(ratios(own, floorSync))),
+  floor2Ratio: round3(median(ratios(own, floor2)))
+})
+
+/** Counts V8's major (mark-compact) collections from now on, as Node reports them. */
+export const gcCounter = () => {
+  let majors = 0
+  const tally = (entries: ReadonlyArray<PerformanceEntry>) => {
+    for (const entry of entries) {
+      const kind = (entry as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind
+      if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) majors++
+    }
+  }
+  const observer = new PerformanceObserver((list) => tally(list.getEntries()))
+  observer.observe({ entryTypes: ["gc"] })
+  return {
+    /** Major collections so far (including those whose entries are still buffered). */
+    majors: () => {
+      tally(observer.takeRecords())
+      return majors
+    },
+    stop: () => observer.disconnect()
+  }
 }
 
 export const ratios = (library: ReadonlyArray<number>, baseline: ReadonlyArray<number>): Array<number> =>

@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import type * as Chunk from "effect/Chunk"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import * as Data from "effect/Data"
@@ -257,6 +258,95 @@ export interface Stocking<in I = Message, out O = Message, out E = never> {
   readonly read: Effect.Effect<Option.Option<O>, NotReady | Closed | E>
   /** Waits for the next message. Errors as `read`. */
   readonly take: Effect.Effect<O, NotReady | Closed | E>
+  /**
+   * Every message that has arrived whole, in order, as one chunk, without
+   * waiting: empty when none has. One Effect for the lot, however many.
+   * Errors as `read`: `Closed` once closed and every earlier message has
+   * been taken. With a codec, a message that fails to decode ends the chunk
+   * early; the failure comes on the next call, and the messages after it
+   * stay queued.
+   *
+   * @since 0.1.0
+   * @example
+   * import { Chunk, Effect } from "effect"
+   * import { Stocking } from "effect-stockings/node"
+   *
+   * const drainNow = Effect.gen(function* () {
+   *   const stocking = yield* Stocking.make({ host: "localhost", port: 4000 })
+   *   const waiting = yield* stocking.takeAll // Chunk<Message>, maybe empty
+   *   return Chunk.size(waiting)
+   * })
+   */
+  readonly takeAll: Effect.Effect<Chunk.Chunk<O>, NotReady | Closed | E>
+  /**
+   * Waits until at least one message has arrived, then takes every message
+   * that has, in order, as one chunk: the batch read. Under load one call
+   * returns hundreds of messages for the cost of one `take`. Errors as
+   * `takeAll`.
+   *
+   * @since 0.1.0
+   * @example
+   * import { Chunk, Effect } from "effect"
+   * import { Stocking } from "effect-stockings/node"
+   *
+   * const countForever = Effect.gen(function* () {
+   *   const stocking = yield* Stocking.make({ host: "localhost", port: 4000 })
+   *   let count = 0
+   *   while (true) {
+   *     const batch = yield* stocking.takeBatch // never empty
+   *     count += Chunk.size(batch)
+   *   }
+   * })
+   */
+  readonly takeBatch: Effect.Effect<Chunk.NonEmptyChunk<O>, NotReady | Closed | E>
+  /**
+   * Runs `f` on every message, in order, one at a time: a `take` loop with
+   * `messages`' ending. It succeeds once the connection has closed cleanly
+   * (here or by the peer) after the last message, and fails with `Closed`
+   * when it ends otherwise, or with `f`'s error. The cheap way to handle
+   * messages one by one (a request/response handler): no Stream in between.
+   *
+   * @since 0.1.0
+   * @example
+   * import { Effect } from "effect"
+   * import { Server } from "effect-stockings/node"
+   *
+   * // An echo server: each connection writes back what it receives.
+   * const echo = Effect.gen(function* () {
+   *   const server = yield* Server.make({ port: 4000 })
+   *   yield* server.serve((stocking) => stocking.forEach(stocking.write))
+   * })
+   */
+  readonly forEach: <X, R>(
+    f: (message: O) => Effect.Effect<void, X, R>
+  ) => Effect.Effect<void, NotReady | Closed | E | X, R>
+  /**
+   * Runs `f` on each batch of messages as it arrives: one call per wake-up
+   * with everything that has arrived by then (`takeBatch`), never an Effect
+   * per message. Ends as `forEach`. The fast way to consume many messages,
+   * and the one that keeps large messages cheap: a handler that goes through
+   * the chunk with a plain loop lets each payload be collected young (see
+   * the README's Read section).
+   *
+   * @since 0.1.0
+   * @example
+   * import { Effect } from "effect"
+   * import { Stocking } from "effect-stockings/node"
+   *
+   * const totalBytes = Effect.gen(function* () {
+   *   const stocking = yield* Stocking.make({ host: "localhost", port: 4000 })
+   *   let bytes = 0
+   *   yield* stocking.forEachChunk((chunk) =>
+   *     Effect.sync(() => {
+   *       for (const message of chunk) bytes += message.length
+   *     })
+   *   )
+   *   return bytes // once the peer has closed
+   * })
+   */
+  readonly forEachChunk: <X, R>(
+    f: (chunk: Chunk.Chunk<O>) => Effect.Effect<void, X, R>
+  ) => Effect.Effect<void, NotReady | Closed | E | X, R>
   /**
    * Every message, as a stream. It ends when the connection is closed
    * cleanly (here or by the peer) after the last message, and fails with

@@ -556,8 +556,8 @@ describe("Stocking: resources", () => {
         yield* client.ready
         yield* server.ready
         yield* client.write("in flight")
+        // The loops run only while they have work (test/Loops.test.ts): these are whatever runs now.
         const live = yield* supervisor.value
-        assert.isAtLeast(live.length, 4, "read and send loops on both sides")
         yield* Scope.close(scope, Exit.void)
         assert.isTrue(client.socket.destroyed)
         assert.isTrue(server.socket.destroyed)

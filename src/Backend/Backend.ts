@@ -40,8 +40,9 @@ export type Name = "poll" | "select"
 /**
  * What a backend drives: one Stocking's outbound queue and its socket. The
  * Stocking makes one per connection and runs `sendLoop` on it in a fiber of
- * the connection's scope. A backend decides only *when* to flush; order is
- * the Link's: `flush` writes everything it takes before it returns.
+ * the connection only while the loop has work (see `Backend.idle`). A
+ * backend decides only *when* to flush; order is the Link's: `flush` writes
+ * everything it takes before it returns.
  *
  * @since 0.1.0
  * @category models
@@ -82,6 +83,12 @@ export interface Link {
   readonly closing: Effect.Effect<void>
   /** True once the queue is closed and empty: the send loop is done. */
   readonly isDone: () => boolean
+  /**
+   * Runs `sendLoop` in a fiber of the connection unless it is running; when
+   * the link is already done and no loop runs, reports it done at once
+   * instead. For a backend's `idle` strategy, when it needs its fiber.
+   */
+  readonly startLoop: () => void
 }
 
 /**
@@ -94,8 +101,23 @@ export interface Backend {
   readonly [TypeId]: TypeId
   /** Which backend this is. */
   readonly name: Name
-  /** The send loop for one connection; returns once the queue is closed and empty (`isDone`). */
+  /**
+   * The send loop for one connection, run in a fiber. It returns once the
+   * queue is closed and empty (`isDone`); a backend with `idle` may also
+   * return as soon as it has nothing left to do, and is handed back to
+   * `idle` then.
+   */
   readonly sendLoop: (link: Link) => Effect.Effect<void>
+  /**
+   * Optional: what the backend does while no send loop runs, so that an
+   * idle connection holds no fiber. The Stocking calls it once the
+   * connection starts, and again each time `sendLoop` returns before the
+   * link is done. It may set an `onQueued` listener that flushes without a
+   * fiber, and calls `link.startLoop()` when it needs one (the socket must
+   * drain, or the queue is done). Without it, the loop is started at the
+   * first queued message (or close) and runs until the link is done.
+   */
+  readonly idle?: ((link: Link) => void) | undefined
 }
 
 /**

@@ -14,22 +14,20 @@
  *   flushes them all as one batch, then flushes again for writers that were
  *   admitted from a wait for room meanwhile, until the queue is empty (back
  *   to Idle) or the socket is past its high-water mark.
- * - **Draining**: the loop's fiber waits for the socket's `drain`, then
- *   flushes what queued up meanwhile and goes back to Idle.
- * - **Done** once a close has emptied the queue: the loop returns.
+ * - **Draining**: the send loop's fiber, started for it, waits for the
+ *   socket's `drain`, then flushes what queued up meanwhile and goes back to
+ *   Idle (the fiber ends).
+ * - **Done** once a close has emptied the queue.
  *
- * While the socket keeps up no fiber wakes at all: the flushes run as
+ * While the socket keeps up there is no fiber at all: the flushes run as
  * microtasks started by the writes. Waking a fiber for every batch cost more
- * than the batch.
+ * than the batch, and a fiber parked on every idle connection costs memory.
  *
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Backend from "./Backend.js"
-
-const DRAIN = Effect.succeed(true)
-const DONE = Effect.succeed(false)
 
 /**
  * Flushes until the socket needs draining (`true`) or the queue is closed
@@ -42,36 +40,45 @@ const flushAll = (link: Backend.Link): boolean | undefined => {
 }
 
 /**
- * Idle and Scheduled: flushes from the writes and from microtasks, and
- * succeeds when the connection leaves them: `true` for Draining, `false`
- * for Done. Interrupting it stops the flushing.
+ * Idle and Scheduled, without a fiber: flushes from the writes and from
+ * microtasks. When the connection leaves them (Draining, or Done), the
+ * listener is removed and the send loop's fiber started.
  */
-const flushWhileReady = (link: Backend.Link): Effect.Effect<boolean> =>
-  Effect.async<boolean>((resume) => {
-    const first = flushAll(link)
-    if (first !== undefined) return resume(first ? DRAIN : DONE)
-    let scheduled = false
-    // True while a batch is going out: a write then waits for the microtask, so a burst stays one batch.
-    let busy = false
-    const flushScheduled = () => {
-      scheduled = false
-      busy = link.queued > 1
-      const next = flushAll(link)
-      if (next !== undefined) {
-        link.onQueued(undefined)
-        resume(next ? DRAIN : DONE)
-      }
+const idle = (link: Backend.Link): void => {
+  if (flushAll(link) !== undefined) return link.startLoop()
+  let scheduled = false
+  // True while a batch is going out: a write then waits for the microtask, so a burst stays one batch.
+  let busy = false
+  const flushScheduled = () => {
+    scheduled = false
+    busy = link.queued > 1
+    if (flushAll(link) !== undefined) {
+      link.onQueued(undefined)
+      link.startLoop()
     }
-    link.onQueued(() => {
-      if (scheduled) return
-      scheduled = true
-      queueMicrotask(flushScheduled)
-      if (!busy && link.queued === 1 && !link.isClosing() && link.isIdle()) {
-        busy = true
-        link.flush()
-      }
-    })
-    return Effect.sync(() => link.onQueued(undefined))
+  }
+  link.onQueued(() => {
+    if (scheduled) return
+    scheduled = true
+    queueMicrotask(flushScheduled)
+    if (!busy && link.queued === 1 && !link.isClosing() && link.isIdle()) {
+      busy = true
+      link.flush()
+    }
+  })
+}
+
+/**
+ * Draining: waits for the socket's `drain`, flushes what queued up
+ * meanwhile, and returns once the socket keeps up again (back to `idle`) or
+ * the queue is done.
+ */
+const sendLoop = (link: Backend.Link): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    while (true) {
+      if (link.needsDrain()) yield* link.drained
+      if (flushAll(link) !== true) return
+    }
   })
 
 /**
@@ -91,10 +98,8 @@ const flushWhileReady = (link: Backend.Link): Effect.Effect<boolean> =>
 export const backend: Backend.Backend = {
   [Backend.TypeId]: Backend.TypeId,
   name: "poll",
-  sendLoop: (link) =>
-    Effect.gen(function* () {
-      while (yield* flushWhileReady(link)) yield* link.drained
-    })
+  sendLoop,
+  idle
 }
 
 /**

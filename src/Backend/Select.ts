@@ -11,11 +11,12 @@
  * close issued while the loop waits cuts the wait short: what is queued goes
  * out at once.
  *
- * The strategy: wait for a message (no timer while idle); wait out the
- * interval, or less if a close comes; flush everything queued, in one
- * write; if the socket is past its high-water mark, wait for its `drain`.
- * Writers admitted from a wait for room during a flush go out with the next
- * interval's batch.
+ * The strategy: with nothing queued, no fiber and no timer (`idle`); the
+ * first message queued starts the send loop, which waits out the interval,
+ * or less if a close comes; flushes everything queued, in one write; if the
+ * socket is past its high-water mark, waits for its `drain`; and returns
+ * once nothing is queued. Writers admitted from a wait for room during a
+ * flush go out with the next interval's batch.
  *
  * @since 0.1.0
  */
@@ -52,6 +53,11 @@ export const intervalConfig: Config.Config<Duration.Duration> = Config.number(IN
   Config.withDescription("How often, in seconds, the select backend sends what is queued")
 )
 
+const idle = (link: Backend.Link): void => {
+  link.onQueued(link.startLoop)
+  if (link.queued > 0 || link.isClosing()) link.startLoop()
+}
+
 /**
  * The interval-driven backend with a fixed interval.
  *
@@ -63,16 +69,19 @@ export const make = (interval: Duration.DurationInput): Backend.Backend => {
   return {
     [Backend.TypeId]: Backend.TypeId,
     name: "select",
+    // Runs while something is queued; returns when nothing is (back to `idle`, no fiber) or the link is done.
     sendLoop: (link) => {
       // The interval, cut short by a close; interval 0 only lets the other writers of this turn run.
       const wait = sleep === undefined ? Effect.yieldNow() : Effect.raceFirst(sleep, link.closing)
       return Effect.gen(function* () {
-        while (yield* link.awaitQueued) {
+        while (link.queued > 0) {
           if (!link.isClosing()) yield* wait
           if (!link.flush()) yield* link.drained
         }
       })
-    }
+    },
+    // No fiber and no timer while nothing is queued: the first message queued (or a close) starts the loop.
+    idle
   }
 }
 

@@ -3,8 +3,10 @@
  * queue readers take from, and pausing the socket while that queue is full.
  *
  * Decoding happens in the socket's own callback: no fiber hop between a
- * chunk arriving and its messages being readable. The read loop fiber steps
- * in only to wait, when the queue is full or the peer has ended its stream.
+ * chunk arriving and its messages being readable. The read loop runs, in a
+ * fiber of its own, only when there is something to wait for or to finish:
+ * the queue is full, or the peer has ended its stream (`loops.ts`). A
+ * connection whose reader keeps up holds no read fiber.
  *
  * Its states:
  *
@@ -19,6 +21,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import { constVoid } from "effect/Function"
 import type * as MetricLabel from "effect/MetricLabel"
 import * as Framing from "../Framing.js"
 import * as Metrics from "../Metrics.js"
@@ -45,6 +48,9 @@ const plain = (chunk: Uint8Array): Uint8Array =>
 
 type State = "Flowing" | "Paused" | "Ended" | "Stopped"
 
+/** What the read loop returns when it has nothing left to do for now. */
+export const IDLE: unique symbol = Symbol("effect-stockings/Inbound/IDLE")
+
 /** @internal */
 export interface InboundLimits {
   readonly maxMessageSize?: number | undefined
@@ -61,11 +67,12 @@ export class Inbound {
   private state: State = "Flowing"
   // Chunks that arrived while Paused, not yet decoded.
   private held: Array<Uint8Array> = []
-  private wakeReader: ((effect: Effect.Effect<void>) => void) | undefined = undefined
   private reportedDepth = 0
   private readonly budget: Budget | undefined
   /** What the decoder's partial message charges to the budget. */
   private partialCharge = 0
+  /** Starts the read loop (set by the connection); a no-op while it runs. */
+  startLoop: () => void = constVoid
 
   constructor(
     private readonly socket: SocketLike,
@@ -112,7 +119,7 @@ export class Inbound {
   /** Decodes one chunk into the queue; a framing fault stops everything. */
   private ingest(chunk: Uint8Array): void {
     const messages = this.decoder.push(chunk)
-    for (let i = 0; i < messages.length; i++) this.queue.unsafePush(messages[i]!, sizeOf(messages[i]!))
+    this.queue.unsafePushAll(messages, sizeOf)
     Metrics.bytesReceived.unsafeUpdate(chunk.length, this.labels)
     if (messages.length > 0) Metrics.messagesReceived.unsafeUpdate(messages.length, this.labels)
     this.report(this.queue.size)
@@ -138,32 +145,18 @@ export class Inbound {
   })
 
   private wake(): void {
-    const wake = this.wakeReader
-    if (wake !== undefined) {
-      this.wakeReader = undefined
-      wake(Effect.void)
-    }
+    this.startLoop()
   }
-
-  /** Waits until the read loop has something to do. */
-  private readonly awaitWork: Effect.Effect<void> = Effect.async<void>((resume) => {
-    if (this.state !== "Flowing" || this.endSeen) return resume(Effect.void)
-    this.wakeReader = resume
-    return Effect.sync(() => {
-      this.wakeReader = undefined
-    })
-  })
 
   /**
    * The read loop: while Paused, waits for room, decodes the held chunks and
-   * resumes the socket; returns when the peer has ended its stream (with
-   * what a truncated last message looked like, if it was) or when stopped.
+   * resumes the socket; returns `IDLE` when there is nothing left to do
+   * (Flowing), the end (with what a truncated last message looked like, if
+   * it was) when the peer has ended its stream, or `undefined` when stopped.
    */
-  readonly readLoop: Effect.Effect<{ readonly truncated: Framing.FramingError | undefined } | undefined> = Effect.gen(
-    this,
-    function* () {
+  readLoop(): Effect.Effect<typeof IDLE | { readonly truncated: Framing.FramingError | undefined } | undefined> {
+    return Effect.gen(this, function* () {
       while (true) {
-        yield* this.awaitWork
         if (this.state === "Stopped") return undefined
         if (this.state === "Paused") {
           yield* this.awaitRoom
@@ -179,9 +172,10 @@ export class Inbound {
           this.state = "Ended"
           return { truncated: this.decoder.end() }
         }
+        return this.state === "Flowing" ? IDLE : undefined
       }
-    }
-  )
+    })
+  }
 
   /**
    * Stops taking messages: readers get what is queued, then `reason`.
@@ -193,8 +187,13 @@ export class Inbound {
     this.held = []
     this.queue.end(reason)
     this.report(0)
+    // A running read loop waiting for room is woken by the queue's end.
     this.socket.resume()
-    this.wake()
+  }
+
+  /** Whether the read loop has work: the queue is full, or the peer's end is to be handled. */
+  get needsLoop(): boolean {
+    return this.state === "Paused" || (this.state === "Flowing" && this.endSeen)
   }
 
   /** Stops delivering chunks and lets go of what is held (the connection is over). */

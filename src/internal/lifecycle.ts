@@ -33,12 +33,15 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import type * as Runtime from "effect/Runtime"
+import type * as Backend from "../Backend/Backend.js"
 import * as Metrics from "../Metrics.js"
 import type * as Stocking from "../Stocking.js"
 import { Closed } from "../Stocking.js"
 import type { Budget } from "./budget.js"
 import type { SocketLike } from "./connect.js"
-import { Inbound } from "./inbound.js"
+import { IDLE, Inbound } from "./inbound.js"
+import { Loops } from "./loops.js"
 import { Outbound } from "./outbound.js"
 import type { PooledReads } from "./reads.js"
 
@@ -98,13 +101,10 @@ export const transition = (state: State, event: Event): State | undefined => {
 }
 
 /** @internal */
-export interface Limits {
-  readonly maxMessageSize?: number | undefined
-  readonly maxBufferedMessages?: number | undefined
-  readonly maxBufferedBytes?: number | undefined
-  readonly maxQueuedMessages?: number | undefined
-  readonly maxQueuedBytes?: number | undefined
-  readonly idleTimeout?: Duration.DurationInput | undefined
+export type Limits = Pick<
+  Stocking.Settings,
+  "maxMessageSize" | "maxBufferedMessages" | "maxBufferedBytes" | "maxQueuedMessages" | "maxQueuedBytes" | "idleTimeout"
+> & {
   /** A byte budget shared with other connections (a server's). */
   readonly budget?: Budget | undefined
 }
@@ -217,6 +217,19 @@ export class Connection {
     })
   }
 
+  /**
+   * Calls `f` once, synchronously, when the connection starts closing (or
+   * at once if it has): a way to react to the close without a fiber waiting.
+   */
+  onClosing(f: () => void): void {
+    if (this.closedWith !== undefined) return f()
+    ;(this.watchers ??= []).push((state) => {
+      if (state._tag !== "Closing" && state._tag !== "Closed") return false
+      f()
+      return true
+    })
+  }
+
   get isOpen(): boolean {
     return this.state._tag === "Open"
   }
@@ -277,15 +290,34 @@ export class Connection {
     // The error listener stays: a late error on a destroyed socket must not crash the process.
   }
 
-  // -- the read side's end -----------------------------------------------------
+  // -- the loops --------------------------------------------------------------
+
+  private loops: Loops | undefined = undefined
+
+  /** Sets up the read loop and the send loop, each forked only while it has work (`loops.ts`). */
+  startLoops(runtime: Runtime.Runtime<never>, backend: Backend.Backend): void {
+    this.loops = new Loops(
+      runtime,
+      backend,
+      this.inbound,
+      this.outbound,
+      () => this.readBody(),
+      () => this.sendLoopEnded()
+    )
+  }
+
+  /** Interrupts whichever loop is still running (the connection's scope is closing). */
+  stopLoops(): Effect.Effect<void> {
+    return Effect.suspend(() => this.loops?.stop() ?? Effect.void)
+  }
 
   /** The read loop, then the close it leads to when the peer ends its stream. */
-  readonly readLoop: Effect.Effect<void> = Effect.flatMap(this.inboundLoop(), (ended) =>
-    ended === undefined ? Effect.void : this.gracefulClose(this.closedError("ClosedByPeer", ended.truncated))
-  )
-
-  private inboundLoop() {
-    return Effect.suspend(() => this.inbound.readLoop)
+  private readBody(): Effect.Effect<void> {
+    return Effect.flatMap(this.inbound.readLoop(), (ended) =>
+      ended === undefined || ended === IDLE
+        ? Effect.void
+        : this.gracefulClose(this.closedError("ClosedByPeer", ended.truncated))
+    )
   }
 
   // -- closing ----------------------------------------------------------------

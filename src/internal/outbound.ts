@@ -12,6 +12,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import { constVoid } from "effect/Function"
 import type * as MetricLabel from "effect/MetricLabel"
 import type * as Backend from "../Backend/Backend.js"
 import type * as Framing from "../Framing.js"
@@ -42,6 +43,8 @@ export class Outbound implements Backend.Link {
   private listener: (() => void) | undefined = undefined
   private closingWaiters: Set<(effect: Effect.Effect<void>) => void> | undefined = undefined
   private reportedDepth = 0
+  /** Runs the backend's send loop (set by the connection; see `Backend.Link`). */
+  startLoop: () => void = constVoid
 
   constructor(
     private readonly socket: SocketLike,

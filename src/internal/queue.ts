@@ -22,6 +22,12 @@ const wakeAll = (wakers: Set<Waker>): void => {
   for (let i = 0; i < all.length; i++) all[i]!(Effect.void)
 }
 
+/** The runtime's resume callback of a fiber waiting for items, seen without its types. */
+type Resume = (effect: Effect.Effect<unknown, unknown>) => void
+
+/** Fewest registered item waiters at which stale ones (from interrupted waits) are swept out. */
+const SWEEP_AT = 64
+
 interface Offerer<A, E> {
   readonly item: A
   readonly bytes: number
@@ -38,7 +44,13 @@ export class MessageQueue<A, E> {
   private failure: E | undefined = undefined
   private ended = false
   // Waiters, made on first use: an idle connection holds four queues.
-  private takers: Set<Waker> | undefined = undefined
+  // Fibers waiting for items: each resumed with the Effect it gave (`next`),
+  // which looks again. Parallel arrays, so a wait allocates no entry.
+  private waiters: Array<Resume> | undefined = undefined
+  private waiterNext: Array<Effect.Effect<unknown, unknown>> | undefined = undefined
+  private sweepAt = SWEEP_AT
+  private cachedTake: Effect.Effect<A, E> | undefined = undefined
+  private cachedAwaitItems: Effect.Effect<boolean> | undefined = undefined
   private offerers: Array<Offerer<A, E>> | undefined = undefined
   private spaceWaiters: Set<Waker> | undefined = undefined
 
@@ -136,7 +148,36 @@ export class MessageQueue<A, E> {
   pushed = 0
 
   private wakeTakers(): void {
-    if (this.takers !== undefined && this.takers.size > 0) wakeAll(this.takers)
+    const waiters = this.waiters
+    if (waiters === undefined || waiters.length === 0) return
+    const next = this.waiterNext!
+    this.waiters = []
+    this.waiterNext = []
+    for (let i = 0; i < waiters.length; i++) waiters[i]!(next[i]!)
+  }
+
+  /**
+   * An Effect that waits until an item is queued or the queue ends, then
+   * continues with `next` (which must look again: another fiber may have
+   * taken the item first). Build it once and reuse it: one wait costs one
+   * `Effect.async` and no closure or entry of ours.
+   *
+   * There is no canceler, which saves the interruption machinery on every
+   * wait: a fiber interrupted while waiting leaves its resume callback
+   * behind, which the runtime has already marked as used, so calling it does
+   * nothing. Such leftovers go at the next item, or, on a queue that stays
+   * empty, whenever the waiters have doubled since the last sweep: every
+   * waiter is then woken (the live ones look again and wait anew).
+   */
+  makeWait<B, E2>(next: Effect.Effect<B, E2>): Effect.Effect<B, E2> {
+    return Effect.async<B, E2>((resume) => {
+      if (this.waiters !== undefined && this.waiters.length >= this.sweepAt) {
+        this.sweepAt = Math.max(SWEEP_AT, 2 * this.waiters.length)
+        this.wakeTakers()
+      }
+      ;(this.waiters ??= []).push(resume as unknown as Resume)
+      ;(this.waiterNext ??= []).push(next)
+    })
   }
 
   /** Adds a message even past the bounds (the caller applies backpressure). */
@@ -153,14 +194,56 @@ export class MessageQueue<A, E> {
    */
   pushWhileRoom(items: ReadonlyArray<A>, sizeOf: (item: A) => number): number {
     if (this.ended || (this.offerers !== undefined && this.offerers.length > 0)) return 0
+    const n = items.length
     let i = 0
-    for (; i < items.length; i++) {
-      const bytes = sizeOf(items[i]!)
-      if (!this.hasRoomFor(bytes)) break
-      this.push(items[i]!, bytes)
+    if (this.head === this.items.length && n > 1) {
+      // Empty: size up what fits, then take it in one copy rather than a push each.
+      const sizes = new Array<number>(n)
+      let total = 0
+      for (; i < n; i++) {
+        const bytes = sizeOf(items[i]!)
+        if (i > 0 && (i >= this.maxItems || total + bytes > this.maxBytes)) break
+        sizes[i] = bytes
+        total += bytes
+      }
+      sizes.length = i
+      this.items = i === n ? items.slice() : items.slice(0, i)
+      this.sizes = sizes
+      this.head = 0
+      this.bytes = total
+      this.pushed += i
+    } else {
+      for (; i < n; i++) {
+        const bytes = sizeOf(items[i]!)
+        if (!this.hasRoomFor(bytes)) break
+        this.push(items[i]!, bytes)
+      }
     }
     if (i > 0) this.wakeTakers()
     return i
+  }
+
+  /**
+   * Adds every message of `items`, even past the bounds (the caller applies
+   * backpressure), taking the array over: into an empty queue it becomes the
+   * queue's own, with no copy.
+   */
+  unsafePushAll(items: Array<A>, sizeOf: (item: A) => number): void {
+    const n = items.length
+    if (this.ended || n === 0) return
+    if (this.head === this.items.length) {
+      const sizes = new Array<number>(n)
+      let total = 0
+      for (let i = 0; i < n; i++) total += sizes[i] = sizeOf(items[i]!)
+      this.items = items
+      this.sizes = sizes
+      this.head = 0
+      this.bytes = total
+      this.pushed += n
+    } else {
+      for (let i = 0; i < n; i++) this.push(items[i]!, sizeOf(items[i]!))
+    }
+    this.wakeTakers()
   }
 
   /**
@@ -268,29 +351,22 @@ export class MessageQueue<A, E> {
    * `false` when the queue has ended and is empty.
    */
   awaitItems(): Effect.Effect<boolean> {
-    return Effect.suspend(() => {
-      if (this.size > 0) return TRUE
-      if (this.ended) return FALSE
-      return Effect.zipRight(this.awaitTaker(), this.awaitItems())
-    })
-  }
-
-  private awaitTaker(): Effect.Effect<void> {
-    return Effect.async<void>((resume) => {
-      const takers = (this.takers ??= new Set())
-      takers.add(resume)
-      return Effect.sync(() => takers.delete(resume))
-    })
+    if (this.cachedAwaitItems !== undefined) return this.cachedAwaitItems
+    const check: Effect.Effect<boolean> = Effect.suspend(() => (this.size > 0 ? TRUE : this.ended ? FALSE : wait))
+    const wait = this.makeWait(check)
+    return (this.cachedAwaitItems = check)
   }
 
   /** Takes the next message, waiting for one; fails with the end reason once empty and ended. */
   take(): Effect.Effect<A, E> {
-    return Effect.suspend(() => {
+    if (this.cachedTake !== undefined) return this.cachedTake
+    const take: Effect.Effect<A, E> = Effect.suspend(() => {
       const item = this.poll()
       if (item !== undefined) return Effect.succeed(item)
-      if (this.ended) return Effect.fail(this.failure as E)
-      return Effect.zipRight(this.awaitTaker(), this.take())
+      return this.ended ? Effect.fail(this.failure as E) : wait
     })
+    const wait = this.makeWait(take)
+    return (this.cachedTake = take)
   }
 
   /** Waits until the queue is below its bounds (or has ended). */

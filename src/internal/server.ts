@@ -154,9 +154,11 @@ export const make = <I, O, E, EH, RH>(
         // closed without ever reaching the consumer.
         const ready = yield* Effect.exit(connection.ready)
         if (Exit.isSuccess(ready)) mailbox.unsafeOffer(connection)
-        // Release the connection's scope once it has closed, whoever closed it.
-        yield* connection.closed
-        yield* Scope.close(scope, Exit.void)
+        // Release the connection's scope once it closes, whoever closes it: a
+        // hook on the connection, not a fiber per connection waiting for it.
+        stocking.unsafeOnClosing(connection, () =>
+          run(Effect.zipRight(Effect.yieldNow(), Scope.close(scope, Exit.void)))
+        )
       })
 
     if (options.tls === undefined) {

@@ -7,7 +7,6 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
-import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -26,7 +25,7 @@ import { type Closed, type ConnectError, NotReady } from "../Stocking.js"
 import type { Budget } from "./budget.js"
 import { addressOf, connect, describeAddress } from "./connect.js"
 import { Connection } from "./lifecycle.js"
-import { sizeOf } from "./outbound.js"
+import { pollInbox, Reader } from "./reader.js"
 
 /** @internal */
 export const TypeId: typeof Stocking.TypeId = Symbol.for("effect-stockings/Stocking") as typeof Stocking.TypeId
@@ -55,6 +54,7 @@ export const makeWithRole = <I, O, E, EH, RH>(
     const provided = yield* Effect.serviceOption(Backend.Backend)
     const backend = Option.isSome(provided) ? provided.value : yield* defaultBackend
     const scope = yield* Effect.scope
+    const runtime = yield* Effect.runtime<never>()
     // Uninterruptible from the moment the socket is ours until its finalizer
     // is in the scope, so nothing can slip out in between. The connect itself
     // stays interruptible: its timeout and its caller can cancel it.
@@ -73,10 +73,8 @@ export const makeWithRole = <I, O, E, EH, RH>(
             budget === undefined ? options : { ...options, budget },
             role
           )
-          yield* conn.readLoop.pipe(Effect.interruptible, Effect.forkIn(scope))
-          yield* backend
-            .sendLoop(conn.outbound)
-            .pipe(Effect.ensuring(Effect.sync(() => conn.sendLoopEnded())), Effect.interruptible, Effect.forkIn(scope))
+          // No fiber yet for the read and send loops: they are forked when they have work.
+          conn.startLoops(runtime, backend)
           if (options.handshake === undefined) {
             conn.ready()
           } else {
@@ -85,17 +83,20 @@ export const makeWithRole = <I, O, E, EH, RH>(
               Effect.forkIn(scope)
             )
           }
-          // One finalizer for the whole connection, added after the fibers so
-          // it runs before they are interrupted: the send loop is still alive
-          // to flush what is queued. Then the socket is let go.
+          // One finalizer for the whole connection: the graceful close (the
+          // send loop, started for it if need be, flushes what is queued),
+          // then the socket is let go, then any loop still running is stopped.
           yield* Scope.addFinalizer(
             scope,
             Effect.ensuring(
               conn.gracefulClose(conn.closedError("ClosedLocally")),
-              Effect.sync(() => {
-                conn.detach()
-                socket.destroy()
-              })
+              Effect.zipRight(
+                Effect.sync(() => {
+                  conn.detach()
+                  socket.destroy()
+                }),
+                conn.stopLoops()
+              )
             )
           )
           return new StockingImpl(conn, remoteAddress, backend.name, options.codec)
@@ -103,6 +104,16 @@ export const makeWithRole = <I, O, E, EH, RH>(
       )
     )
   })
+
+/**
+ * Calls `f` once when the Stocking starts closing, whoever closes it (at
+ * once if it has): for the server, which releases each connection's scope
+ * then without a fiber per connection waiting for it.
+ *
+ * @internal
+ */
+export const unsafeOnClosing = <I, O, E>(stocking: Stocking.Stocking<I, O, E>, f: () => void): void =>
+  (stocking as StockingImpl<I, O, E>).onClosing(f)
 
 /**
  * The backend used when none is in context: `Auto`'s choice. An invalid
@@ -146,14 +157,6 @@ const makeRaw = (conn: Connection, remoteAddress: Option.Option<Stocking.Address
   write: (message) => Effect.suspend(() => conn.outbound.unsafeOffer(message))
 })
 
-const pollInbox = (conn: Connection): Effect.Effect<Option.Option<Framing.Message>, Closed> => {
-  const inbox = conn.inbound.queue
-  const message = inbox.poll()
-  if (message !== undefined) return Effect.succeed(Option.some(message))
-  const ended = inbox.endedWith
-  return ended === undefined ? Effect.succeed(Option.none()) : Effect.fail(ended)
-}
-
 /**
  * The Stocking itself. A class rather than an object of prebuilt Effects: an
  * idle connection should cost little, so each Effect is built on first use
@@ -164,11 +167,7 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
   readonly id: number
   private readonly decode: ((message: Framing.Message) => Effect.Effect<O, E>) | undefined
   private readonly encode: ((value: I) => Effect.Effect<Framing.Message, E>) | undefined
-  // A decode failure found after some good messages of a batch: those are
-  // emitted first, and the failure ends the stream on the next pull.
-  private deferredFailure: { readonly error: E } | undefined = undefined
-  private cachedRead: Effect.Effect<Option.Option<O>, NotReady | Closed | E> | undefined = undefined
-  private cachedTake: Effect.Effect<O, NotReady | Closed | E> | undefined = undefined
+  private cachedReader: Reader<O, E> | undefined = undefined
 
   constructor(
     private readonly conn: Connection,
@@ -182,6 +181,10 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
     this.encode = identity ? undefined : codec.encode
   }
 
+  onClosing(f: () => void): void {
+    this.conn.onClosing(f)
+  }
+
   get socket(): Duplex {
     return this.conn.socket
   }
@@ -191,81 +194,37 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
     return this.conn.closedWith ?? new NotReady({ stockingId: this.conn.id, operation })
   }
 
+  private get reader(): Reader<O, E> {
+    return (this.cachedReader ??= new Reader(this.conn, this.decode))
+  }
+
   get read(): Effect.Effect<Option.Option<O>, NotReady | Closed | E> {
-    if (this.cachedRead !== undefined) return this.cachedRead
-    const conn = this.conn
-    const decode = this.decode
-    const readMessage: Effect.Effect<Option.Option<Framing.Message>, NotReady | Closed> = Effect.suspend(() =>
-      conn.opened ? pollInbox(conn) : Effect.fail(this.notReady("read"))
-    )
-    return (this.cachedRead =
-      decode === undefined
-        ? (readMessage as Effect.Effect<Option.Option<O>, NotReady | Closed>)
-        : Effect.flatMap(readMessage, (message) =>
-            Option.isNone(message) ? Effect.succeedNone : Effect.asSome(decode(message.value))
-          ))
+    return this.reader.read
   }
 
   get take(): Effect.Effect<O, NotReady | Closed | E> {
-    if (this.cachedTake !== undefined) return this.cachedTake
-    const conn = this.conn
-    // One step when a message is waiting (the common case under load); else the queue's own waiting take.
-    const takeMessage: Effect.Effect<Framing.Message, NotReady | Closed> = Effect.suspend(() => {
-      if (!conn.opened) return Effect.fail(this.notReady("read"))
-      const inbox = conn.inbound.queue
-      const message = inbox.poll()
-      return message !== undefined ? Effect.succeed(message) : inbox.take()
-    })
-    const decode = this.decode
-    return (this.cachedTake =
-      decode === undefined ? (takeMessage as Effect.Effect<O, NotReady | Closed>) : Effect.flatMap(takeMessage, decode))
+    return this.reader.take
   }
 
-  /** Everything queued, as one chunk, once there is something; `undefined` at a clean end of stream. */
-  private pull(): Effect.Effect<Chunk.Chunk<O> | undefined, NotReady | Closed | E> {
-    return Effect.suspend((): Effect.Effect<Chunk.Chunk<O> | undefined, NotReady | Closed | E> => {
-      const conn = this.conn
-      const failure = this.deferredFailure
-      if (failure !== undefined) {
-        this.deferredFailure = undefined
-        return Effect.fail(failure.error)
-      }
-      if (!conn.opened) return Effect.fail(this.notReady("read"))
-      const inbox = conn.inbound.queue
-      return Effect.flatMap(inbox.awaitItems(), (hasItems): Effect.Effect<Chunk.Chunk<O> | undefined, Closed | E> => {
-        if (!hasItems) {
-          const closed = inbox.endedWith!
-          const clean =
-            closed.reason === "ClosedLocally" || (closed.reason === "ClosedByPeer" && closed.cause === undefined)
-          return clean ? Effect.succeed(undefined) : Effect.fail(closed)
-        }
-        const messages = inbox.takeAll()
-        const decode = this.decode
-        if (decode === undefined) return Effect.succeed(Chunk.unsafeFromArray(messages as Array<O>))
-        return decodeBatch(conn, messages, decode, (error) => {
-          this.deferredFailure = { error }
-        })
-      })
-    })
+  get takeAll(): Effect.Effect<Chunk.Chunk<O>, NotReady | Closed | E> {
+    return this.reader.takeAll
   }
 
-  // The stream as a hand-written channel loop: per chunk, a quarter cheaper
-  // than `Stream.repeatEffectChunkOption`, which matters when messages come
-  // one at a time (request/response).
+  get takeBatch(): Effect.Effect<Chunk.NonEmptyChunk<O>, NotReady | Closed | E> {
+    return this.reader.takeBatch
+  }
+
   get messages(): Stream.Stream<O, NotReady | Closed | E> {
-    const pull = this.pull()
-    const emitAll: Channel.Channel<
-      Chunk.Chunk<O>,
-      unknown,
-      NotReady | Closed | E,
-      unknown,
-      void,
-      unknown
-    > = Channel.flatMap(Channel.fromEffect(pull), (chunk) =>
-      chunk === undefined ? Channel.void : Channel.flatMap(Channel.write(chunk), () => emitAll)
-    )
-    return Stream.fromChannel(emitAll)
+    return this.reader.messages
   }
+
+  readonly forEach = <X, R>(
+    f: (message: O) => Effect.Effect<void, X, R>
+  ): Effect.Effect<void, NotReady | Closed | E | X, R> => this.reader.forEach(f)
+
+  readonly forEachChunk = <X, R>(
+    f: (chunk: Chunk.Chunk<O>) => Effect.Effect<void, X, R>
+  ): Effect.Effect<void, NotReady | Closed | E | X, R> => this.reader.forEachChunk(f)
 
   // Called only inside a suspended Effect: `unsafeOffer` queues at call time.
   private writeOne(value: I): Effect.Effect<void, Closed | E> {
@@ -345,36 +304,3 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
     )
   }
 }
-
-/**
- * Decodes a batch in order. When message `k` fails, the values decoded
- * before it are still returned, the failure is handed to `onFailure` for the
- * next pull, and the messages after it go back to the front of the inbound
- * queue: nothing that arrived is lost or decoded twice.
- */
-const decodeBatch = <O, E>(
-  conn: Connection,
-  messages: Array<Framing.Message>,
-  decode: (message: Framing.Message) => Effect.Effect<O, E>,
-  onFailure: (error: E) => void
-): Effect.Effect<Chunk.Chunk<O>, E> =>
-  Effect.suspend(() => {
-    const out: Array<O> = []
-    let index = 0
-    return Effect.whileLoop({
-      while: () => index < messages.length,
-      body: () => decode(messages[index]!),
-      step: (value) => {
-        out.push(value)
-        index++
-      }
-    }).pipe(
-      Effect.catchAll((error) => {
-        conn.inbound.queue.unshiftAll(messages.slice(index + 1), sizeOf)
-        if (out.length === 0) return Effect.fail(error)
-        onFailure(error)
-        return Effect.void
-      }),
-      Effect.map(() => Chunk.unsafeFromArray(out))
-    )
-  })
