@@ -207,7 +207,8 @@ describe("Hostile peers: errors on every connection's path", () => {
       peer.end()
       const closed = yield* stocking.closed
       assert.strictEqual(closed.reason, "ClosedByPeer")
-      assert.strictEqual(closed.stack, `Closed: ${closed.message}`)
+      // V8 keeps the header line alone; JavaScriptCore (Bun) leaves no stack at all. Either way: no frames.
+      if (closed.stack !== undefined) assert.strictEqual(closed.stack, `Closed: ${closed.message}`)
       assert.strictEqual(Error.stackTraceLimit, limit)
       assert.match(new Error("other errors keep theirs").stack!, /\n\s+at /)
     })
