@@ -14,7 +14,9 @@
  *   one Effect per message (bench/floor.ts): the least any API with an
  *   Effect per `write` and per `take` can cost.
  * - the library, one row per way of writing and reading:
- *   `write` (one per message) or `writeAll` (1000 messages per call);
+ *   `write` (one per message), `writeAll` (1000 messages per call), or
+ *   `Stream.run(stream, stocking.sink)` over `Stream.fromIterable` rechunked
+ *   to 1000 messages (`sink`) or to one message (`sink1`) per chunk;
  *   `take` in a loop, `takeBatch` in a loop (a plain loop over each batch),
  *   `messages` with `Stream.runForEach` (an Effect per message),
  *   `messages` with `Stream.runForEachChunk`, or `forEachChunk` (a plain
@@ -39,12 +41,13 @@ import {
   median,
   now,
   type Options,
+  ratios,
   type Row,
   stockingPair
 } from "./util.js"
 
 export type ReadMode = "take" | "takeBatch" | "stream" | "chunks" | "forEachChunk"
-export type WriteMode = "write" | "writeAll"
+export type WriteMode = "write" | "writeAll" | "sink" | "sink1"
 
 export interface Measurement {
   readonly seconds: number
@@ -215,16 +218,34 @@ export const libraryRound = (backend: Backend.Backend, size: number, n: number, 
         if (c.onMessage(message)) Deferred.unsafeDone(leadReceived, Exit.void)
       }
       const batch = Array.from({ length: BATCH }, () => payload)
-      const writeCount = (count: number) =>
-        write === "write"
-          ? Effect.gen(function* () {
+      // The sink's input, made before the clock starts: one array per count (the lead-in, the timed part).
+      const arrays = new Map(
+        [lead(n), n].map((count) => [
+          count,
+          Array.from({ length: write.startsWith("sink") ? count : 0 }, () => payload)
+        ])
+      )
+      const messages = (count: number) => arrays.get(count)!
+      const writeCount = (count: number): Effect.Effect<void, unknown> => {
+        switch (write) {
+          case "write":
+            return Effect.gen(function* () {
               for (let i = 0; i < count; i++) yield* writing.write(payload)
             })
-          : Effect.gen(function* () {
+          case "writeAll":
+            return Effect.gen(function* () {
               for (let i = 0; i < count; i += BATCH) {
                 yield* writing.writeAll(count - i >= BATCH ? batch : batch.slice(0, count - i))
               }
             })
+          case "sink":
+          case "sink1":
+            return Stream.run(
+              Stream.fromIterable(messages(count)).pipe(Stream.rechunk(write === "sink" ? BATCH : 1)),
+              writing.sink
+            )
+        }
+      }
       const readerFiber = yield* Effect.fork(consume(reading, read, c.total, onMessage))
       const writerFiber = yield* Effect.fork(
         Effect.gen(function* () {
@@ -262,6 +283,13 @@ const READ_LABEL: Record<ReadMode, string> = {
   forEachChunk: "forEachChunk"
 }
 
+const WRITE_LABEL: Record<WriteMode, string> = {
+  write: "write",
+  writeAll: "writeAll",
+  sink: `sink(${BATCH})`,
+  sink1: "sink(1)"
+}
+
 interface Variant {
   readonly backend: readonly [string, Backend.Backend]
   readonly write: WriteMode
@@ -280,6 +308,9 @@ const variants = (size: number): Array<Variant> => {
       { backend: poll, write: "writeAll", read: "takeBatch" },
       { backend: poll, write: "writeAll", read: "forEachChunk" },
       { backend: poll, write: "writeAll", read: "chunks" },
+      // Against `writeAll + forEachChunk` (same reader), in the note as `x writeAll`.
+      { backend: poll, write: "sink", read: "forEachChunk" },
+      { backend: poll, write: "sink1", read: "forEachChunk" },
       { backend: select0, write: "write", read: "take" }
     ]
   }
@@ -293,7 +324,7 @@ const variants = (size: number): Array<Variant> => {
   return size === 1048576 ? [...large, { backend: select0, write: "write", read: "take" }] : large
 }
 
-const rowName = (v: Variant) => `throughput ${v.backend[0]} ${v.write} + ${READ_LABEL[v.read]}`
+const rowName = (v: Variant) => `throughput ${v.backend[0]} ${WRITE_LABEL[v.write]} + ${READ_LABEL[v.read]}`
 
 export const run = async (options: Options): Promise<Array<Row>> => {
   const rows: Array<Row> = []
@@ -337,8 +368,16 @@ export const run = async (options: Options): Promise<Array<Row>> => {
     const floorSync = withRaw ? rates[1]! : []
     const floor2 = withRaw ? rates[2]! : []
     const gib = (n * size) / 2 ** 30
-    const describe = (name: string, index: number): Row => {
+    // The sink rows are compared with `writeAll` into the same reader, round by round.
+    const writeAllIndex = wanted.findIndex(
+      (v) => v.backend === poll && v.write === "writeAll" && v.read === "forEachChunk"
+    )
+    const describe = (name: string, index: number, variant?: Variant): Row => {
       const own = rates[index]!
+      const againstWriteAll =
+        variant !== undefined && variant.write.startsWith("sink") && writeAllIndex >= 0
+          ? `; x writeAll ${median(ratios(own, rates[(withRaw ? 3 : 0) + writeAllIndex]!)).toFixed(3)}`
+          : ""
       const majors = median(results[index]!.map((m) => m.majorGcs))
       return {
         name,
@@ -348,13 +387,14 @@ export const run = async (options: Options): Promise<Array<Row>> => {
         better: "higher",
         note:
           `rounds ${results[index]!.map((m) => (m.seconds * 1000).toFixed(0)).join("/")} ms` +
-          (size >= 65536 ? `; major GCs per GiB ${(majors / gib).toFixed(1)}` : "")
+          (size >= 65536 ? `; major GCs per GiB ${(majors / gib).toFixed(1)}` : "") +
+          againstWriteAll
       }
     }
     if (withRaw) {
       rows.push(describe("throughput floor sync", 1), describe("throughput floor 2-op", 2))
     }
-    wanted.forEach((v, i) => rows.push(describe(rowName(v), (withRaw ? 3 : 0) + i)))
+    wanted.forEach((v, i) => rows.push(describe(rowName(v), (withRaw ? 3 : 0) + i, v)))
     for (const row of rows.filter((r) => r.size === size)) {
       options.log(
         `    ${row.name} ${formatSize(size)}: ${row.value.toFixed(0)} msg/s, x raw ${row.ratio}, x floor ${row.floorRatio}, x 2-op ${row.floor2Ratio} (${row.note})`

@@ -31,18 +31,6 @@ const noExampleNeeded = new Set(["type ids", "models", "options", "errors", "con
 
 /** Exports without an example yet, in modules being rewritten on other branches (`file#export`). */
 const pendingExamples: ReadonlySet<string> = new Set<string>([
-  "src/Backend/Auto.ts#layer",
-  "src/Backend/Auto.ts#layerConfig",
-  "src/Backend/Auto.ts#make",
-  "src/Backend/Auto.ts#preferred",
-  "src/Backend/Auto.ts#supportsReadiness",
-  "src/Backend/Backend.ts#Backend",
-  "src/Backend/Backend.ts#isBackend",
-  "src/Backend/Poll.ts#backend",
-  "src/Backend/Poll.ts#layer",
-  "src/Backend/Select.ts#intervalConfig",
-  "src/Backend/Select.ts#layer",
-  "src/Backend/Select.ts#make",
   "src/Stocking.ts#Stocking",
   "src/Stocking.ts#isStocking",
   "src/Stocking.ts#layer"

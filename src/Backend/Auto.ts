@@ -25,6 +25,13 @@ import * as Select from "./Select.js"
  *
  * @since 0.1.0
  * @category capabilities
+ * @example
+ * ```ts
+ * import { Auto } from "effect-stockings/node"
+ *
+ * // True on Node.js: its sockets signal `drain` and expose `writableNeedDrain`.
+ * const readiness: boolean = Auto.supportsReadiness()
+ * ```
  */
 export const supportsReadiness = (): boolean =>
   typeof net.Socket === "function" &&
@@ -36,6 +43,14 @@ export const supportsReadiness = (): boolean =>
  *
  * @since 0.1.0
  * @category capabilities
+ * @example
+ * ```ts
+ * import { Console } from "effect"
+ * import { Auto } from "effect-stockings/node"
+ *
+ * // Logs "backend: poll" on Node.js.
+ * const program = Console.log(`backend: ${Auto.preferred()}`)
+ * ```
  */
 export const preferred = (): Backend.Name => (supportsReadiness() ? "poll" : "select")
 
@@ -46,6 +61,16 @@ export const preferred = (): Backend.Name => (supportsReadiness() ? "poll" : "se
  *
  * @since 0.1.0
  * @category constructors
+ * @example
+ * ```ts
+ * import { Console, Effect } from "effect"
+ * import { Auto } from "effect-stockings/node"
+ *
+ * const program = Effect.gen(function* () {
+ *   const backend = yield* Auto.make
+ *   yield* Console.log(`sending with the ${backend.name} backend`)
+ * })
+ * ```
  */
 export const make: Effect.Effect<Backend.Backend, ConfigError.ConfigError> = Effect.suspend(() =>
   supportsReadiness() ? Effect.succeed(Poll.backend) : Effect.map(Select.intervalConfig, Select.make)
@@ -56,6 +81,16 @@ export const make: Effect.Effect<Backend.Backend, ConfigError.ConfigError> = Eff
  *
  * @since 0.1.0
  * @category layers
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Auto, Stocking } from "effect-stockings/node"
+ *
+ * // What a Stocking does without a backend in context, made explicit.
+ * const program = Effect.scoped(Stocking.make({ host: "localhost", port: 4000 })).pipe(
+ *   Effect.provide(Auto.layer)
+ * )
+ * ```
  */
 export const layer: Layer.Layer<Backend.Backend, ConfigError.ConfigError> = Layer.effect(Backend.Backend, make)
 
@@ -74,6 +109,16 @@ export const BACKEND_VARIABLE = "STOCKING_BACKEND"
  *
  * @since 0.1.0
  * @category layers
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Auto, Stocking } from "effect-stockings/node"
+ *
+ * // `STOCKING_BACKEND=select node app.js` runs this Stocking on the select backend.
+ * const program = Effect.scoped(Stocking.make({ host: "localhost", port: 4000 })).pipe(
+ *   Effect.provide(Auto.layerConfig)
+ * )
+ * ```
  */
 export const layerConfig: Layer.Layer<Backend.Backend, ConfigError.ConfigError> = Layer.unwrapEffect(
   Effect.map(

@@ -2,12 +2,18 @@
  * A `Backend` moves a Stocking's queued messages to its socket: it is the
  * send loop. Two ship with the library, the original's two flavours:
  *
- * - `Poll` (the original's PollStocking): readiness-driven. It wakes the
- *   moment a message is queued and, when the OS buffer is full, waits on the
- *   socket's own drain signal.
- * - `Select` (the original's SelectStocking): interval-driven. It sends what
- *   is queued at most every `STOCKING_SELECT_SEND_INTERVAL` seconds, in one
- *   write.
+ * - `Poll` (the original's PollStocking): readiness-driven. What is queued
+ *   goes out at once, from the write itself or a microtask, with no fiber;
+ *   when the OS buffer is full, its send loop waits on the socket's own
+ *   drain signal.
+ * - `Select` (the original's SelectStocking): interval-driven. The first
+ *   message queued starts its send loop, which waits out
+ *   `STOCKING_SELECT_SEND_INTERVAL` seconds, then sends everything queued
+ *   by then in one write.
+ *
+ * A backend's send loop runs in a fiber only while it has work: with its
+ * optional `idle`, a connection with nothing to send holds no fiber and no
+ * timer.
  *
  * `Auto.layer` picks the best one the platform can run. Endpoints using
  * different backends talk to each other: the wire format is the same.
@@ -126,6 +132,16 @@ export interface Backend {
  *
  * @since 0.1.0
  * @category tags
+ * @example
+ * ```ts
+ * import { Console, Effect } from "effect"
+ * import { Auto, Backend } from "effect-stockings/node"
+ *
+ * const program = Effect.gen(function* () {
+ *   const backend = yield* Backend.Backend
+ *   yield* Console.log(`Stockings here send with ${backend.name}`)
+ * }).pipe(Effect.provide(Auto.layer))
+ * ```
  */
 export const Backend: Context.Tag<Backend, Backend> = Context.GenericTag<Backend>("effect-stockings/Backend")
 
@@ -134,5 +150,12 @@ export const Backend: Context.Tag<Backend, Backend> = Context.GenericTag<Backend
  *
  * @since 0.1.0
  * @category refinements
+ * @example
+ * ```ts
+ * import { Backend, Poll } from "effect-stockings/node"
+ *
+ * Backend.isBackend(Poll.backend) // true
+ * Backend.isBackend({ name: "poll" }) // false
+ * ```
  */
 export const isBackend = (u: unknown): u is Backend => typeof u === "object" && u !== null && TypeId in u

@@ -87,6 +87,7 @@ const sendLoop = (link: Backend.Link): Effect.Effect<void> =>
  * @since 0.1.0
  * @category constructors
  * @example
+ * ```ts
  * import { Effect } from "effect"
  * import { Backend, Poll, Stocking } from "effect-stockings/node"
  *
@@ -94,6 +95,7 @@ const sendLoop = (link: Backend.Link): Effect.Effect<void> =>
  * const client = Stocking.make({ host: "localhost", port: 4000 }).pipe(
  *   Effect.provideService(Backend.Backend, Poll.backend)
  * )
+ * ```
  */
 export const backend: Backend.Backend = {
   [Backend.TypeId]: Backend.TypeId,
@@ -108,11 +110,13 @@ export const backend: Backend.Backend = {
  * @since 0.1.0
  * @category layers
  * @example
+ * ```ts
  * import { Effect } from "effect"
  * import { Poll, Stocking } from "effect-stockings/node"
  *
  * const program = Effect.scoped(Stocking.make({ host: "localhost", port: 4000 })).pipe(
  *   Effect.provide(Poll.layer)
  * )
+ * ```
  */
 export const layer: Layer.Layer<Backend.Backend> = Layer.succeed(Backend.Backend, backend)

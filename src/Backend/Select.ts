@@ -42,6 +42,17 @@ export const INTERVAL_VARIABLE = "STOCKING_SELECT_SEND_INTERVAL"
  *
  * @since 0.1.0
  * @category config
+ * @example
+ * ```ts
+ * import { ConfigProvider, Duration, Effect } from "effect"
+ * import { Select } from "effect-stockings/node"
+ *
+ * // Reads STOCKING_SELECT_SEND_INTERVAL; here from a map instead of the environment.
+ * const program = Effect.gen(function* () {
+ *   const interval = yield* Select.intervalConfig
+ *   return Duration.toMillis(interval) // 100
+ * }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["STOCKING_SELECT_SEND_INTERVAL", "0.1"]]))))
+ * ```
  */
 export const intervalConfig: Config.Config<Duration.Duration> = Config.number(INTERVAL_VARIABLE).pipe(
   Config.validate({
@@ -63,6 +74,16 @@ const idle = (link: Backend.Link): void => {
  *
  * @since 0.1.0
  * @category constructors
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Backend, Select, Stocking } from "effect-stockings/node"
+ *
+ * // Messages written within 50 ms of each other go out in one write.
+ * const client = Stocking.make({ host: "localhost", port: 4000 }).pipe(
+ *   Effect.provideService(Backend.Backend, Select.make("50 millis"))
+ * )
+ * ```
  */
 export const make = (interval: Duration.DurationInput): Backend.Backend => {
   const sleep = Duration.toMillis(interval) > 0 ? Effect.sleep(interval) : undefined
@@ -91,6 +112,15 @@ export const make = (interval: Duration.DurationInput): Backend.Backend => {
  *
  * @since 0.1.0
  * @category layers
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Select, Stocking } from "effect-stockings/node"
+ *
+ * const program = Effect.scoped(Stocking.make({ host: "localhost", port: 4000 })).pipe(
+ *   Effect.provide(Select.layer({ interval: "10 millis" }))
+ * )
+ * ```
  */
 export const layer = (options?: {
   readonly interval?: Duration.DurationInput | undefined
