@@ -42,10 +42,7 @@ const pendingExamples: ReadonlySet<string> = new Set<string>([
   "src/Backend/Poll.ts#layer",
   "src/Backend/Select.ts#intervalConfig",
   "src/Backend/Select.ts#layer",
-  "src/Backend/Select.ts#make",
-  "src/Stocking.ts#Stocking",
-  "src/Stocking.ts#isStocking",
-  "src/Stocking.ts#layer"
+  "src/Backend/Select.ts#make"
 ])
 
 interface Block {
