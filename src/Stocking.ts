@@ -5,6 +5,9 @@
  * scope; closing the scope flushes what was written, ends the connection and
  * releases the socket and every fiber.
  *
+ * Its errors, options and layers are declared in the `StockingError`,
+ * `StockingOptions` and `StockingLayer` modules; this one re-exports them.
+ *
  * @since 0.1.0
  */
 import type * as Chunk from "effect/Chunk"
