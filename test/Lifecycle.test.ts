@@ -5,7 +5,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import * as fc from "fast-check"
 import { Closed } from "../src/Stocking.js"
-import { type Event, type State, transition } from "../src/internal/lifecycle.js"
+import { type Event, type State, transition } from "../src/internal/machine.js"
 
 const reason = (cause: string) => new Closed({ reason: "ClosedLocally", stockingId: 1, cause })
 const first = reason("first")

@@ -1,182 +1,40 @@
 /**
  * The `stocking` commands as Effects: `serve`, `connect` and `send`. Each
  * runs in a scope that owns its sockets, so interrupting it (SIGINT) closes
- * everything gracefully.
+ * everything gracefully. What they share (errors, TLS and backend settings,
+ * connecting and closing) is in `common.ts`.
  *
  * @since 0.1.0
  */
-import type * as ConfigError from "effect/ConfigError"
-import * as Data from "effect/Data"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Layer from "effect/Layer"
 import * as Option from "effect/Option"
 import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import * as fs from "node:fs"
 import * as readline from "node:readline"
-import * as Auto from "../Backend/Auto.js"
-import type * as Backend from "../Backend/Backend.js"
-import * as Poll from "../Backend/Poll.js"
-import * as Select from "../Backend/Select.js"
 import type { Message } from "../Framing.js"
 import * as Server from "../Server.js"
-import * as Stocking from "../Stocking.js"
 import type * as Args from "./args.js"
 import { parseHex } from "./args.js"
+import {
+  awaitFlushed,
+  backendLayer,
+  checkClosed,
+  CliError,
+  closeWithStatus,
+  type CommandError,
+  ConnectionError,
+  connectTo,
+  limits,
+  serverTls
+} from "./common.js"
 import * as Output from "./output.js"
 import * as Status from "./status.js"
 
-/**
- * A failure of the command that is not the library's own error: an
- * unreadable file, a bad input line.
- *
- * @since 0.1.0
- * @category errors
- */
-export class CliError extends Data.TaggedError("CliError")<{ readonly reason: string }> {
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    return this.reason
-  }
-}
-
-/**
- * A connection that ended badly, with the peer's name for the message.
- *
- * @since 0.1.0
- * @category errors
- */
-export class ConnectionError extends Data.TaggedError("ConnectionError")<{
-  readonly peer: string
-  readonly closed: Stocking.Closed
-}> {
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    return Output.describeClosed(this.peer, this.closed)
-  }
-}
-
-/**
- * Every way a command can fail.
- *
- * @since 0.1.0
- * @category errors
- */
-export type CommandError =
-  CliError | ConnectionError | Stocking.ConnectError | Server.ServerError | ConfigError.ConfigError
-
-/**
- * How long a graceful close may take (flush, end, wait for the peer's end).
- *
- * @since 0.1.0
- * @category constants
- */
-export const CLOSE_TIMEOUT = Duration.seconds(5)
-
-/**
- * The `Backend` layer for `--backend`; without it, `Auto.layerConfig`
- * (which honours `STOCKING_BACKEND`).
- *
- * @since 0.1.0
- * @category layers
- */
-export const backendLayer = (choice: Args.BackendChoice): Layer.Layer<Backend.Backend, ConfigError.ConfigError> =>
-  choice === "poll"
-    ? Poll.layer
-    : choice === "select"
-      ? Select.layer()
-      : choice === "auto"
-        ? Auto.layer
-        : Auto.layerConfig
-
-const readFile = (option: string, file: string): Effect.Effect<Buffer, CliError> =>
-  Effect.try({
-    try: () => fs.readFileSync(file),
-    catch: (cause) =>
-      new CliError({
-        reason: `cannot read ${option} ${file}: ${cause instanceof Error ? cause.message : String(cause)}`
-      })
-  })
-
-const readOptional = (option: string, file: string | undefined): Effect.Effect<Buffer | undefined, CliError> =>
-  file === undefined ? Effect.succeed(undefined) : readFile(option, file)
-
-const clientTls = (files: Args.TlsFiles | undefined): Effect.Effect<Stocking.TlsOptions | undefined, CliError> =>
-  files === undefined
-    ? Effect.succeed(undefined)
-    : Effect.gen(function* () {
-        const ca = yield* readOptional("--ca", files.ca)
-        const cert = yield* readOptional("--cert", files.cert)
-        const key = yield* readOptional("--key", files.key)
-        return {
-          ...(ca === undefined ? {} : { ca }),
-          ...(cert === undefined ? {} : { cert }),
-          ...(key === undefined ? {} : { key }),
-          ...(files.servername === undefined ? {} : { servername: files.servername })
-        }
-      })
-
-const serverTls = (files: Args.TlsFiles | undefined): Effect.Effect<Server.TlsOptions | undefined, CliError> =>
-  files === undefined
-    ? Effect.succeed(undefined)
-    : Effect.gen(function* () {
-        const cert = yield* readFile("--cert", files.cert ?? "")
-        const key = yield* readFile("--key", files.key ?? "")
-        const ca = yield* readOptional("--ca", files.ca)
-        return ca === undefined ? { cert, key } : { cert, key, ca, requestCert: true, rejectUnauthorized: true }
-      })
-
-const limits = (common: Args.Common) => ({
-  closeTimeout: CLOSE_TIMEOUT,
-  ...(common.maxMessageSize === undefined ? {} : { maxMessageSize: common.maxMessageSize })
-})
-
-/**
- * Waits until everything written has been handed to the OS, or the Stocking
- * has closed and dropped it (the close is reported elsewhere).
- */
-const awaitFlushed = (stocking: Stocking.Stocking): Effect.Effect<void> => Effect.ignore(stocking.sent)
-
-/** Fails with the reason the Stocking closed, unless it closed cleanly. */
-const checkClosed = (stocking: Stocking.Stocking, peer: string): Effect.Effect<Stocking.Closed, ConnectionError> =>
-  Effect.flatMap(stocking.closed, (closed) =>
-    Output.isCleanClose(closed) ? Effect.succeed(closed) : Effect.fail(new ConnectionError({ peer, closed }))
-  )
-
-const describeTarget = (target: Args.Target): string =>
-  "path" in target
-    ? target.path
-    : target.host.includes(":")
-      ? `[${target.host}]:${target.port}`
-      : `${target.host}:${target.port}`
-
-/** Connects within `--connect-timeout`, with a status line while it waits. */
-const connectTo = (command: Args.Common & Args.Client): Effect.Effect<Stocking.Stocking, CommandError, Scope.Scope> =>
-  Effect.gen(function* () {
-    yield* Status.start(command.status)
-    const tls = yield* clientTls(command.tls)
-    const connecting = Stocking.make({
-      ...command.target,
-      ...limits(command),
-      ...(tls === undefined ? {} : { tls }),
-      ...(command.connectTimeout > 0 ? { connectTimeout: Duration.seconds(command.connectTimeout) } : {})
-    })
-    return yield* Status.during(
-      `connecting to ${describeTarget(command.target)}${tls === undefined ? "" : " (TLS)"}...`,
-      connecting
-    )
-  })
-
-/** Closes gracefully, saying so on the status line while the peer takes its time. */
-const closeWithStatus = (stocking: Stocking.Stocking): Effect.Effect<void> =>
-  Status.during(`closing: waiting for the peer to close (at most ${Duration.format(CLOSE_TIMEOUT)})...`, stocking.close)
+export { backendLayer, CLOSE_TIMEOUT, CliError, ConnectionError } from "./common.js"
+export type { CommandError } from "./common.js"
 
 const formatBytes = (bytes: number): string =>
   bytes < 1024

@@ -4,29 +4,17 @@
  * then fails each taker with the reason it ended.
  *
  * Plain mutable state driven from one JS thread: producers and consumers are
- * fibers that suspend through `Effect.async`, and are woken synchronously.
+ * fibers that suspend through `Effect.async`, and are woken synchronously
+ * (the fibers waiting for items and for room are kept as `waiters.ts` says).
  *
  * @internal
  */
 import * as Effect from "effect/Effect"
 import type { Budget } from "./budget.js"
+import { type Resume, Takers, wakeAll, type Waker } from "./waiters.js"
 
 const TRUE = Effect.succeed(true)
 const FALSE = Effect.succeed(false)
-
-type Waker = (effect: Effect.Effect<void>) => void
-
-const wakeAll = (wakers: Set<Waker>): void => {
-  const all = Array.from(wakers)
-  wakers.clear()
-  for (let i = 0; i < all.length; i++) all[i]!(Effect.void)
-}
-
-/** The runtime's resume callback of a fiber waiting for items, seen without its types. */
-type Resume = (effect: Effect.Effect<unknown, unknown>) => void
-
-/** Fewest registered item waiters at which stale ones (from interrupted waits) are swept out. */
-const SWEEP_AT = 64
 
 interface Offerer<A, E> {
   readonly item: A
@@ -45,10 +33,8 @@ export class MessageQueue<A, E> {
   private ended = false
   // Waiters, made on first use: an idle connection holds four queues.
   // Fibers waiting for items: each resumed with the Effect it gave (`next`),
-  // which looks again. Parallel arrays, so a wait allocates no entry.
-  private waiters: Array<Resume> | undefined = undefined
-  private waiterNext: Array<Effect.Effect<unknown, unknown>> | undefined = undefined
-  private sweepAt = SWEEP_AT
+  // which looks again.
+  private takers: Takers | undefined = undefined
   private cachedTake: Effect.Effect<A, E> | undefined = undefined
   private cachedAwaitItems: Effect.Effect<boolean> | undefined = undefined
   private offerers: Array<Offerer<A, E>> | undefined = undefined
@@ -148,12 +134,7 @@ export class MessageQueue<A, E> {
   pushed = 0
 
   private wakeTakers(): void {
-    const waiters = this.waiters
-    if (waiters === undefined || waiters.length === 0) return
-    const next = this.waiterNext!
-    this.waiters = []
-    this.waiterNext = []
-    for (let i = 0; i < waiters.length; i++) waiters[i]!(next[i]!)
+    if (this.takers !== undefined) this.takers.wakeAll()
   }
 
   /**
@@ -163,20 +144,12 @@ export class MessageQueue<A, E> {
    * `Effect.async` and no closure or entry of ours.
    *
    * There is no canceler, which saves the interruption machinery on every
-   * wait: a fiber interrupted while waiting leaves its resume callback
-   * behind, which the runtime has already marked as used, so calling it does
-   * nothing. Such leftovers go at the next item, or, on a queue that stays
-   * empty, whenever the waiters have doubled since the last sweep: every
-   * waiter is then woken (the live ones look again and wait anew).
+   * wait; `Takers` (`waiters.ts`) says how the callbacks interrupted waits
+   * leave behind are swept out.
    */
   makeWait<B, E2>(next: Effect.Effect<B, E2>): Effect.Effect<B, E2> {
     return Effect.async<B, E2>((resume) => {
-      if (this.waiters !== undefined && this.waiters.length >= this.sweepAt) {
-        this.sweepAt = Math.max(SWEEP_AT, 2 * this.waiters.length)
-        this.wakeTakers()
-      }
-      ;(this.waiters ??= []).push(resume as unknown as Resume)
-      ;(this.waiterNext ??= []).push(next)
+      ;(this.takers ??= new Takers()).add(resume as unknown as Resume, next)
     })
   }
 
