@@ -1,7 +1,9 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit, Option, Schedule, Scope, Stream } from "effect"
-import { spawn } from "node:child_process"
+import { spawn, type SpawnOptions } from "node:child_process"
 import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
 import * as net from "node:net"
 import * as tls from "node:tls"
 import { Framing } from "../src/index.js"
@@ -22,10 +24,25 @@ const byteAt = (i: number) => (i * 7 + (i >> 10)) & 0xff
  * write, Nagle off, so each piece leaves at once), a 2 for the rest of the
  * `size`-byte payload in one write.
  */
+/**
+ * Runs a CommonJS script, given as text, in a child process of this same
+ * runtime (Node, Bun or Deno), with `args` as `process.argv.slice(2)`. The
+ * script's file is removed when the child exits.
+ */
+const runScript = <O extends SpawnOptions>(script: string, args: ReadonlyArray<string>, options: O) => {
+  const file = path.join(os.tmpdir(), `stockings-client-${process.pid}-${nextScript++}.cjs`)
+  fs.writeFileSync(file, script)
+  const argv = "Deno" in globalThis ? ["run", "-A", file, ...args] : [file, ...args]
+  const child = spawn(process.execPath, argv, options)
+  child.on("exit", () => fs.rmSync(file, { force: true }))
+  return child
+}
+let nextScript = 0
+
 const dripper = (port: number, header: Uint8Array, size: number, dripped: number, piece: number) => {
   const script = `
     const net = require("node:net")
-    const [port, header, size, dripped, piece] = process.argv.slice(1)
+    const [port, header, size, dripped, piece] = process.argv.slice(2)
     const byteAt = ${byteAt.toString()}
     const socket = net.connect(Number(port), "127.0.0.1", () => socket.write(Buffer.from(header, "hex")))
     socket.setNoDelay(true)
@@ -51,9 +68,7 @@ const dripper = (port: number, header: Uint8Array, size: number, dripped: number
   const hex = Buffer.from(header).toString("hex")
   return Effect.acquireRelease(
     Effect.sync(() =>
-      spawn(process.execPath, ["-e", script, String(port), hex, String(size), String(dripped), String(piece)], {
-        stdio: "ignore"
-      })
+      runScript(script, [String(port), hex, String(size), String(dripped), String(piece)], { stdio: "ignore" })
     ),
     (child) => Effect.sync(() => child.kill())
   )
@@ -224,8 +239,8 @@ describe("Hostile peers: errors on every connection's path", () => {
 const burst = (port: number, clients: number) => {
   const script = `
     const net = require("node:net")
-    const [port, clients] = process.argv.slice(1, 3).map(Number)
-    const request = Buffer.from(process.argv[3], "hex")
+    const [port, clients] = process.argv.slice(2, 4).map(Number)
+    const request = Buffer.from(process.argv[4], "hex")
     let served = 0, failed = 0
     const sockets = []
     const settle = () => {
@@ -249,11 +264,11 @@ const burst = (port: number, clients: number) => {
   `
   return Effect.async<{ served: number; failed: number }, Error>((resume) => {
     const request = Buffer.from(Framing.encode(new Uint8Array(64).fill(7))).toString("hex")
-    const child = spawn(process.execPath, ["-e", script, String(port), String(clients), request], {
+    const child = runScript(script, [String(port), String(clients), request], {
       stdio: ["ignore", "pipe", "inherit"]
     })
     let out = ""
-    child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()))
+    child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()))
     child.on("exit", () => {
       try {
         resume(Effect.succeed(JSON.parse(out)))
