@@ -480,7 +480,7 @@ describe("stocking CLI: safety and feedback", () => {
       assert.deepStrictEqual(connect.lines, [`127.0.0.1:${port} text: red \\x1b[31malert`])
       yield* client.close
       yield* serve.line(new RegExp(`^${peer} disconnected$`))
-      serve.child.kill("SIGINT")
+      serve.signal("SIGINT")
       const result = yield* serve.exit
       assert.strictEqual(result.code, 0, result.stderr)
       assert.deepStrictEqual(
@@ -636,7 +636,7 @@ describe("stocking CLI: safety and feedback", () => {
         assert.strictEqual(disorder, undefined)
         assert.strictEqual(next, total)
         yield* client.close
-        child.kill("SIGINT")
+        process.kill(child.pid!, "SIGINT") // not child.kill: see `signal` above (Deno)
         const code = yield* Effect.async<number | null>((resume) => {
           if (child.exitCode !== null) return resume(Effect.succeed(child.exitCode))
           child.on("exit", (code) => resume(Effect.succeed(code)))
