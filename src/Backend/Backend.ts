@@ -57,11 +57,6 @@ export interface Link {
   /** How many messages are queued. */
   readonly queued: number
   /**
-   * Waits until at least one message is queued and succeeds with `true`; or
-   * with `false` once the queue is closed and empty, when the loop must end.
-   */
-  readonly awaitQueued: Effect.Effect<boolean>
-  /**
    * Sets (or, with `undefined`, clears) the function called synchronously
    * each time a writer queues messages or the queue is closed: a backend
    * that flushes without waking a fiber listens here. It is not called for

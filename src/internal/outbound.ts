@@ -90,20 +90,21 @@ export class Outbound implements Backend.Link {
   }
 
   /** No more writes: what is queued still goes out; waiting writers fail with `reason`. */
-  end(reason: Closed): void {
-    if (!this.queue.end(reason)) return
+  end(reason: Closed): boolean {
+    if (!this.queue.end(reason)) return false
     this.notify()
     const waiters = this.closingWaiters
     this.closingWaiters = undefined
     if (waiters !== undefined) for (const resume of waiters) resume(Effect.void)
+    return true
   }
 
   /** Drops what is queued (an abortive close) and fails everyone waiting for it to be flushed. */
   abort(reason: Closed): void {
     this.queue.clear()
     this.failFlushWaiters(reason)
-    this.end(reason)
-    this.notify()
+    // Tell the backend either way: a queue that was already ended has just lost what it held.
+    if (!this.end(reason)) this.notify()
   }
 
   get writeDataQueued(): boolean {
@@ -115,8 +116,6 @@ export class Outbound implements Backend.Link {
   get queued(): number {
     return this.queue.size
   }
-
-  readonly awaitQueued: Effect.Effect<boolean> = Effect.suspend(() => this.queue.awaitItems())
 
   readonly onQueued = (listener: (() => void) | undefined): void => {
     this.listener = listener
