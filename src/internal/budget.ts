@@ -1,65 +1,172 @@
 /**
- * A byte budget shared by every connection of a server: what their partial
- * inbound messages and their queues hold, beyond a small allowance each.
+ * A server's byte budget (`maxTotalBytes`): what its connections hold, all
+ * together, beyond a small allowance each.
  *
- * Each holder (a queue, a decoder's partial message) reports how many bytes
- * it holds; the first `allowance` bytes are its own, the rest is charged to
- * the budget. So a connection exchanging small messages never waits on the
- * budget, whatever others hold, while a connection that grows waits once
- * the budget is spent: its reads pause, its writers suspend. Memory for a
- * whole server is then bounded by
- * `connections x (allowances + socket buffers) + limit`.
+ * It is two pools of half the budget each: one for what connections
+ * receive (messages queued for readers, the message being received, chunks
+ * read but not yet decoded), one for what they send (messages queued by
+ * writers, writers admitted and about to queue, bytes in the socket's own
+ * buffer). Two pools, not one, so that neither side can starve the other
+ * into a deadlock: a handler blocked writing an echo can only be waiting on
+ * what its peers have still to read, never on messages received that only
+ * blocked handlers would take.
+ *
+ * Each connection has one `Holder` per pool. A holder's first `allowance`
+ * bytes are free; beyond them it is charged. Growth asks the pool
+ * (`tryHold`), and is granted when the pool has room, or when nobody else
+ * holds anything (so a message larger than the pool cannot wedge it).
+ * Holders refused wait in one line, first come first served: a holder
+ * asking for little never overtakes one asking for much, so a large message
+ * cannot be starved. Bytes a holder already holds (chunks that arrived
+ * before its socket paused) are charged whatever the pool says (`hold`).
+ *
+ * When bytes are released the line is served in a microtask, never inside
+ * the call that released them: a flush or a take is never re-entered by
+ * another connection's (or its own) admission.
  *
  * @internal
  */
 
 /** @internal */
-export class Budget {
+export class Pool {
   /** Bytes charged, over every holder. */
   used = 0
-  // Holders waiting for room, told (once) when bytes are released.
-  private waiters: Set<() => void> | undefined = undefined
+  /** Holders waiting for room, in the order they asked. */
+  readonly line: Array<Holder> = []
+  private scheduled = false
 
   constructor(
     readonly limit: number,
-    /** Bytes each holder may hold without charging the budget. */
+    /** Bytes each holder may hold without charge. */
     readonly allowance: number
   ) {}
 
-  /** True when nothing more may be charged. */
-  get spent(): boolean {
-    return this.used >= this.limit
+  /** Bytes were released: serve the line on the next microtask. */
+  released(): void {
+    if (this.line.length > 0 && !this.scheduled) {
+      this.scheduled = true
+      queueMicrotask(this.serve)
+    }
   }
 
-  /** Whether a holder now charged `charged` may grow to hold `held` bytes. */
-  allows(charged: number, held: number): boolean {
-    const more = Math.max(0, held - this.allowance) - charged
-    // With nothing charged anywhere, one step is always allowed: a message larger than the whole budget cannot wedge.
-    return more <= 0 || this.used + more <= this.limit || this.used === 0
+  /**
+   * Asks the holder at the head of the line to try again, and the next
+   * one when the head got what it asked for (or left), until one is still
+   * refused.
+   */
+  private readonly serve = (): void => {
+    this.scheduled = false
+    const line = this.line
+    while (line.length > 0) {
+      const head = line[0]!
+      head.retry()
+      if (line[0] === head) return
+    }
   }
 
-  /** Moves a holder's charge from `charged` to what `held` bytes cost; returns the new charge. */
-  settle(charged: number, held: number): number {
-    const next = Math.max(0, held - this.allowance)
-    if (next === charged) return charged
-    this.used += next - charged
-    if (next < charged && this.waiters !== undefined && this.used < this.limit) this.wake()
-    return next
+  /** Takes `holder` out of the line, and lets the next one try if it was at the head. */
+  leave(holder: Holder): void {
+    const index = this.line.indexOf(holder)
+    if (index < 0) return
+    this.line.splice(index, 1)
+    if (index === 0) this.released()
+  }
+}
+
+/** One connection's share of a pool. @internal */
+export class Holder {
+  /** What this holder is charged now. */
+  charge = 0
+  waiting = false
+
+  constructor(
+    readonly pool: Pool,
+    /** Called (from a microtask) when this holder is at the head of the line and room may have been made. */
+    readonly retry: () => void
+  ) {}
+
+  private costOf(held: number): number {
+    return Math.max(0, held - this.pool.allowance)
   }
 
-  /** Calls `f` once, the next time bytes are released while below the limit. */
-  onRoom(f: () => void): void {
-    ;(this.waiters ??= new Set()).add(f)
+  /**
+   * Grows (or shrinks) to hold `held` bytes, if the pool allows: `true`
+   * when it did. Refused, the holder joins the line and `retry` is called
+   * when its turn may have come.
+   */
+  tryHold(held: number): boolean {
+    const next = this.costOf(held)
+    const more = next - this.charge
+    if (more <= 0) {
+      this.set(next)
+      return true
+    }
+    const pool = this.pool
+    const line = pool.line
+    const first = line.length === 0 || line[0] === this
+    if (first && (pool.used + more <= pool.limit || pool.used === this.charge)) {
+      if (this.waiting) {
+        this.waiting = false
+        line.shift()
+      }
+      this.set(next)
+      return true
+    }
+    if (!this.waiting) {
+      this.waiting = true
+      line.push(this)
+    }
+    return false
   }
 
-  /** Forgets a holder that no longer waits. */
-  offRoom(f: () => void): void {
-    this.waiters?.delete(f)
+  /** Sets the charge for `held` bytes whatever the pool says: bytes already held, or released. */
+  hold(held: number): void {
+    this.set(this.costOf(held))
   }
 
-  private wake(): void {
-    const waiters = this.waiters!
-    this.waiters = undefined
-    for (const f of waiters) f()
+  /** Leaves the line, if waiting in it. */
+  cancel(): void {
+    if (!this.waiting) return
+    this.waiting = false
+    this.pool.leave(this)
+  }
+
+  /** Gives everything back and leaves the line (the connection is over). */
+  release(): void {
+    this.cancel()
+    this.set(0)
+  }
+
+  private set(next: number): void {
+    const previous = this.charge
+    if (next === previous) return
+    this.charge = next
+    this.pool.used += next - previous
+    if (next < previous) this.pool.released()
+  }
+}
+
+/**
+ * A server's budget: the pool for what its connections receive and the pool
+ * for what they send, each half of `limit`.
+ *
+ * @internal
+ */
+export class Budget {
+  readonly inbound: Pool
+  readonly outbound: Pool
+
+  constructor(
+    readonly limit: number,
+    readonly allowance: number
+  ) {
+    const half = Math.max(1, Math.floor(limit / 2))
+    this.inbound = new Pool(half, allowance)
+    this.outbound = new Pool(half, allowance)
+  }
+
+  /** Bytes charged on both pools. */
+  get used(): number {
+    return this.inbound.used + this.outbound.used
   }
 }

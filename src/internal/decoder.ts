@@ -17,6 +17,8 @@ export type MakeError = (fields: Framing.FramingError.Fields) => Framing.Framing
 const enum State {
   Header,
   Payload,
+  /** A header was read, and `admit` refused its message: nothing more is read until `admitted`. */
+  Blocked,
   Failed
 }
 
@@ -80,6 +82,16 @@ export class DecoderImpl implements Framing.Decoder {
   private copying = false
   private blockUsed = 0
 
+  /**
+   * Asked at each header with the message's declared length, before any of
+   * its payload is read: `false` stops `push` right after the header (see
+   * `blocked`, `consumed`), until `admitted` is called. For a reader that
+   * must make room for a message before taking it (a server's budget).
+   */
+  admit: ((length: number) => boolean) | undefined = undefined
+  /** How many bytes of the last chunk `push` read (all of them unless it stopped at a refused header). */
+  consumed = 0
+
   constructor(
     options: Framing.DecoderOptions | undefined,
     private readonly makeError: MakeError
@@ -91,7 +103,24 @@ export class DecoderImpl implements Framing.Decoder {
   }
 
   get buffered(): number {
-    return this.state === State.Payload ? this.filled : this.headerCount
+    return this.state === State.Payload ? this.filled : this.state === State.Blocked ? 0 : this.headerCount
+  }
+
+  /** True while a refused message waits for `admitted`. */
+  get blocked(): boolean {
+    return this.state === State.Blocked
+  }
+
+  /** The declared length of the message being received (or waiting to be), 0 between messages. */
+  get pendingLength(): number {
+    return this.state === State.Payload || this.state === State.Blocked ? this.need : 0
+  }
+
+  /** The refused message may now be read: the next `push` starts on its payload. */
+  admitted(): void {
+    if (this.state !== State.Blocked) return
+    this.filled = 0
+    this.state = State.Payload
   }
 
   get idle(): boolean {
@@ -100,7 +129,8 @@ export class DecoderImpl implements Framing.Decoder {
 
   push(chunk: Uint8Array): Array<Framing.Message> {
     const out: Array<Framing.Message> = []
-    if (this.state === State.Failed) return out
+    this.consumed = 0
+    if (this.state === State.Failed || this.state === State.Blocked) return out
     const end = chunk.length
     let pos = 0
     while (pos < end) {
@@ -165,6 +195,11 @@ export class DecoderImpl implements Framing.Decoder {
         })
         break
       }
+      if (length > 0 && this.admit !== undefined && !this.admit(length)) {
+        this.need = length
+        this.state = State.Blocked
+        break
+      }
       if (end - pos >= length) {
         // A plain view: cheaper than `subarray`, which on a Node Buffer builds another Buffer.
         const view = new Uint8Array(chunk.buffer, chunk.byteOffset + pos, length)
@@ -177,16 +212,20 @@ export class DecoderImpl implements Framing.Decoder {
       }
     }
     this.position += pos
+    this.consumed = pos
     return out
   }
 
   end(): Framing.FramingError | undefined {
     if (this.state === State.Failed || this.idle) return this.failure
-    const declaredLength = this.state === State.Payload ? this.need : undefined
+    const declaredLength = this.state === State.Payload || this.state === State.Blocked ? this.need : undefined
     this.fail({
       reason: "Truncated",
       offset: this.headerStart,
-      received: this.state === State.Payload ? undefined : this.receivedHeader(this.headerCount),
+      received:
+        this.state === State.Payload || this.state === State.Blocked
+          ? undefined
+          : this.receivedHeader(this.headerCount),
       declaredLength,
       buffered: this.buffered
     })

@@ -11,8 +11,10 @@
  * Its states:
  *
  * - **Flowing**: chunks are decoded as they arrive.
- * - **Paused**: the queue is full; the socket is paused and chunks that were
- *   already on their way are held, undecoded, until readers make room.
+ * - **Paused**: the queue is full, or (on a server) the budget has no room
+ *   yet for the next message; the socket is paused and chunks that were
+ *   already on their way are held, undecoded, until readers make room or
+ *   the budget admits the message.
  * - **Ended**: the peer ended its stream; once every held chunk is decoded
  *   the read loop returns and the connection closes.
  * - **Stopped**: the connection is closing; what is queued can still be
@@ -27,7 +29,9 @@ import * as Framing from "../Framing.js"
 import * as Metrics from "../Metrics.js"
 import type { Closed } from "../Stocking.js"
 import type { Budget } from "./budget.js"
+import { Holder } from "./budget.js"
 import type { SocketLike } from "./connect.js"
+import type { DecoderImpl } from "./decoder.js"
 import { sizeOf } from "./outbound.js"
 import { MessageQueue } from "./queue.js"
 import type { PooledReads } from "./reads.js"
@@ -56,21 +60,28 @@ export interface InboundLimits {
   readonly maxMessageSize?: number | undefined
   readonly maxMessages: number
   readonly maxBytes: number
-  /** A byte budget shared with other connections (a server's), charged for queued and partial messages. */
+  /**
+   * A byte budget shared with other connections (a server's): each message
+   * is admitted at its header, for its declared length, before its payload
+   * is read (see `budget.ts`).
+   */
   readonly budget?: Budget | undefined
 }
 
 /** @internal */
 export class Inbound {
   readonly queue: MessageQueue<Framing.Message, Closed>
-  private readonly decoder: Framing.Decoder
+  private readonly decoder: DecoderImpl
   private state: State = "Flowing"
-  // Chunks that arrived while Paused, not yet decoded.
+  // Chunks that arrived while Paused (or the rest of one cut at a refused header), not yet decoded.
   private held: Array<Uint8Array> = []
+  private heldBytes = 0
+  /** Declared lengths of the messages admitted during the current `push`, not yet queued. */
+  private pushing = 0
   private reportedDepth = 0
-  private readonly budget: Budget | undefined
-  /** What the decoder's partial message charges to the budget. */
-  private partialCharge = 0
+  private readonly holder: Holder | undefined
+  /** The read loop, waiting for the budget to admit the message the decoder stopped at. */
+  private admissionWaiter: ((effect: Effect.Effect<void>) => void) | undefined = undefined
   /** Starts the read loop (set by the connection); a no-op while it runs. */
   startLoop: () => void = constVoid
 
@@ -82,9 +93,13 @@ export class Inbound {
     /** Called once when the peer breaks the framing: the connection closes. */
     private readonly onProtocolError: (error: Framing.FramingError) => void
   ) {
-    this.decoder = Framing.unsafeMakeDecoder({ maxMessageSize: limits.maxMessageSize, allocate: allocateUnzeroed })
-    this.budget = limits.budget
-    this.queue = new MessageQueue(limits.maxMessages, limits.maxBytes, limits.budget)
+    this.decoder = Framing.unsafeMakeDecoder({
+      maxMessageSize: limits.maxMessageSize,
+      allocate: allocateUnzeroed
+    }) as DecoderImpl
+    this.holder = limits.budget === undefined ? undefined : new Holder(limits.budget.inbound, this.retry)
+    this.queue = new MessageQueue(limits.maxMessages, limits.maxBytes, this.holder)
+    if (this.holder !== undefined) this.decoder.admit = this.admit
     if (reads === undefined) {
       socket.on("data", this.onData)
     } else {
@@ -107,7 +122,7 @@ export class Inbound {
         this.wake()
       }
     } else if (this.state === "Paused") {
-      this.held.push(plain(chunk))
+      this.hold(plain(chunk), false)
     }
   }
 
@@ -116,31 +131,72 @@ export class Inbound {
     if (this.state !== "Stopped") this.wake()
   }
 
+  /** Keeps a chunk for later (at the front: the rest of one cut short), charged to the budget. */
+  private hold(chunk: Uint8Array, first: boolean): void {
+    if (chunk.length === 0) return
+    if (first) this.held.unshift(chunk)
+    else this.held.push(chunk)
+    this.heldBytes += chunk.length
+    this.charge()
+  }
+
+  /** Charges what is held beside the queue: undecoded chunks and the message being received. */
+  private charge(): void {
+    if (this.holder !== undefined) {
+      this.queue.setExtra(this.heldBytes + (this.decoder.blocked ? 0 : this.decoder.pendingLength))
+    }
+  }
+
+  /** The decoder asks, at each header: may a message of `length` bytes be read now? */
+  private readonly admit = (length: number): boolean => {
+    if (!this.queue.tryGrow(this.pushing + length)) return false
+    this.pushing += length
+    return true
+  }
+
+  /** Our turn in the budget's line (`budget.ts`): admit the message the decoder stopped at, if it fits now. */
+  private readonly retry = (): void => {
+    if (!this.decoder.blocked || this.state === "Stopped") return this.holder!.cancel()
+    if (!this.queue.tryGrow(this.decoder.pendingLength)) return
+    this.decoder.admitted()
+    this.charge()
+    const waiter = this.admissionWaiter
+    this.admissionWaiter = undefined
+    if (waiter !== undefined) waiter(Effect.void)
+    else this.wake()
+  }
+
   /** Decodes one chunk into the queue; a framing fault stops everything. */
   private ingest(chunk: Uint8Array): void {
-    const messages = this.decoder.push(chunk)
+    const decoder = this.decoder
+    // The message being received, if any, is charged until it is queued.
+    this.pushing = decoder.pendingLength
+    const messages = decoder.push(chunk)
+    this.pushing = 0
     this.queue.unsafePushAll(messages, sizeOf)
-    Metrics.bytesReceived.unsafeUpdate(chunk.length, this.labels)
+    const read = decoder.blocked ? decoder.consumed : chunk.length
+    Metrics.bytesReceived.unsafeUpdate(read, this.labels)
     if (messages.length > 0) Metrics.messagesReceived.unsafeUpdate(messages.length, this.labels)
     this.report(this.queue.size)
-    if (this.budget !== undefined) this.partialCharge = this.budget.settle(this.partialCharge, this.decoder.buffered)
-    if (this.decoder.failure !== undefined) this.onProtocolError(this.decoder.failure)
+    if (read < chunk.length) this.hold(chunk.subarray(read), true)
+    else this.charge()
+    if (decoder.failure !== undefined) this.onProtocolError(decoder.failure)
   }
 
-  /** The queue is full, or this connection holds more than its allowance while the shared budget is spent. */
+  /** The queue is full, or the budget has not admitted the next message yet. */
   private mustPause(): boolean {
-    return this.queue.isFull || (this.partialCharge > 0 && this.budget!.spent)
+    return this.queue.isFull || this.decoder.blocked
   }
 
-  /** Waits until `mustPause` may have changed: room in the queue, or bytes released from the budget. */
+  /** Waits until `mustPause` may have changed: room in the queue, or the next message admitted. */
   private readonly awaitRoom: Effect.Effect<void> = Effect.suspend(() => {
     if (this.queue.isFull) return this.queue.awaitSpace()
-    const budget = this.budget
-    if (budget === undefined || !budget.spent) return Effect.void
+    if (!this.decoder.blocked || this.state === "Stopped") return Effect.void
     return Effect.async<void>((resume) => {
-      const wake = () => resume(Effect.void)
-      budget.onRoom(wake)
-      return Effect.sync(() => budget.offRoom(wake))
+      this.admissionWaiter = resume
+      return Effect.sync(() => {
+        if (this.admissionWaiter === resume) this.admissionWaiter = undefined
+      })
     })
   })
 
@@ -161,7 +217,9 @@ export class Inbound {
         if (this.state === "Paused") {
           yield* this.awaitRoom
           while (this.held.length > 0 && !this.mustPause() && this.state === "Paused") {
-            this.ingest(this.held.shift()!)
+            const chunk = this.held.shift()!
+            this.heldBytes -= chunk.length
+            this.ingest(chunk)
           }
           if (this.state !== "Paused") continue
           if (this.held.length > 0 || this.mustPause()) continue
@@ -185,8 +243,14 @@ export class Inbound {
     if (this.state === "Stopped") return
     this.state = "Stopped"
     this.held = []
+    this.heldBytes = 0
     this.queue.end(reason)
+    // Only what readers can still take stays charged.
+    this.queue.setExtra(0)
     this.report(0)
+    const waiter = this.admissionWaiter
+    this.admissionWaiter = undefined
+    if (waiter !== undefined) waiter(Effect.void)
     // A running read loop waiting for room is woken by the queue's end.
     this.socket.resume()
   }
@@ -199,8 +263,9 @@ export class Inbound {
   /** Stops delivering chunks and lets go of what is held (the connection is over). */
   detach(): void {
     this.held = []
+    this.heldBytes = 0
     this.queue.clear()
-    if (this.budget !== undefined) this.partialCharge = this.budget.settle(this.partialCharge, 0)
+    this.holder?.release()
     this.reads?.detach()
     this.socket.off("data", this.onData)
     this.socket.off("end", this.onEnd)

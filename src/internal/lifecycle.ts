@@ -39,6 +39,8 @@ const DEFAULTS = {
 
 type Watcher = (state: State) => boolean
 
+const EMPTY = new Uint8Array(0)
+
 /** @internal */
 export class Connection {
   state: State = HANDSHAKING
@@ -105,7 +107,7 @@ export class Connection {
       this.outbound.end(to.reason)
     }
     if (to._tag === "Closed") {
-      // Over: whatever is still queued is dropped, and the socket goes if it has not.
+      // Over: whatever is still queued to send is dropped, and the socket goes if it has not.
       this.outbound.abort(to.reason)
       this.socket.destroy()
     }
@@ -115,6 +117,7 @@ export class Connection {
       const kept = watchers.filter((watch) => !watch(to))
       if (kept.length > 0) this.watchers = this.watchers === undefined ? kept : kept.concat(this.watchers)
     }
+    if (to._tag === "Closed") this.checkReleasable()
     return true
   }
 
@@ -135,19 +138,6 @@ export class Connection {
         const index = watchers === undefined ? -1 : watchers.indexOf(watch)
         if (index >= 0) watchers!.splice(index, 1)
       })
-    })
-  }
-
-  /**
-   * Calls `f` once, synchronously, when the connection starts closing (or
-   * at once if it has): a way to react to the close without a fiber waiting.
-   */
-  onClosing(f: () => void): void {
-    if (this.closedWith !== undefined) return f()
-    ;(this.watchers ??= []).push((state) => {
-      if (state._tag !== "Closing" && state._tag !== "Closed") return false
-      f()
-      return true
     })
   }
 
@@ -204,9 +194,10 @@ export class Connection {
     this.apply({ _tag: "SocketClosed", reason })
   }
 
-  /** Lets the socket go: no more events from it reach this connection. */
+  /** Lets the socket go: no more events from it reach this connection, and nothing is charged to a budget. */
   detach(): void {
     this.inbound.detach()
+    this.outbound.detach()
     this.socket.off("close", this.onClose)
     // The error listener stays: a late error on a destroyed socket must not crash the process.
   }
@@ -232,13 +223,74 @@ export class Connection {
     return Effect.suspend(() => this.loops?.stop() ?? Effect.void)
   }
 
-  /** The read loop, then the close it leads to when the peer ends its stream. */
+  /**
+   * The read loop, then the close it leads to when the peer ends its
+   * stream: graceful, unless the end was a reset (see `probeReset`).
+   */
   private readBody(): Effect.Effect<void> {
     return Effect.flatMap(this.inbound.readLoop(), (ended) =>
       ended === undefined || ended === IDLE
         ? Effect.void
-        : this.gracefulClose(this.closedError("ClosedByPeer", ended.truncated))
+        : Effect.flatMap(this.probeReset, (reset) =>
+            reset === undefined
+              ? this.gracefulClose(this.closedError("ClosedByPeer", ended.truncated))
+              : Effect.sync(() => this.abort(this.closedError("SocketError", reset)))
+          )
     )
+  }
+
+  /**
+   * Tells a peer's reset from its clean end. The OS reports a reset that
+   * comes after data as an end of stream, like a FIN; but after a reset a
+   * write fails (ECONNRESET, EPIPE) while after a FIN it succeeds. So at the
+   * peer's end, an empty write, and its error if it fails. Skipped (taken
+   * as clean) when our side has ended or still has bytes to write; TLS
+   * writes no record for it, so over TLS a reset after data reads as an end.
+   */
+  private readonly probeReset: Effect.Effect<Error | undefined> = Effect.async<Error | undefined>((resume) => {
+    const socket = this.socket
+    if (socket.destroyed || !socket.writable || socket.writableLength > 0) return resume(Effect.succeed(undefined))
+    socket.write(EMPTY, (error) => resume(Effect.succeed(error ?? undefined)))
+  })
+
+  // -- releasing --------------------------------------------------------------
+
+  private released = false
+  private releaseHooks: Array<() => void> | undefined = undefined
+
+  /**
+   * Calls `f` once when nothing of this connection is still wanted: it is
+   * Closed and its readers have taken everything it received, or its user
+   * closed it. At once if that is already so. For the server, which then
+   * releases the connection's scope without a fiber waiting on each.
+   */
+  onReleasable(f: () => void): void {
+    if (this.released) return f()
+    ;(this.releaseHooks ??= []).push(f)
+    this.checkReleasable()
+  }
+
+  /** The user closed (or aborted) the connection: it may be let go once Closed, whatever is unread. */
+  closedByUser(): void {
+    this.userClosed = true
+    this.checkReleasable()
+  }
+
+  private userClosed = false
+
+  private checkReleasable(): void {
+    if (this.released || this.state._tag !== "Closed") return
+    const queue = this.inbound.queue
+    if (!this.userClosed && queue.size > 0) {
+      // Unread messages: wait until readers have taken them.
+      queue.onDrained = () => this.checkReleasable()
+      return
+    }
+    queue.onDrained = undefined
+    this.released = true
+    const hooks = this.releaseHooks
+    this.releaseHooks = undefined
+    if (hooks !== undefined) for (const f of hooks) f()
   }
 
   // -- closing ----------------------------------------------------------------

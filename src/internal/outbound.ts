@@ -6,8 +6,10 @@
  *
  * Order is kept by one rule: only `flush` moves messages from the queue to
  * the socket, and it writes everything it takes before it returns. Writers
- * that were waiting for room are admitted into the queue while a flush takes
- * from it; they go out on the next flush, after the batch just taken.
+ * that were waiting for room may be admitted while a flush takes from the
+ * queue, but they queue their messages themselves, from their own fibers,
+ * after the flush has returned (`queue.ts`): nothing enters the queue, and
+ * nothing is flushed, from inside a flush.
  *
  * @internal
  */
@@ -19,7 +21,7 @@ import type * as Framing from "../Framing.js"
 import * as Metrics from "../Metrics.js"
 import type { Closed } from "../Stocking.js"
 import { writeFrames } from "./batch.js"
-import type { Budget } from "./budget.js"
+import { type Budget, Holder } from "./budget.js"
 import type { SocketLike } from "./connect.js"
 import { MessageQueue } from "./queue.js"
 
@@ -43,6 +45,7 @@ export class Outbound implements Backend.Link {
   private listener: (() => void) | undefined = undefined
   private closingWaiters: Set<(effect: Effect.Effect<void>) => void> | undefined = undefined
   private reportedDepth = 0
+  private readonly holder: Holder | undefined
   /** Runs the backend's send loop (set by the connection; see `Backend.Link`). */
   startLoop: () => void = constVoid
 
@@ -53,13 +56,21 @@ export class Outbound implements Backend.Link {
     private readonly labels: ReadonlyArray<MetricLabel.MetricLabel>,
     budget?: Budget | undefined
   ) {
-    this.queue = new MessageQueue(maxMessages, maxBytes, budget, () => this.notify())
+    this.holder = budget === undefined ? undefined : new Holder(budget.outbound, () => this.queue.retry())
+    this.queue = new MessageQueue(maxMessages, maxBytes, this.holder, () => this.notify())
     socket.on("drain", this.onDrain)
   }
 
-  // The socket is below its high-water mark again: what it held no longer counts against the queue's bound.
+  // The socket has written out what it held: it no longer counts against the queue's bound (nor the budget).
   private readonly onDrain = (): void => {
     this.queue.setReserved(0)
+  }
+
+  /** Lets the socket go: nothing is charged to the budget any more. */
+  detach(): void {
+    this.socket.off("drain", this.onDrain)
+    this.queue.clear()
+    this.holder?.release()
   }
 
   // -- writers --------------------------------------------------------------
@@ -76,11 +87,12 @@ export class Outbound implements Backend.Link {
     return offered
   }
 
-  /** Queues messages from the start of `messages` while they fit; returns how many were queued. */
-  offerWhileRoom(messages: ReadonlyArray<Framing.Message>): number {
-    const count = this.queue.pushWhileRoom(messages, sizeOf)
-    if (count > 0) this.notify()
-    return count
+  /** Queues all of `messages` or none: at once when they fit, else once there is room for all. `unsafe` as `unsafeOffer`. */
+  unsafeOfferAll(messages: ReadonlyArray<Framing.Message>): Effect.Effect<void, Closed> {
+    const before = this.queue.pushed
+    const offered = this.queue.unsafeOfferAll(messages, sizeOf)
+    if (this.queue.pushed !== before) this.notify()
+    return offered
   }
 
   /** Tells the backend's listener, if one is set, that something was queued or the queue ended. */
@@ -155,9 +167,10 @@ export class Outbound implements Backend.Link {
     Metrics.bytesSent.unsafeUpdate(bytes, this.labels)
     if (this.flushWaiters !== undefined) this.resumeFlushWaiters()
     if (!socket.writableNeedDrain) return true
-    // What the socket holds past its high-water mark counts against the queue's bound until it drains:
-    // a peer that stops reading holds at most `maxQueuedBytes` plus the high-water mark here.
-    this.queue.setReserved(Math.max(0, socket.writableLength - socket.writableHighWaterMark))
+    // What the socket holds counts against the queue's bound (and the budget) until it drains: a peer
+    // that stops reading holds at most `maxQueuedBytes` (or one larger message) here. Below the
+    // high-water mark no 'drain' would come to release it, and the socket's own bound is small.
+    this.queue.setReserved(socket.writableLength)
     return false
   }
 

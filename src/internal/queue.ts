@@ -3,6 +3,18 @@
  * connection needs: once ended, it still hands out every message it holds,
  * then fails each taker with the reason it ended.
  *
+ * Writers that find no room wait in line. One at the head is *admitted*
+ * when room is made: its bytes are set aside, and its fiber is resumed to
+ * queue its messages itself. So admission and the writer's completion are
+ * one step of the writer's own fiber: a writer interrupted before that step
+ * queued nothing (what was set aside is given back), and a writer that
+ * queued its messages completes with success. A batch (`unsafeOfferAll`)
+ * is queued whole or not at all.
+ *
+ * With a `Holder` (a server's budget, `budget.ts`), the bytes the queue
+ * holds are charged to it, and a writer is admitted only when both the
+ * queue's own bounds and the holder allow.
+ *
  * Plain mutable state driven from one JS thread: producers and consumers are
  * fibers that suspend through `Effect.async`, and are woken synchronously
  * (the fibers waiting for items and for room are kept as `waiters.ts` says).
@@ -10,16 +22,22 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
-import type { Budget } from "./budget.js"
+import type { Holder } from "./budget.js"
 import { type Resume, Takers, wakeAll, type Waker } from "./waiters.js"
 
-const TRUE = Effect.succeed(true)
-const FALSE = Effect.succeed(false)
+const enum OfferState {
+  Waiting,
+  Admitted,
+  Done
+}
 
-interface Offerer<A, E> {
-  readonly item: A
+/** A writer waiting for room: one message, or a batch queued whole. */
+interface Offer<A, E> {
+  readonly items: ReadonlyArray<A>
+  readonly sizes: ReadonlyArray<number>
   readonly bytes: number
-  readonly resume: (effect: Effect.Effect<void, E>) => void
+  state: OfferState
+  resume: ((effect: Effect.Effect<void, E>) => void) | undefined
 }
 
 /** @internal */
@@ -31,31 +49,34 @@ export class MessageQueue<A, E> {
   bytes = 0
   private failure: E | undefined = undefined
   private ended = false
-  // Waiters, made on first use: an idle connection holds four queues.
+  // Waiters, made on first use: an idle connection holds two queues.
   // Fibers waiting for items: each resumed with the Effect it gave (`next`),
   // which looks again.
   private takers: Takers | undefined = undefined
   private cachedTake: Effect.Effect<A, E> | undefined = undefined
-  private cachedAwaitItems: Effect.Effect<boolean> | undefined = undefined
-  private offerers: Array<Offerer<A, E>> | undefined = undefined
+  private offers: Array<Offer<A, E>> | undefined = undefined
   private spaceWaiters: Set<Waker> | undefined = undefined
+  /** Called when a take leaves the queue ended and empty (set by the connection while it waits for that). */
+  onDrained: (() => void) | undefined = undefined
+  /** Bytes and messages of writers admitted but not yet queued. */
+  private admittedBytes = 0
+  private admittedCount = 0
 
   /** Bytes held elsewhere on this queue's behalf (a socket's unsent bytes), counted against `maxBytes`. */
   private reserved = 0
-  /** What this queue charges to the shared budget. */
-  private charged = 0
+  /** Bytes held elsewhere on this queue's behalf that count for the holder but not against `maxBytes` (a partial message). */
+  private extra = 0
 
   constructor(
     readonly maxItems: number,
     readonly maxBytes: number,
-    /** A byte budget shared with other queues, if any (see `budget.ts`). */
-    private readonly budget?: Budget | undefined,
+    /** This queue's share of a byte budget shared with other queues, if any (see `budget.ts`). */
+    private readonly holder?: Holder | undefined,
     /**
-     * Called when waiting offerers were admitted outside `poll` and
-     * `takeAll` (room made by `setReserved` or the shared budget). Never
-     * called from inside `poll`, `takeAll` or an offer.
+     * Called after an admitted writer queued its messages, from that
+     * writer's fiber (never from inside `poll`, `takeAll` or an offer).
      */
-    private readonly onAdmitted?: (() => void) | undefined
+    private readonly onLatePush?: (() => void) | undefined
   ) {}
 
   get size(): number {
@@ -66,12 +87,14 @@ export class MessageQueue<A, E> {
     return this.ended
   }
 
+  /** Everything this queue holds or has set aside, in bytes. */
+  get held(): number {
+    return this.bytes + this.reserved + this.admittedBytes
+  }
+
+  /** Whether the queue is at its own bounds (the shared budget aside). */
   get isFull(): boolean {
-    return (
-      this.size >= this.maxItems ||
-      this.bytes + this.reserved >= this.maxBytes ||
-      (this.charged > 0 && this.budget!.spent)
-    )
+    return this.size + this.admittedCount >= this.maxItems || this.held >= this.maxBytes
   }
 
   /** The reason the queue ended, once it has. */
@@ -79,19 +102,40 @@ export class MessageQueue<A, E> {
     return this.failure
   }
 
-  private hasRoomFor(bytes: number): boolean {
-    // An empty queue always takes one message, however large, so a message
+  /** Whether `count` messages of `bytes` fit the queue's own bounds. */
+  private fits(count: number, bytes: number): boolean {
+    // An empty queue always takes one offer, however large, so a message
     // bigger than `maxBytes` cannot wedge it.
-    const size = this.size
-    const held = this.bytes + this.reserved
-    const fits = (size === 0 && held === 0) || (size < this.maxItems && held + bytes <= this.maxBytes)
-    return fits && (this.budget === undefined || this.budget.allows(this.charged, held + bytes))
+    const held = this.held
+    const size = this.size + this.admittedCount
+    return (size === 0 && held === 0) || (size + count <= this.maxItems && held + bytes <= this.maxBytes)
   }
 
-  /** Brings this queue's charge on the shared budget up to date with what it holds. */
+  /** Whether `count` messages of `bytes` may be queued now; with a holder, charges them if so. */
+  private admits(count: number, bytes: number): boolean {
+    if (!this.fits(count, bytes)) return false
+    return this.holder === undefined || this.holder.tryHold(this.held + this.extra + bytes)
+  }
+
+  /**
+   * Asks the holder for `extra` bytes more than the queue holds: `true`
+   * (and charged) when granted; refused, the holder waits in its pool's
+   * line. Always `true` without a holder.
+   */
+  tryGrow(extra: number): boolean {
+    return this.holder === undefined || this.holder.tryHold(this.held + this.extra + extra)
+  }
+
+  /** Brings the holder's charge up to date with what the queue holds. */
   private settle(): void {
-    const budget = this.budget
-    if (budget !== undefined) this.charged = budget.settle(this.charged, this.bytes + this.reserved)
+    if (this.holder !== undefined) this.holder.hold(this.held + this.extra)
+  }
+
+  /** Sets the bytes charged to the holder on this queue's behalf beyond what it holds (see `extra`). */
+  setExtra(bytes: number): void {
+    if (bytes === this.extra) return
+    this.extra = bytes
+    this.settle()
   }
 
   /**
@@ -104,30 +148,7 @@ export class MessageQueue<A, E> {
     const lower = bytes < this.reserved
     this.reserved = bytes
     this.settle()
-    if (lower) this.onRoomMade()
-  }
-
-  // Called by the budget when others release bytes: try again, and keep watching while still blocked.
-  private readonly onBudgetRoom = (): void => {
-    this.onRoomMade()
-    this.watchBudget()
-  }
-
-  /** Asks the budget to call back when it has room, if anyone here waits for room. */
-  private watchBudget(): void {
-    if (this.budget === undefined) return
-    const waiting =
-      (this.offerers !== undefined && this.offerers.length > 0) ||
-      (this.spaceWaiters !== undefined && this.spaceWaiters.size > 0)
-    if (waiting) this.budget.onRoom(this.onBudgetRoom)
-  }
-
-  private push(item: A, bytes: number): void {
-    this.items.push(item)
-    this.sizes.push(bytes)
-    this.bytes += bytes
-    this.pushed++
-    if (this.budget !== undefined) this.settle()
+    if (lower) this.onRemoved()
   }
 
   /** How many messages have ever been added (a position in the stream of messages, for waiting on progress). */
@@ -153,49 +174,6 @@ export class MessageQueue<A, E> {
     })
   }
 
-  /** Adds a message even past the bounds (the caller applies backpressure). */
-  unsafePush(item: A, bytes: number): boolean {
-    if (this.ended) return false
-    this.push(item, bytes)
-    this.wakeTakers()
-    return true
-  }
-
-  /**
-   * Adds messages from the start of `items` while there is room and no
-   * producer is waiting; returns how many were added. Takers are woken once.
-   */
-  pushWhileRoom(items: ReadonlyArray<A>, sizeOf: (item: A) => number): number {
-    if (this.ended || (this.offerers !== undefined && this.offerers.length > 0)) return 0
-    const n = items.length
-    let i = 0
-    if (this.head === this.items.length && n > 1) {
-      // Empty: size up what fits, then take it in one copy rather than a push each.
-      const sizes = new Array<number>(n)
-      let total = 0
-      for (; i < n; i++) {
-        const bytes = sizeOf(items[i]!)
-        if (i > 0 && (i >= this.maxItems || total + bytes > this.maxBytes)) break
-        sizes[i] = bytes
-        total += bytes
-      }
-      sizes.length = i
-      this.items = i === n ? items.slice() : items.slice(0, i)
-      this.sizes = sizes
-      this.head = 0
-      this.bytes = total
-      this.pushed += i
-    } else {
-      for (; i < n; i++) {
-        const bytes = sizeOf(items[i]!)
-        if (!this.hasRoomFor(bytes)) break
-        this.push(items[i]!, bytes)
-      }
-    }
-    if (i > 0) this.wakeTakers()
-    return i
-  }
-
   /**
    * Adds every message of `items`, even past the bounds (the caller applies
    * backpressure), taking the array over: into an empty queue it becomes the
@@ -212,18 +190,38 @@ export class MessageQueue<A, E> {
       this.sizes = sizes
       this.head = 0
       this.bytes = total
-      this.pushed += n
     } else {
-      for (let i = 0; i < n; i++) this.push(items[i]!, sizeOf(items[i]!))
+      for (let i = 0; i < n; i++) {
+        const bytes = sizeOf(items[i]!)
+        this.items.push(items[i]!)
+        this.sizes.push(bytes)
+        this.bytes += bytes
+      }
     }
+    this.pushed += n
+    this.settle()
     this.wakeTakers()
   }
 
+  private pushSized(items: ReadonlyArray<A>, sizes: ReadonlyArray<number>, bytes: number): void {
+    if (items.length === 1) {
+      this.items.push(items[0]!)
+      this.sizes.push(sizes[0]!)
+    } else {
+      for (let i = 0; i < items.length; i++) {
+        this.items.push(items[i]!)
+        this.sizes.push(sizes[i]!)
+      }
+    }
+    this.bytes += bytes
+    this.pushed += items.length
+  }
+
   /**
-   * Adds a message, suspending while the queue is full. Fails with the end
+   * Adds a message, suspending while there is no room. Fails with the end
    * reason if the queue has ended (before or while waiting). Waiting
-   * producers are served in order; one interrupted while waiting leaves no
-   * trace, and one admitted has its message queued whole.
+   * writers are served in order; one interrupted while waiting leaves no
+   * trace, and one that succeeds has its message queued whole.
    *
    * `unsafe`: when there is room, the message is queued when this is
    * *called*, not when the returned Effect runs (that saves an Effect per
@@ -231,55 +229,127 @@ export class MessageQueue<A, E> {
    */
   unsafeOffer(item: A, bytes: number): Effect.Effect<void, E> {
     if (this.ended) return Effect.fail(this.failure as E)
-    if ((this.offerers === undefined || this.offerers.length === 0) && this.hasRoomFor(bytes)) {
-      this.push(item, bytes)
+    if ((this.offers === undefined || this.offers.length === 0) && this.admits(1, bytes)) {
+      this.items.push(item)
+      this.sizes.push(bytes)
+      this.bytes += bytes
+      this.pushed++
       this.wakeTakers()
       return Effect.void
     }
-    return Effect.async<void, E>((resume) => {
-      const entry: Offerer<A, E> = { item, bytes, resume }
-      const offerers = (this.offerers ??= [])
-      offerers.push(entry)
-      this.watchBudget()
-      return Effect.sync(() => {
-        const index = offerers.indexOf(entry)
-        if (index >= 0) offerers.splice(index, 1)
-      })
+    return this.wait({ items: [item], sizes: [bytes], bytes, state: OfferState.Waiting, resume: undefined })
+  }
+
+  /**
+   * Adds every message of `items`, all or none: at once when they fit,
+   * else once room is made for all of them (an empty queue takes any
+   * batch). `unsafe` as `unsafeOffer` is.
+   */
+  unsafeOfferAll(items: ReadonlyArray<A>, sizeOf: (item: A) => number): Effect.Effect<void, E> {
+    if (this.ended) return Effect.fail(this.failure as E)
+    const n = items.length
+    if (n === 0) return Effect.void
+    const sizes = new Array<number>(n)
+    let bytes = 0
+    for (let i = 0; i < n; i++) bytes += sizes[i] = sizeOf(items[i]!)
+    if ((this.offers === undefined || this.offers.length === 0) && this.admits(n, bytes)) {
+      if (this.head === this.items.length) {
+        // Empty: the batch becomes the queue, in one copy.
+        this.items = items.slice()
+        this.sizes = sizes
+        this.head = 0
+        this.bytes = bytes
+        this.pushed += n
+      } else {
+        this.pushSized(items, sizes, bytes)
+      }
+      this.wakeTakers()
+      return Effect.void
+    }
+    return this.wait({ items: items.slice(), sizes, bytes, state: OfferState.Waiting, resume: undefined })
+  }
+
+  /** Waits in line; withdrawn if interrupted before its messages are queued. */
+  private wait(offer: Offer<A, E>): Effect.Effect<void, E> {
+    return Effect.onInterrupt(
+      Effect.async<void, E>((resume) => {
+        offer.resume = resume
+        ;(this.offers ??= []).push(offer)
+        // Room may already be there (the line was empty but the budget said no: its turn will come).
+        if (this.offers.length === 1) this.admitWaiting()
+      }),
+      () => Effect.sync(() => this.withdraw(offer))
+    )
+  }
+
+  /** Admits writers from the head of the line while there is room: sets their bytes aside and resumes them. */
+  private admitWaiting(): void {
+    const offers = this.offers
+    if (offers === undefined) return
+    while (offers.length > 0 && !this.ended) {
+      const next = offers[0]!
+      if (!this.fits(next.items.length, next.bytes)) {
+        // Not our turn on the budget while our own bounds say no: let others through.
+        this.holder?.cancel()
+        return
+      }
+      if (this.holder !== undefined && !this.holder.tryHold(this.held + this.extra + next.bytes)) return
+      offers.shift()
+      next.state = OfferState.Admitted
+      this.admittedBytes += next.bytes
+      this.admittedCount += next.items.length
+      next.resume!(this.complete(next))
+    }
+  }
+
+  /** The admitted writer's last step, in its own fiber: queue its messages (or fail, if the queue ended meanwhile). */
+  private complete(offer: Offer<A, E>): Effect.Effect<void, E> {
+    return Effect.suspend(() => {
+      if (offer.state !== OfferState.Admitted) return Effect.void
+      offer.state = OfferState.Done
+      this.admittedBytes -= offer.bytes
+      this.admittedCount -= offer.items.length
+      if (this.ended) {
+        this.settle()
+        return Effect.fail(this.failure as E)
+      }
+      this.pushSized(offer.items, offer.sizes, offer.bytes)
+      this.wakeTakers()
+      if (this.onLatePush !== undefined) this.onLatePush()
+      return Effect.void
     })
   }
 
-  private admitOfferers(): void {
-    const offerers = this.offerers
-    if (offerers === undefined) return
-    while (offerers.length > 0 && !this.ended) {
-      const next = offerers[0]!
-      if (!this.hasRoomFor(next.bytes)) break
-      offerers.shift()
-      this.push(next.item, next.bytes)
-      next.resume(Effect.void)
+  /** An interrupted writer: out of the line, or what was set aside for it given back. */
+  private withdraw(offer: Offer<A, E>): void {
+    if (offer.state === OfferState.Waiting) {
+      offer.state = OfferState.Done
+      const offers = this.offers
+      const index = offers === undefined ? -1 : offers.indexOf(offer)
+      if (index < 0) return
+      offers!.splice(index, 1)
+      if (index === 0) {
+        if (offers!.length === 0) this.holder?.cancel()
+        this.admitWaiting()
+      }
+    } else if (offer.state === OfferState.Admitted) {
+      offer.state = OfferState.Done
+      this.admittedBytes -= offer.bytes
+      this.admittedCount -= offer.items.length
+      this.settle()
+      this.onRemoved()
     }
   }
 
   private onRemoved(): void {
-    this.admitOfferers()
-    this.afterRoom()
-  }
-
-  private afterRoom(): void {
+    this.admitWaiting()
     if (this.spaceWaiters !== undefined && this.spaceWaiters.size > 0 && !this.isFull) wakeAll(this.spaceWaiters)
-    if (this.size > 0) this.wakeTakers()
   }
 
-  /**
-   * Room made without taking anything (`setReserved` lowered, the budget
-   * released): admits waiting offerers and tells `onAdmitted`, since no
-   * consumer is taking at that moment to see them.
-   */
-  private onRoomMade(): void {
-    const before = this.pushed
-    this.admitOfferers()
-    this.afterRoom()
-    if (this.pushed !== before && this.onAdmitted !== undefined) this.onAdmitted()
+  /** The holder's turn in its pool's line has come (see `budget.ts`). */
+  retry(): void {
+    if (this.offers === undefined || this.offers.length === 0) this.holder?.cancel()
+    else this.admitWaiting()
   }
 
   private compact(): void {
@@ -299,11 +369,12 @@ export class MessageQueue<A, E> {
     if (this.head === this.items.length) return undefined
     const item = this.items[this.head]!
     this.bytes -= this.sizes[this.head]!
-    if (this.budget !== undefined) this.settle()
     this.items[this.head] = undefined as A
     this.head++
     this.compact()
+    this.settle()
     this.onRemoved()
+    if (this.onDrained !== undefined && this.ended && this.head === this.items.length) this.onDrained()
     return item
   }
 
@@ -314,20 +385,12 @@ export class MessageQueue<A, E> {
     this.sizes = []
     this.head = 0
     this.bytes = 0
-    if (this.budget !== undefined) this.settle()
-    if (out.length > 0) this.onRemoved()
+    if (out.length > 0) {
+      this.settle()
+      this.onRemoved()
+      if (this.onDrained !== undefined && this.ended) this.onDrained()
+    }
     return out
-  }
-
-  /**
-   * Waits until a message is queued. Succeeds with `true` when one is,
-   * `false` when the queue has ended and is empty.
-   */
-  awaitItems(): Effect.Effect<boolean> {
-    if (this.cachedAwaitItems !== undefined) return this.cachedAwaitItems
-    const check: Effect.Effect<boolean> = Effect.suspend(() => (this.size > 0 ? TRUE : this.ended ? FALSE : wait))
-    const wait = this.makeWait(check)
-    return (this.cachedAwaitItems = check)
   }
 
   /** Takes the next message, waiting for one; fails with the end reason once empty and ended. */
@@ -349,7 +412,6 @@ export class MessageQueue<A, E> {
       return Effect.async<void>((resume) => {
         const waiters = (this.spaceWaiters ??= new Set())
         waiters.add(resume)
-        this.watchBudget()
         return Effect.sync(() => waiters.delete(resume))
       })
     })
@@ -357,16 +419,22 @@ export class MessageQueue<A, E> {
 
   /**
    * Ends the queue: no more offers; takers get the messages still queued,
-   * then `reason`. Waiting producers fail with `reason`. Only the first call
-   * counts.
+   * then `reason`. Waiting writers fail with `reason`; admitted ones fail
+   * too, when their fibers come to queue. Only the first call counts.
    */
   end(reason: E): boolean {
     if (this.ended) return false
     this.ended = true
     this.failure = reason
-    const offerers = this.offerers
-    this.offerers = undefined
-    if (offerers !== undefined) for (const offerer of offerers) offerer.resume(Effect.fail(reason))
+    const offers = this.offers
+    this.offers = undefined
+    this.holder?.cancel()
+    if (offers !== undefined) {
+      for (const offer of offers) {
+        offer.state = OfferState.Done
+        offer.resume!(Effect.fail(reason))
+      }
+    }
     this.wakeTakers()
     if (this.spaceWaiters !== undefined) wakeAll(this.spaceWaiters)
     return true
@@ -381,7 +449,7 @@ export class MessageQueue<A, E> {
     this.sizes = [...items.map(sizeOf), ...restSizes]
     this.head = 0
     for (const item of items) this.bytes += sizeOf(item)
-    if (this.budget !== undefined) this.settle()
+    this.settle()
     this.wakeTakers()
   }
 
@@ -392,9 +460,7 @@ export class MessageQueue<A, E> {
     this.head = 0
     this.bytes = 0
     this.reserved = 0
-    if (this.budget !== undefined) {
-      this.settle()
-      this.budget.offRoom(this.onBudgetRoom)
-    }
+    this.extra = 0
+    this.settle()
   }
 }

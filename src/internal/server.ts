@@ -151,12 +151,16 @@ export const make = <I, O, E, EH, RH>(
         }
         const connection = exit.value
         // Delivered once its handshake has succeeded; one that fails it is
-        // closed without ever reaching the consumer.
+        // closed without ever reaching the consumer, and let go at once.
         const ready = yield* Effect.exit(connection.ready)
-        if (Exit.isSuccess(ready)) mailbox.unsafeOffer(connection)
-        // Release the connection's scope once it closes, whoever closes it: a
-        // hook on the connection, not a fiber per connection waiting for it.
-        stocking.unsafeOnClosing(connection, () =>
+        if (Exit.isFailure(ready) || !mailbox.unsafeOffer(connection)) {
+          yield* Scope.close(scope, Exit.void)
+          return
+        }
+        // Release the connection's scope once nothing of it is wanted: closed
+        // and read to its end, or closed by its user (a `serve` handler's end
+        // closes it). A hook on the connection, not a fiber per connection.
+        stocking.unsafeOnReleasable(connection, () =>
           run(Effect.zipRight(Effect.yieldNow(), Scope.close(scope, Exit.void)))
         )
       })

@@ -106,14 +106,15 @@ export const makeWithRole = <I, O, E, EH, RH>(
   })
 
 /**
- * Calls `f` once when the Stocking starts closing, whoever closes it (at
- * once if it has): for the server, which releases each connection's scope
- * then without a fiber per connection waiting for it.
+ * Calls `f` once when nothing of the Stocking is still wanted: it is closed
+ * and its readers have taken everything it received, or its user closed it
+ * (see `Connection.onReleasable`). For the server, which releases each
+ * connection's scope then, without a fiber per connection waiting for it.
  *
  * @internal
  */
-export const unsafeOnClosing = <I, O, E>(stocking: Stocking.Stocking<I, O, E>, f: () => void): void =>
-  (stocking as StockingImpl<I, O, E>).onClosing(f)
+export const unsafeOnReleasable = <I, O, E>(stocking: Stocking.Stocking<I, O, E>, f: () => void): void =>
+  (stocking as StockingImpl<I, O, E>).onReleasable(f)
 
 /**
  * The backend used when none is in context: `Auto`'s choice. An invalid
@@ -181,8 +182,8 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
     this.encode = identity ? undefined : codec.encode
   }
 
-  onClosing(f: () => void): void {
-    this.conn.onClosing(f)
+  onReleasable(f: () => void): void {
+    this.conn.onReleasable(f)
   }
 
   get socket(): Duplex {
@@ -241,19 +242,19 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
       this.conn.isOpen ? this.writeOne(value) : Effect.fail(this.notReady("write"))
     )
 
-  // Without a codec, as many as fit go into the queue in one step; the rest one by one, suspending as `write` does.
+  // All or none: the values are encoded first, then queued in one step once there is room for all of them.
   readonly writeAll = (values: Iterable<I>): Effect.Effect<void, NotReady | Closed | E> =>
     Effect.suspend((): Effect.Effect<void, NotReady | Closed | E> => {
       const conn = this.conn
       if (!conn.isOpen) return Effect.fail(this.notReady("write"))
       const all = Array.isArray(values) ? (values as ReadonlyArray<I>) : Array.from(values)
-      const first =
-        this.encode === undefined
-          ? conn.outbound.offerWhileRoom(all as ReadonlyArray<unknown> as ReadonlyArray<Framing.Message>)
-          : 0
-      return first === all.length
-        ? Effect.void
-        : Effect.forEach(all.slice(first), (value) => this.writeOne(value), { discard: true })
+      const encode = this.encode
+      if (encode === undefined) {
+        return conn.outbound.unsafeOfferAll(all as ReadonlyArray<unknown> as ReadonlyArray<Framing.Message>)
+      }
+      return Effect.flatMap(Effect.forEach(all, encode), (messages) =>
+        Effect.suspend(() => conn.outbound.unsafeOfferAll(messages))
+      )
     })
 
   get sink(): Sink.Sink<void, I, never, NotReady | Closed | E> {
@@ -291,11 +292,17 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
   }
 
   get close(): Effect.Effect<void> {
-    return Effect.suspend(() => this.conn.gracefulClose(this.conn.closedError("ClosedLocally")))
+    return Effect.suspend(() => {
+      this.conn.closedByUser()
+      return this.conn.gracefulClose(this.conn.closedError("ClosedLocally"))
+    })
   }
 
   get abort(): Effect.Effect<void> {
-    return Effect.sync(() => this.conn.abort(this.conn.closedError("ClosedLocally", "aborted")))
+    return Effect.sync(() => {
+      this.conn.closedByUser()
+      this.conn.abort(this.conn.closedError("ClosedLocally", "aborted"))
+    })
   }
 
   get closed(): Effect.Effect<Closed> {
