@@ -9,12 +9,13 @@ import * as Effect from "effect/Effect"
 import * as ParseResult from "effect/ParseResult"
 import * as Schema from "effect/Schema"
 import type { Message } from "./Framing.js"
+import * as internal from "./internal/codec.js"
 
 /**
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: unique symbol = Symbol.for("effect-stockings/Codec")
+export const TypeId: unique symbol = internal.TypeId
 
 /**
  * @since 0.1.0
@@ -79,10 +80,10 @@ export const isCodec = (u: unknown): u is Codec<unknown, unknown, unknown> =>
  * @since 0.1.0
  * @category constructors
  */
-export const make = <I, O, E = never>(conversions: {
+export const make: <I, O, E = never>(conversions: {
   readonly encode: (value: I) => Effect.Effect<Message, E>
   readonly decode: (message: Message) => Effect.Effect<O, E>
-}): Codec<I, O, E> => ({ [TypeId]: TypeId, encode: conversions.encode, decode: conversions.decode })
+}) => Codec<I, O, E> = internal.make
 
 /**
  * The codec that changes nothing: `write` takes a `string` or `Uint8Array`
@@ -103,7 +104,7 @@ export const make = <I, O, E = never>(conversions: {
  * @since 0.1.0
  * @category constructors
  */
-export const identity: Codec<Message, Message> = make({ encode: Effect.succeed, decode: Effect.succeed })
+export const identity: Codec<Message, Message> = internal.identity
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true })
 

@@ -7,10 +7,8 @@
  * @since 0.1.0
  */
 import type { Header, Message } from "./Framing.js"
-import { FramingError } from "./FramingError.js"
-import * as internal from "./internal/decoder.js"
-
-const makeError: internal.MakeError = (fields) => new FramingError(fields)
+import type { FramingError } from "./FramingError.js"
+import * as internal from "./internal/framingApi.js"
 
 /**
  * @since 0.1.0
@@ -95,7 +93,7 @@ export interface Decoder {
  * @since 0.1.0
  * @category constructors
  */
-export const unsafeMakeDecoder = (options?: DecoderOptions): Decoder => new internal.DecoderImpl(options, makeError)
+export const unsafeMakeDecoder: (options?: DecoderOptions) => Decoder = internal.unsafeMakeDecoder
 
 /**
  * Reads the header at the start of `bytes`: the header, a `FramingError` if
@@ -113,5 +111,4 @@ export const unsafeMakeDecoder = (options?: DecoderOptions): Decoder => new inte
  * @since 0.1.0
  * @category decoding
  */
-export const decodeHeader = (bytes: Uint8Array): Header | FramingError | undefined =>
-  internal.decodeHeader(bytes, makeError)
+export const decodeHeader: (bytes: Uint8Array) => Header | FramingError | undefined = internal.decodeHeader

@@ -5,14 +5,13 @@
  *
  * @since 0.1.0
  */
-import * as Data from "effect/Data"
-import * as internal from "./internal/framing.js"
+import * as internal from "./internal/framingError.js"
 
 /**
  * @since 0.1.0
  * @category type ids
  */
-export const FramingErrorTypeId: unique symbol = Symbol.for("effect-stockings/Framing/FramingError")
+export const FramingErrorTypeId: unique symbol = internal.FramingErrorTypeId
 
 /**
  * @since 0.1.0
@@ -69,34 +68,15 @@ export declare namespace FramingError {
  * @since 0.1.0
  * @category errors
  */
-export class FramingError extends Data.TaggedError("FramingError")<FramingError.Fields> {
-  /**
-   * @since 0.1.0
-   */
-  readonly [FramingErrorTypeId]: FramingErrorTypeId = FramingErrorTypeId
+export const FramingError: typeof internal.FramingError = internal.FramingError
 
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    const at = `at stream offset ${this.offset}`
-    const header = this.received === undefined ? "" : ` (header bytes 0x${this.received})`
-    switch (this.reason) {
-      case "MessageTooLarge":
-        return `message of ${this.declaredLength} bytes declared ${at}${header} exceeds maxMessageSize of ${this.limit} bytes`
-      case "HeaderTooLong":
-        return `header ${at}${header} is unfinished after ${internal.MAX_HEADER_SIZE} bytes: expected a byte with bit 0x80 set within ${internal.MAX_HEADER_SIZE} bytes`
-      case "LengthOverflow":
-        return `header ${at}${header} declares a length above 2^53 - 1 (${internal.MAX_LENGTH})`
-      case "InvalidUtf8":
-        return `text message of ${this.declaredLength} bytes ${at} is not valid UTF-8`
-      case "Truncated":
-        return this.declaredLength === undefined
-          ? `stream ended inside a header ${at}${header}: ${this.buffered} header bytes received`
-          : `stream ended inside a message ${at}: ${this.buffered} of ${this.declaredLength} payload bytes received`
-    }
-  }
-}
+/**
+ * The type of a `FramingError`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type FramingError = internal.FramingError
 
 /**
  * Tells whether a value is a `FramingError`.
@@ -114,5 +94,4 @@ export class FramingError extends Data.TaggedError("FramingError")<FramingError.
  * @since 0.1.0
  * @category refinements
  */
-export const isFramingError = (u: unknown): u is FramingError =>
-  typeof u === "object" && u !== null && FramingErrorTypeId in u
+export const isFramingError: (u: unknown) => u is FramingError = internal.isFramingError

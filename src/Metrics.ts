@@ -24,8 +24,9 @@
  *
  * @since 0.1.0
  */
-import * as Metric from "effect/Metric"
-import * as MetricLabel from "effect/MetricLabel"
+import type * as Metric from "effect/Metric"
+import type * as MetricLabel from "effect/MetricLabel"
+import * as internal from "./internal/metrics.js"
 
 /**
  * Who made a Stocking: the value of every metric's `role` label.
@@ -41,10 +42,7 @@ export type Role = "client" | "server" | "wrapped"
  * @since 0.1.0
  * @category metrics
  */
-export const messagesReceived = Metric.counter("stockings_messages_received_total", {
-  description: "Whole messages received by Stockings",
-  incremental: true
-})
+export const messagesReceived: Metric.Metric.Counter<number> = internal.messagesReceived
 
 /**
  * Bytes received from sockets, headers included.
@@ -52,10 +50,7 @@ export const messagesReceived = Metric.counter("stockings_messages_received_tota
  * @since 0.1.0
  * @category metrics
  */
-export const bytesReceived = Metric.counter("stockings_bytes_received_total", {
-  description: "Bytes received by Stockings, headers included",
-  incremental: true
-})
+export const bytesReceived: Metric.Metric.Counter<number> = internal.bytesReceived
 
 /**
  * Whole messages handed to sockets.
@@ -63,10 +58,7 @@ export const bytesReceived = Metric.counter("stockings_bytes_received_total", {
  * @since 0.1.0
  * @category metrics
  */
-export const messagesSent = Metric.counter("stockings_messages_sent_total", {
-  description: "Whole messages handed to the OS by Stockings",
-  incremental: true
-})
+export const messagesSent: Metric.Metric.Counter<number> = internal.messagesSent
 
 /**
  * Bytes handed to sockets, headers included.
@@ -74,10 +66,7 @@ export const messagesSent = Metric.counter("stockings_messages_sent_total", {
  * @since 0.1.0
  * @category metrics
  */
-export const bytesSent = Metric.counter("stockings_bytes_sent_total", {
-  description: "Bytes handed to the OS by Stockings, headers included",
-  incremental: true
-})
+export const bytesSent: Metric.Metric.Counter<number> = internal.bytesSent
 
 /**
  * Stockings open now.
@@ -85,9 +74,7 @@ export const bytesSent = Metric.counter("stockings_bytes_sent_total", {
  * @since 0.1.0
  * @category metrics
  */
-export const connectionsOpen = Metric.gauge("stockings_connections_open", {
-  description: "Stockings currently open"
-})
+export const connectionsOpen: Metric.Metric.Gauge<number> = internal.connectionsOpen
 
 /**
  * Messages received and waiting to be read, across open Stockings (sampled
@@ -96,9 +83,7 @@ export const connectionsOpen = Metric.gauge("stockings_connections_open", {
  * @since 0.1.0
  * @category metrics
  */
-export const inboundQueued = Metric.gauge("stockings_inbound_queued_messages", {
-  description: "Messages received and not yet read, sampled at each socket read"
-})
+export const inboundQueued: Metric.Metric.Gauge<number> = internal.inboundQueued
 
 /**
  * Messages written and waiting for the send loop, across open Stockings
@@ -107,9 +92,7 @@ export const inboundQueued = Metric.gauge("stockings_inbound_queued_messages", {
  * @since 0.1.0
  * @category metrics
  */
-export const outboundQueued = Metric.gauge("stockings_outbound_queued_messages", {
-  description: "Messages written and not yet handed to the OS, sampled at each flush"
-})
+export const outboundQueued: Metric.Metric.Gauge<number> = internal.outboundQueued
 
 /**
  * The `role` label for a Stocking's metrics.
@@ -129,11 +112,4 @@ export const outboundQueued = Metric.gauge("stockings_outbound_queued_messages",
  * @since 0.1.0
  * @category labels
  */
-export const roleLabel = (role: Role): ReadonlyArray<MetricLabel.MetricLabel> => roleLabels[role]
-
-// One array per role: Effect caches a metric's hook per labels array, so sharing them keeps updates cheap.
-const roleLabels: Record<Role, ReadonlyArray<MetricLabel.MetricLabel>> = {
-  client: [MetricLabel.make("role", "client")],
-  server: [MetricLabel.make("role", "server")],
-  wrapped: [MetricLabel.make("role", "wrapped")]
-}
+export const roleLabel: (role: Role) => ReadonlyArray<MetricLabel.MetricLabel> = internal.roleLabel

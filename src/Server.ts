@@ -11,7 +11,6 @@
  */
 import type * as ConfigError from "effect/ConfigError"
 import type * as Context from "effect/Context"
-import * as Data from "effect/Data"
 import type * as Duration from "effect/Duration"
 import type * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
@@ -19,6 +18,7 @@ import type * as Stream from "effect/Stream"
 import type { Message } from "./Framing.js"
 import * as configInternal from "./internal/config.js"
 import * as internal from "./internal/server.js"
+import * as serverApi from "./internal/serverApi.js"
 import * as tagInternal from "./internal/tag.js"
 import type * as Stocking from "./Stocking.js"
 
@@ -28,20 +28,15 @@ import type * as Stocking from "./Stocking.js"
  * @since 0.1.0
  * @category errors
  */
-export class ServerError extends Data.TaggedError("ServerError")<{
-  readonly reason: "Listen"
-  /** The address asked for, as `host:port` or a socket path. */
-  readonly address: string
-  readonly cause: unknown
-}> {
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    const cause = this.cause instanceof Error ? this.cause.message : String(this.cause)
-    return `could not listen on ${this.address}: ${cause}`
-  }
-}
+export const ServerError: typeof serverApi.ServerError = serverApi.ServerError
+
+/**
+ * The type of a `ServerError`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ServerError = serverApi.ServerError
 
 /**
  * Where to listen: a TCP port (0 picks a free one; read it from `address`)
@@ -189,7 +184,7 @@ export type Options<I = Message, O = Message, E = never, EH = never, RH = never>
  * @since 0.2.0
  * @category constants
  */
-export const DEFAULT_MAX_CONNECTIONS = 10_000
+export const DEFAULT_MAX_CONNECTIONS = serverApi.DEFAULT_MAX_CONNECTIONS
 
 /**
  * The default `maxTotalBytes`: 512 MiB.
@@ -197,7 +192,7 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000
  * @since 0.2.0
  * @category constants
  */
-export const DEFAULT_MAX_TOTAL_BYTES = 512 * 1024 * 1024
+export const DEFAULT_MAX_TOTAL_BYTES = serverApi.DEFAULT_MAX_TOTAL_BYTES
 
 /**
  * What each of a server's connections may hold, per queue and for its
@@ -206,7 +201,7 @@ export const DEFAULT_MAX_TOTAL_BYTES = 512 * 1024 * 1024
  * @since 0.2.0
  * @category constants
  */
-export const CONNECTION_ALLOWANCE = 16 * 1024
+export const CONNECTION_ALLOWANCE = serverApi.CONNECTION_ALLOWANCE
 
 /**
  * TLS server options, passed to `tls.createServer`.

@@ -5,8 +5,8 @@
  *
  * @since 0.1.0
  */
-import * as Data from "effect/Data"
 import type { FramingError } from "./Framing.js"
+import * as internal from "./internal/stockingError.js"
 
 /**
  * `read`, `take` or `write` was called before the handshake completed (the
@@ -15,17 +15,15 @@ import type { FramingError } from "./Framing.js"
  * @since 0.1.0
  * @category errors
  */
-export class NotReady extends Data.TaggedError("NotReady")<{
-  readonly stockingId: number
-  readonly operation: "read" | "write"
-}> {
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    return `Stocking ${this.stockingId}: ${this.operation} before the handshake completed; wait on \`ready\` first`
-  }
-}
+export const NotReady: typeof internal.NotReady = internal.NotReady
+
+/**
+ * The type of a `NotReady` error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type NotReady = internal.NotReady
 
 /**
  * Why a Stocking is closed.
@@ -61,66 +59,15 @@ export type ClosedReason =
  * @since 0.1.0
  * @category errors
  */
-export class Closed extends Data.TaggedError("Closed")<{
-  readonly reason: ClosedReason
-  readonly stockingId: number
-  readonly cause?: unknown
-}> {
-  constructor(args: { readonly reason: ClosedReason; readonly stockingId: number; readonly cause?: unknown }) {
-    if (!canSetStackTraceLimit) {
-      super(args)
-      return
-    }
-    const limit = Error.stackTraceLimit
-    Error.stackTraceLimit = 0
-    try {
-      super(args)
-    } finally {
-      Error.stackTraceLimit = limit
-    }
-  }
+export const Closed: typeof internal.Closed = internal.Closed
 
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    const cause = describeCause(this.cause)
-    const suffix = cause === undefined ? "" : `: ${cause}`
-    switch (this.reason) {
-      case "ClosedLocally":
-        return `Stocking ${this.stockingId} was closed on this side${suffix}`
-      case "ClosedByPeer":
-        return `Stocking ${this.stockingId} was closed by the peer${suffix}`
-      case "SocketError":
-        return `Stocking ${this.stockingId} closed on a socket error${suffix}`
-      case "HandshakeFailed":
-        return `Stocking ${this.stockingId} closed because the handshake failed${suffix}`
-      case "ProtocolError":
-        return `Stocking ${this.stockingId} closed on a protocol error${suffix}`
-      case "IdleTimeout":
-        return `Stocking ${this.stockingId} closed after being idle${suffix}`
-    }
-  }
-}
-
-/** Whether `Error.stackTraceLimit` may be changed (not where `Error` is frozen). */
-const canSetStackTraceLimit: boolean = (() => {
-  const descriptor = Object.getOwnPropertyDescriptor(Error, "stackTraceLimit")
-  return descriptor === undefined
-    ? Object.isExtensible(Error)
-    : descriptor.writable === true || descriptor.set !== undefined
-})()
-
-const describeCause = (cause: unknown): string | undefined => {
-  if (cause === undefined) return undefined
-  if (cause instanceof Error) return cause.message
-  if (typeof cause === "string") return cause
-  try {
-    return JSON.stringify(cause)
-  } catch {
-    return String(cause)
-  }
-}
+/**
+ * The type of a `Closed` error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type Closed = internal.Closed
 
 /**
  * Connecting failed: the address refused or was unreachable (`Failed`), did
@@ -132,28 +79,15 @@ const describeCause = (cause: unknown): string | undefined => {
  * @since 0.1.0
  * @category errors
  */
-export class ConnectError extends Data.TaggedError("ConnectError")<{
-  readonly reason: "Failed" | "Timeout" | "Tls" | "NotConnected"
-  /** The address tried, as `host:port` or a socket path. */
-  readonly address: string
-  readonly cause?: unknown
-}> {
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    switch (this.reason) {
-      case "Failed":
-        return `could not connect to ${this.address}: ${describeCause(this.cause) ?? "unknown error"}`
-      case "Timeout":
-        return `could not connect to ${this.address}: no answer within the connect timeout`
-      case "Tls":
-        return `TLS with ${this.address} failed: ${describeCause(this.cause) ?? "unknown error"}`
-      case "NotConnected":
-        return `the socket given to the Stocking is not connected (${describeCause(this.cause) ?? "destroyed"})`
-    }
-  }
-}
+export const ConnectError: typeof internal.ConnectError = internal.ConnectError
+
+/**
+ * The type of a `ConnectError` error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ConnectError = internal.ConnectError
 
 /**
  * Every error a Stocking's operations can fail with, besides the codec's own.

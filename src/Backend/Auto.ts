@@ -14,7 +14,7 @@ import * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as net from "node:net"
+import * as internal from "../internal/auto.js"
 import * as Backend from "./Backend.js"
 import * as Poll from "./Poll.js"
 import * as Select from "./Select.js"
@@ -33,10 +33,7 @@ import * as Select from "./Select.js"
  * const readiness: boolean = Auto.supportsReadiness()
  * ```
  */
-export const supportsReadiness = (): boolean =>
-  typeof net.Socket === "function" &&
-  typeof net.Socket.prototype.once === "function" &&
-  "writableNeedDrain" in net.Socket.prototype
+export const supportsReadiness: () => boolean = internal.supportsReadiness
 
 /**
  * The name of the backend `layer` picks on this runtime.
@@ -72,9 +69,7 @@ export const preferred = (): Backend.Name => (supportsReadiness() ? "poll" : "se
  * })
  * ```
  */
-export const make: Effect.Effect<Backend.Backend, ConfigError.ConfigError> = Effect.suspend(() =>
-  supportsReadiness() ? Effect.succeed(Poll.backend) : Effect.map(Select.intervalConfig, Select.make)
-)
+export const make: Effect.Effect<Backend.Backend, ConfigError.ConfigError> = internal.make
 
 /**
  * Provides the best backend the platform can run (see `make`).

@@ -20,14 +20,15 @@
  *
  * @since 0.1.0
  */
-import * as Context from "effect/Context"
+import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import * as internal from "../internal/backend.js"
 
 /**
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: unique symbol = Symbol.for("effect-stockings/Backend")
+export const TypeId: unique symbol = internal.TypeId
 
 /**
  * @since 0.1.0
@@ -138,7 +139,7 @@ export interface Backend {
  * }).pipe(Effect.provide(Auto.layer))
  * ```
  */
-export const Backend: Context.Tag<Backend, Backend> = Context.GenericTag<Backend>("effect-stockings/Backend")
+export const Backend: Context.Tag<Backend, Backend> = internal.Backend
 
 /**
  * Tells whether a value is a `Backend`.

@@ -20,11 +20,12 @@
  *
  * @since 0.1.0
  */
-import * as Config from "effect/Config"
+import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
-import * as Duration from "effect/Duration"
+import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as internal from "../internal/select.js"
 import * as Backend from "./Backend.js"
 
 /**
@@ -33,7 +34,7 @@ import * as Backend from "./Backend.js"
  * @since 0.1.0
  * @category constants
  */
-export const INTERVAL_VARIABLE = "STOCKING_SELECT_SEND_INTERVAL"
+export const INTERVAL_VARIABLE = internal.INTERVAL_VARIABLE
 
 /**
  * The send interval from `STOCKING_SELECT_SEND_INTERVAL` (seconds, a
@@ -54,20 +55,7 @@ export const INTERVAL_VARIABLE = "STOCKING_SELECT_SEND_INTERVAL"
  * }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["STOCKING_SELECT_SEND_INTERVAL", "0.1"]]))))
  * ```
  */
-export const intervalConfig: Config.Config<Duration.Duration> = Config.number(INTERVAL_VARIABLE).pipe(
-  Config.validate({
-    message: "expected a non-negative number of seconds, such as 0.5",
-    validation: (seconds) => Number.isFinite(seconds) && seconds >= 0
-  }),
-  Config.withDefault(0.5),
-  Config.map((seconds) => Duration.millis(seconds * 1000)),
-  Config.withDescription("How often, in seconds, the select backend sends what is queued")
-)
-
-const idle = (link: Backend.Link): void => {
-  link.onQueued(link.startLoop)
-  if (link.queued > 0 || link.isClosing()) link.startLoop()
-}
+export const intervalConfig: Config.Config<Duration.Duration> = internal.intervalConfig
 
 /**
  * The interval-driven backend with a fixed interval.
@@ -85,26 +73,7 @@ const idle = (link: Backend.Link): void => {
  * )
  * ```
  */
-export const make = (interval: Duration.DurationInput): Backend.Backend => {
-  const sleep = Duration.toMillis(interval) > 0 ? Effect.sleep(interval) : undefined
-  return {
-    [Backend.TypeId]: Backend.TypeId,
-    name: "select",
-    // Runs while something is queued; returns when nothing is (back to `idle`, no fiber) or the link is done.
-    sendLoop: (link) => {
-      // The interval, cut short by a close; interval 0 only lets the other writers of this turn run.
-      const wait = sleep === undefined ? Effect.yieldNow() : Effect.raceFirst(sleep, link.closing)
-      return Effect.gen(function* () {
-        while (link.queued > 0) {
-          if (!link.isClosing()) yield* wait
-          if (!link.flush()) yield* link.drained
-        }
-      })
-    },
-    // No fiber and no timer while nothing is queued: the first message queued (or a close) starts the loop.
-    idle
-  }
-}
+export const make: (interval: Duration.DurationInput) => Backend.Backend = internal.make
 
 /**
  * Provides the interval-driven backend. The interval is `options.interval`

@@ -11,7 +11,7 @@ import * as net from "node:net"
 import type { Duplex } from "node:stream"
 import * as tls from "node:tls"
 import type * as Stocking from "../Stocking.js"
-import { ConnectError } from "../Stocking.js"
+import { ConnectError } from "./stockingError.js"
 import { PooledReads } from "./reads.js"
 
 /** @internal */

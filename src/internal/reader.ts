@@ -13,7 +13,7 @@ import { constVoid } from "effect/Function"
 import * as Option from "effect/Option"
 import * as Stream from "effect/Stream"
 import type * as Framing from "../Framing.js"
-import { type Closed, NotReady } from "../Stocking.js"
+import { type Closed, NotReady } from "./stockingError.js"
 import type { Connection } from "./lifecycle.js"
 import { sizeOf } from "./outbound.js"
 

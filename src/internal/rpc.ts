@@ -14,7 +14,7 @@ import * as Socket from "@effect/platform/Socket"
 import type * as SocketServer from "@effect/platform/SocketServer"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Framing from "../Framing.js"
+import * as Framing from "./framingApi.js"
 import type * as Rpc from "../Rpc.js"
 
 /** @internal */

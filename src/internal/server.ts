@@ -12,10 +12,10 @@ import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as net from "node:net"
 import * as tls from "node:tls"
-import * as Server from "../Server.js"
+import * as Server from "./serverApi.js"
 
 import type * as Stocking from "../Stocking.js"
-import { Closed } from "../Stocking.js"
+import { Closed } from "./stockingError.js"
 import { Budget } from "./budget.js"
 import * as stocking from "./stocking.js"
 
