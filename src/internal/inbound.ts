@@ -131,20 +131,24 @@ export class Inbound {
     if (this.state !== "Stopped") this.wake()
   }
 
-  /** Keeps a chunk for later (at the front: the rest of one cut short), charged to the budget. */
+  /**
+   * Keeps a chunk for later (at the front: the rest of one cut short). Held
+   * chunks are not charged to the budget: they are what one socket read
+   * brought past the pause (a fixed cost per connection, stated with the
+   * worst case in the README), and charging them would let connections that
+   * wait for room keep the budget from ever emptying, so that a message
+   * larger than the budget could never be admitted.
+   */
   private hold(chunk: Uint8Array, first: boolean): void {
     if (chunk.length === 0) return
     if (first) this.held.unshift(chunk)
     else this.held.push(chunk)
     this.heldBytes += chunk.length
-    this.charge()
   }
 
-  /** Charges what is held beside the queue: undecoded chunks and the message being received. */
+  /** Charges the message being received, beside what is queued: its declared length, from its header on. */
   private charge(): void {
-    if (this.holder !== undefined) {
-      this.queue.setExtra(this.heldBytes + (this.decoder.blocked ? 0 : this.decoder.pendingLength))
-    }
+    if (this.holder !== undefined) this.queue.setExtra(this.decoder.blocked ? 0 : this.decoder.pendingLength)
   }
 
   /** The decoder asks, at each header: may a message of `length` bytes be read now? */
@@ -169,8 +173,8 @@ export class Inbound {
   /** Decodes one chunk into the queue; a framing fault stops everything. */
   private ingest(chunk: Uint8Array): void {
     const decoder = this.decoder
-    // The message being received, if any, is charged until it is queued.
-    this.pushing = decoder.pendingLength
+    // The message being received, if any, stays charged (`charge`) until it is queued.
+    this.pushing = 0
     const messages = decoder.push(chunk)
     this.pushing = 0
     this.queue.unsafePushAll(messages, sizeOf)
@@ -179,7 +183,7 @@ export class Inbound {
     if (messages.length > 0) Metrics.messagesReceived.unsafeUpdate(messages.length, this.labels)
     this.report(this.queue.size)
     if (read < chunk.length) this.hold(chunk.subarray(read), true)
-    else this.charge()
+    this.charge()
     if (decoder.failure !== undefined) this.onProtocolError(decoder.failure)
   }
 

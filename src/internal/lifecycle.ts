@@ -41,6 +41,9 @@ type Watcher = (state: State) => boolean
 
 const EMPTY = new Uint8Array(0)
 
+const isReset = (error: unknown): boolean =>
+  typeof error === "object" && error !== null && (error as { readonly code?: unknown }).code === "ECONNRESET"
+
 /** @internal */
 export class Connection {
   state: State = HANDSHAKING
@@ -241,16 +244,18 @@ export class Connection {
 
   /**
    * Tells a peer's reset from its clean end. The OS reports a reset that
-   * comes after data as an end of stream, like a FIN; but after a reset a
-   * write fails (ECONNRESET, EPIPE) while after a FIN it succeeds. So at the
-   * peer's end, an empty write, and its error if it fails. Skipped (taken
-   * as clean) when our side has ended or still has bytes to write; TLS
-   * writes no record for it, so over TLS a reset after data reads as an end.
+   * comes after data as an end of stream, like a FIN; but after a reset an
+   * empty write fails with ECONNRESET, while after a FIN it succeeds (or,
+   * on a Unix socket whose peer closed, fails with EPIPE: a clean close
+   * there). So at the peer's end, an empty write, and its error if that is
+   * ECONNRESET. Skipped (taken as clean) when our side has ended or still
+   * has bytes to write. TLS writes no record for it and Node reports no
+   * error: over TLS a reset right after data reads as the peer's end.
    */
   private readonly probeReset: Effect.Effect<Error | undefined> = Effect.async<Error | undefined>((resume) => {
     const socket = this.socket
     if (socket.destroyed || !socket.writable || socket.writableLength > 0) return resume(Effect.succeed(undefined))
-    socket.write(EMPTY, (error) => resume(Effect.succeed(error ?? undefined)))
+    socket.write(EMPTY, (error) => resume(Effect.succeed(isReset(error) ? (error as Error) : undefined)))
   })
 
   // -- releasing --------------------------------------------------------------
