@@ -83,11 +83,7 @@ const install = (runtime) => {
  * there, and named on every run. Each entry says why; empty it once fixed.
  */
 const knownFailures = {
-  // Bun: 32 peers parking 1 MiB each leave 27 MiB held under a 4 MiB budget (Node: under 16 MiB). Not yet known
-  // whether Bun keeps reading from a paused socket or only accounts memory differently.
-  bun: [
-    "a server's connections together hold at most maxTotalBytes (plus small allowances); a well-behaved client is still served"
-  ],
+  bun: [],
   deno: []
 }
 

@@ -52,6 +52,8 @@ describe("memory bounds", () => {
         // 32 peers each parking 1 MiB of a message: 32 MiB offered.
         yield* Effect.forEach(Array.from({ length: 32 }), () => partialSender(port, MiB), { discard: true })
         yield* Effect.sleep("1 second")
+        // Under Bun this holds only because a paused connection's handle is paused too (`pausableHandle` in
+        // src/internal/inbound.ts): 17.8 MiB without, 7.2 MiB with (Node 6.2 MiB, Deno 8.3 MiB).
         const held = heldBytes() - before
         assert.isBelow(held, 16 * MiB, `the server holds ${(held / MiB).toFixed(1)} MiB of 32 MiB offered`)
         // Small messages still go through on a new connection.

@@ -50,6 +50,23 @@ const allocateUnzeroed = (size: number): Uint8Array => {
 const plain = (chunk: Uint8Array): Uint8Array =>
   Buffer.isBuffer(chunk) ? new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength) : chunk
 
+/** A socket's native handle that can stop reading by itself. */
+type PausableHandle = { readonly pause: () => void }
+
+/**
+ * The socket's native handle, if it has a `pause` of its own: Bun's (Node's
+ * and Deno's have none). Bun's `socket.pause()`, like Node's, stops only the
+ * 'data' events: the socket keeps reading into the stream's buffer, unseen
+ * and uncharged here, until that buffer reaches its high-water mark. Node
+ * reads 64 KiB at a time, Bun up to 512 KiB, so under Bun a paused
+ * connection could hold over half a MiB beyond its charge. Pausing the
+ * handle stops the reads; `socket.resume()` resumes it.
+ */
+const pausableHandle = (socket: SocketLike): PausableHandle | undefined => {
+  const handle = (socket as { readonly _handle?: { readonly pause?: unknown } | null })._handle
+  return typeof handle?.pause === "function" ? (handle as PausableHandle) : undefined
+}
+
 type State = "Flowing" | "Paused" | "Ended" | "Stopped"
 
 /** What the read loop returns when it has nothing left to do for now. */
@@ -119,11 +136,27 @@ export class Inbound {
       if (this.state === "Flowing" && this.mustPause()) {
         this.state = "Paused"
         this.socket.pause()
+        this.pauseHandle()
         this.wake()
       }
     } else if (this.state === "Paused") {
       this.hold(plain(chunk), false)
     }
+  }
+
+  /**
+   * Pauses the socket's handle too, where it can be (Bun's, see
+   * `pausableHandle`): at once, and again once the stream's own ticks have
+   * run, since a chunk delivered to 'data' has the stream resume the handle
+   * on the next tick to fill its buffer (`maybeReadMore`).
+   */
+  private pauseHandle(): void {
+    const handle = pausableHandle(this.socket)
+    if (handle === undefined) return
+    handle.pause()
+    setImmediate(() => {
+      if (this.state === "Paused" && !this.socket.destroyed) handle.pause()
+    })
   }
 
   private readonly onEnd = (): void => {
