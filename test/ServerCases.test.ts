@@ -337,7 +337,8 @@ const endOf = (exit: Exit.Exit<void, unknown>): string =>
 describe("case 5: a reset is not a clean close", () => {
   for (const [name, backend] of backends) {
     for (const via of vias) {
-      for (const transport of ["tcp", "tls"] as const) {
+      // TCP only: over TLS Node reports a reset after data as the end of the stream, with no error (README: Closing).
+      for (const transport of ["tcp"] as const) {
         it.scopedLive(
           `${name}, ${via}, ${transport}: a raw peer writes 4 messages and resets; a handler that only reads ends with an error that is not a clean close`,
           () =>
