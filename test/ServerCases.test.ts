@@ -23,7 +23,8 @@ import {
   writeFrames
 } from "./utils/server.js"
 
-const MiB = 1024 * 1024
+const KiB = 1024
+const MiB = 1024 * KiB
 
 const describeMessage = (m: Framing.Message) =>
   typeof m === "string" ? (m.length <= 8 ? JSON.stringify(m) : `text(${m.length})`) : `bytes(${m.length})`
@@ -193,6 +194,49 @@ const partialSender = (socket: net.Socket, bytes: number, patience: number) =>
     }
     pump()
   })
+
+describe("case 2b: the server's send side under a tiny budget", () => {
+  for (const [name, backend] of backends) {
+    for (const via of vias) {
+      for (const batched of [false, true]) {
+        it.scopedLive(
+          `${name}, ${via}, ${batched ? "writeAll in threes" : "write"}: maxTotalBytes 64 KiB, 60 messages of 2 MiB, 10 B and 200 KiB in turn reach a client that reads with pauses, in order`,
+          () =>
+            Effect.gen(function* () {
+              const { client, server } = yield* serverPair(backend, {
+                transport: "tcp",
+                via,
+                server: { maxTotalBytes: 64 * KiB }
+              })
+              const sizes = [2 * MiB, 10, 200 * KiB]
+              const sent = Array.from({ length: 60 }, (_, i) => new Uint8Array(sizes[i % 3]!).fill(i))
+              const write = batched
+                ? Effect.forEach([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19], (k) =>
+                    server.writeAll(sent.slice(3 * k, 3 * k + 3))
+                  )
+                : Effect.forEach(sent, (m) => server.write(m), { discard: true })
+              const writer = yield* Effect.fork(write.pipe(within(30_000, "the server-side writer stalled")))
+              const got: Array<Framing.Message> = []
+              yield* Effect.gen(function* () {
+                while (got.length < sent.length) {
+                  got.push(yield* client.take)
+                  if (got.length % 7 === 0) yield* Effect.sleep("5 millis")
+                }
+              }).pipe(within(30_000, "not every message arrived"))
+              yield* Fiber.join(writer)
+              got.forEach((m, i) => {
+                assert.isTrue(
+                  m instanceof Uint8Array && m.length === sent[i]!.length && m[0] === (i & 0xff),
+                  `message ${i}`
+                )
+              })
+            }),
+          60_000
+        )
+      }
+    }
+  }
+})
 
 describe("case 3: the budget strands connections", () => {
   for (const [name, backend] of backends) {
