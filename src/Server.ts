@@ -167,13 +167,17 @@ export type Options<I = Message, O = Message, E = never, EH = never, RH = never>
     readonly maxConnections?: number | undefined
     /**
      * The bytes all connections together may hold beyond a small allowance
-     * each (`CONNECTION_ALLOWANCE`): partial inbound messages, inbound and
-     * outbound queues, unsent socket bytes past the high-water mark (default
-     * `DEFAULT_MAX_TOTAL_BYTES`). Once spent, a connection holding more than
-     * its allowance waits: its reads pause and its writers suspend until
-     * others release bytes. Connections exchanging small messages keep
-     * working. Set `idleTimeout` too, so that peers parked this way are let
-     * go.
+     * each (`CONNECTION_ALLOWANCE` per direction), default
+     * `DEFAULT_MAX_TOTAL_BYTES`. Half is for what they receive (messages
+     * queued for readers, and each message being received, charged its
+     * declared length from its header on), half for what they send
+     * (messages queued by writers and bytes in the socket's buffer). A
+     * message that does not fit waits its turn, first come first served:
+     * its connection's socket stays paused before its payload, or its writer
+     * suspends, until others release bytes. No message overtakes an earlier
+     * one of the same connection, and a message larger than a half is let in
+     * once nothing else is charged on that side. Connections exchanging small
+     * messages never wait on it.
      */
     readonly maxTotalBytes?: number | undefined
   }
@@ -195,8 +199,9 @@ export const DEFAULT_MAX_CONNECTIONS = serverApi.DEFAULT_MAX_CONNECTIONS
 export const DEFAULT_MAX_TOTAL_BYTES = serverApi.DEFAULT_MAX_TOTAL_BYTES
 
 /**
- * What each of a server's connections may hold, per queue and for its
- * partial inbound message, without drawing on `maxTotalBytes`: 16 KiB.
+ * What each of a server's connections may hold in each direction without
+ * drawing on `maxTotalBytes`: 16 KiB received (queued and in progress), 16
+ * KiB to send (queued and in the socket's buffer).
  *
  * @since 0.2.0
  * @category constants

@@ -210,7 +210,12 @@ export interface Stocking<in I = Message, out O = Message, out E = never> {
    * is full (`maxQueuedMessages` / `maxQueuedBytes`), so a fast writer cannot
    * outrun a slow peer without bound. Fails with `NotReady` before the
    * handshake, `Closed` once closed, or the codec's error (nothing is sent).
-   * If interrupted while suspended, nothing is queued.
+   *
+   * Exactly once, even when interrupted: a `write` whose Exit is a success
+   * queued its message; one that was interrupted (by `Effect.timeout`, a
+   * race, its scope) did not, so retrying it cannot send the message
+   * twice. A writer admitted from a wait for room queues its message in the
+   * same step as it completes.
    *
    * Bytes are not copied: a `Uint8Array` belongs to the Stocking until it
    * has been sent (`sent` completes). Changing it before then may change
@@ -218,14 +223,17 @@ export interface Stocking<in I = Message, out O = Message, out E = never> {
    */
   readonly write: (value: I) => Effect.Effect<void, NotReady | Closed | E>
   /**
-   * Queues many messages, in order, in as few queue steps as they fit in.
-   * Errors as `write`; those queued before a failure stay queued.
+   * Queues many messages, in order, all or none: in one step when they fit
+   * (an empty queue takes any batch), else once there is room for all of
+   * them. With a codec every value is encoded first; an encoding failure
+   * queues nothing. Interrupted, it queued nothing; succeeded, it queued
+   * everything (see `write`).
    */
   readonly writeAll: (values: Iterable<I>) => Effect.Effect<void, NotReady | Closed | E>
   /**
    * A `Sink` that writes every element it is given, in order, one queue
-   * step per chunk (as `writeAll`), and waits while the outbound queue is
-   * full. `Stream.run(stream, stocking.sink)` is the fast way to send a
+   * step per chunk (as `writeAll`: each chunk all or none), and waits while
+   * the outbound queue is full. `Stream.run(stream, stocking.sink)` is the fast way to send a
    * stream. The Stocking stays open when the stream ends.
    */
   readonly sink: Sink.Sink<void, I, never, NotReady | Closed | E>
