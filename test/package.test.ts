@@ -107,8 +107,13 @@ describe("package", () => {
 
   it("no tracked file reads or links a path outside the repository", () => {
     const outside = ["..", "shared"].join("/")
+    // The one exception: the interop suite runs the original Python library (GPL-3.0, so never copied in) as a
+    // separate process from where this workplace keeps it, or from STOCKINGS_PY, and skips with its reason when
+    // neither is there: a fresh clone with nothing beside it still passes.
+    const allowed = new Set(["test/Interop.test.ts"])
     const files = execFileSync("git", ["ls-files"], { cwd: root, encoding: "utf8" }).split("\n").filter(Boolean)
     const offenders = files.filter((file) => {
+      if (allowed.has(file)) return false
       const full = path.join(root, file)
       return fs.existsSync(full) && fs.statSync(full).size < 1 << 20 && fs.readFileSync(full, "utf8").includes(outside)
     })
