@@ -186,6 +186,8 @@ export class Connection {
   // -- socket events ----------------------------------------------------------
 
   private readonly onError = (cause: Error): void => {
+    // The probe's own failure after a clean end (EPIPE: a Unix peer that closed) is not the socket failing.
+    if (cause === this.probeError) return
     this.abort(this.closedError("SocketError", cause))
   }
 
@@ -249,14 +251,29 @@ export class Connection {
    * on a Unix socket whose peer closed, fails with EPIPE: a clean close
    * there). So at the peer's end, an empty write, and its error if that is
    * ECONNRESET. Skipped (taken as clean) when our side has ended or still
-   * has bytes to write. TLS writes no record for it and Node reports no
-   * error: over TLS a reset right after data reads as the peer's end.
+   * has bytes to write, and over TLS, which writes no record for it (and
+   * where Node reports a reset right after data as the peer's end, with no
+   * error).
    */
   private readonly probeReset: Effect.Effect<Error | undefined> = Effect.async<Error | undefined>((resume) => {
     const socket = this.socket
-    if (socket.destroyed || !socket.writable || socket.writableLength > 0) return resume(Effect.succeed(undefined))
-    socket.write(EMPTY, (error) => resume(Effect.succeed(isReset(error) ? (error as Error) : undefined)))
+    if (
+      socket.destroyed ||
+      !socket.writable ||
+      socket.writableLength > 0 ||
+      (socket as { readonly encrypted?: boolean }).encrypted === true
+    ) {
+      return resume(Effect.succeed(undefined))
+    }
+    socket.write(EMPTY, (error) => {
+      if (isReset(error)) return resume(Effect.succeed(error as Error))
+      // Any other failure means the peer has gone after a clean end: the socket reports it, and it is ignored.
+      if (error !== undefined && error !== null) this.probeError = error
+      resume(Effect.succeed(undefined))
+    })
   })
+
+  private probeError: unknown = undefined
 
   // -- releasing --------------------------------------------------------------
 
