@@ -114,6 +114,8 @@ const runCli = (args: ReadonlyArray<string>, options: { input?: string; env?: Re
   Effect.scoped(
     Effect.gen(function* () {
       const cli = yield* startCli(args, options.env)
+      // A CLI that fails before reading all of its input closes its stdin: not the test's error.
+      cli.child.stdin.on("error", () => {})
       cli.child.stdin.end(options.input ?? "")
       return yield* cli.exit.pipe(
         Effect.timeoutFail({ duration: WAIT, onTimeout: () => new Error(`stocking ${args.join(" ")} did not exit`) })
@@ -200,7 +202,12 @@ describe("stocking CLI", () => {
         [["serve", "--tls"], /needs --cert FILE and --key FILE/],
         [["connect", "localhost"], /expected HOST:PORT, not "localhost"/],
         [["send", "127.0.0.1:70000", "x"], /the port must be a whole number from 1 to 65535/],
-        [["connect", "127.0.0.1:7000", "--backend", "epoll"], /--backend must be poll, select or auto/]
+        [["connect", "127.0.0.1:7000", "--backend", "epoll"], /--backend must be poll, select or auto/],
+        // A negative number after an option is its value, and is judged as one (not "ambiguous").
+        [["serve", "--port", "-1"], /^stocking: --port must be a whole number from 0 to 65535, not "-1"/],
+        [["serve", "--port", "99999"], /^stocking: --port must be a whole number from 0 to 65535, not "99999"/],
+        [["connect", "127.0.0.1:7000", "--linger", "-1"], /^stocking: --linger must be a number of seconds, 0 or more/],
+        [["send", "127.0.0.1:7000", "x", "--max-message-size", "-5"], /^stocking: --max-message-size must be a whole/]
       ]
       const results = yield* Effect.forEach(cases, ([args]) => runCli(args), { concurrency: "unbounded" })
       results.forEach((result, i) => {
@@ -644,5 +651,113 @@ describe("stocking CLI: safety and feedback", () => {
         assert.strictEqual(code, 0, stderr)
       }),
     120_000
+  )
+})
+
+/** A library server refusing messages over `maxMessageSize`; what it accepts goes to `received`, then `CLOSED`. */
+const CLOSED = "<connection closed>"
+const limitedServer = (maxMessageSize: number) =>
+  Effect.gen(function* () {
+    const received = yield* Queue.unbounded<Framing.Message>()
+    const server = yield* Server.make({ port: 0, maxMessageSize })
+    yield* Effect.forkScoped(
+      server.serve((stocking) =>
+        stocking.messages.pipe(
+          Stream.runForEach((message) => Queue.offer(received, message)),
+          Effect.ensuring(Queue.offer(received, CLOSED))
+        )
+      )
+    )
+    return { port: tcpPort(server), received }
+  })
+
+/** 27 bytes: over a limit of 10. */
+const BIG = "this message is 27 bytes.!!"
+
+describe("stocking CLI: messages that were not delivered", () => {
+  it.scopedLive("send: a message over the server's maxMessageSize is refused: exit 1, one line saying so", () =>
+    Effect.gen(function* () {
+      assert.strictEqual(Buffer.byteLength(BIG), 27)
+      const { port } = yield* limitedServer(10)
+      const result = yield* runCli(["send", `127.0.0.1:${port}`, "short", BIG])
+      assert.strictEqual(result.code, 1, result.stderr)
+      assertOneErrorLine(
+        result,
+        new RegExp(
+          `^stocking: connection to 127\\.0\\.0\\.1:${port} failed: .*; 2 messages may not have been delivered$`
+        )
+      )
+      assert.strictEqual(result.stdout, "")
+    })
+  )
+
+  it.scopedLive("connect: a line over the server's maxMessageSize is refused: exit 1, one line saying so", () =>
+    Effect.gen(function* () {
+      const { port } = yield* limitedServer(10)
+      const result = yield* runCli(["connect", `127.0.0.1:${port}`, "--linger", "0"], { input: `short\n${BIG}\n` })
+      assert.strictEqual(result.code, 1, result.stderr)
+      assertOneErrorLine(
+        result,
+        new RegExp(
+          `^stocking: connection to 127\\.0\\.0\\.1:${port} failed: .*; 2 messages may not have been delivered$`
+        )
+      )
+      assert.strictEqual(result.stdout, "")
+    })
+  )
+
+  it.scopedLive("connect: a peer that resets the connection while messages are queued: one line with how many", () =>
+    Effect.gen(function* () {
+      // Takes the first chunk, then resets the connection (RST) with the rest of the input unread.
+      const port = yield* Effect.acquireRelease(
+        Effect.async<net.Server>((resume) => {
+          const server = net.createServer((socket) => {
+            socket.on("error", () => {})
+            socket.once("data", () => socket.resetAndDestroy())
+          })
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+      ).pipe(Effect.map((server) => (server.address() as net.AddressInfo).port))
+      const line = "x".repeat(1000)
+      const input = Array.from({ length: 20_000 }, () => line).join("\n") + "\n"
+      const result = yield* runCli(["connect", `127.0.0.1:${port}`], { input })
+      assert.strictEqual(result.code, 1, result.stderr)
+      assertOneErrorLine(
+        result,
+        new RegExp(
+          `^stocking: connection to 127\\.0\\.0\\.1:${port} failed: .*; [\\d,]+ messages? may not have been delivered$`
+        )
+      )
+    })
+  )
+
+  it.scopedLive("send: --max-message-size is checked before connecting: exit 1, one line, nothing sent", () =>
+    Effect.gen(function* () {
+      // Nothing listens there: the size is refused before any connect is tried.
+      const port = yield* closedPort
+      const result = yield* runCli(["send", `127.0.0.1:${port}`, "short", BIG, "--max-message-size", "10"])
+      assert.strictEqual(result.code, 1, result.stderr)
+      assertOneErrorLine(result, /^stocking: message 2 is 27 bytes, more than --max-message-size 10: nothing was sent$/)
+      const bytes = yield* runCli(["send", `127.0.0.1:${port}`, "--bytes", "00 01 02", "--max-message-size", "2"])
+      assert.strictEqual(bytes.code, 1, bytes.stderr)
+      assertOneErrorLine(bytes, /^stocking: message 1 is 3 bytes, more than --max-message-size 2: nothing was sent$/)
+    })
+  )
+
+  it.scopedLive("connect: --max-message-size is checked on each line before it is sent: exit 1, one line", () =>
+    Effect.gen(function* () {
+      const { port, received } = yield* limitedServer(1000)
+      const result = yield* runCli(["connect", `127.0.0.1:${port}`, "--max-message-size", "10"], {
+        input: `short\n${BIG}\nnever\n`
+      })
+      assert.strictEqual(result.code, 1, result.stderr)
+      assertOneErrorLine(
+        result,
+        /^stocking: input line 2 is 27 bytes, more than --max-message-size 10: it and the lines after it were not sent$/
+      )
+      // The line before it was sent; nothing after it.
+      assert.deepStrictEqual(yield* takeN(received, 2), ["short", CLOSED])
+    })
   )
 })
