@@ -206,6 +206,21 @@ describe("Reliability: bad input", () => {
     })
   )
 
+  it.scopedLive(
+    "a refused message (over maxMessageSize) resets the connection: the sender sees an error, not a clean close",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* Server.make({ port: 0, maxMessageSize: 10 })
+        yield* Effect.forkScoped(server.serve((s) => s.messages.pipe(Stream.runDrain)))
+        const client = yield* Stocking.make({ host: "127.0.0.1", port: tcpPort(server) })
+        yield* client.write("this message is 27 bytes.!!")
+        // The sender does not close: all it learns comes from the server.
+        const closed = yield* client.closed
+        assert.strictEqual(closed.reason, "SocketError", String(closed))
+        assert.strictEqual((closed.cause as NodeJS.ErrnoException).code, "ECONNRESET")
+      })
+  )
+
   it.scopedLive("a header and payload dripping in one byte per 10 ms arrive whole", () =>
     Effect.gen(function* () {
       const [, poll] = backends[0]!
