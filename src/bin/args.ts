@@ -171,7 +171,7 @@ export const DEFAULT_CONNECT_TIMEOUT = 5
 const COMMON_HELP = `Common options:
   --json                      one JSON object per line on stdout (see below)
   --backend poll|select|auto  the send loop (default: auto, or $STOCKING_BACKEND)
-  --max-message-size N        largest message accepted, in bytes (default 16777216)
+  --max-message-size N        largest message sent or accepted, in bytes (default 16777216)
   -h, --help                  print this help and exit`
 
 const EXIT_HELP = `Exit status: 0 on success (and after SIGINT or SIGTERM, once closed), 1 when something fails
@@ -348,13 +348,45 @@ const parseArgsMessage = (error: unknown): string => {
   return sentence.charAt(0).toLowerCase() + sentence.slice(1)
 }
 
+/**
+ * `--port -1` as `--port=-1`: `parseArgs` takes a value that starts with a
+ * dash for an option and calls the option "ambiguous", while a negative
+ * number after an option that takes a value can only be that value; it is
+ * then judged as one (`--port must be a whole number from 0 to 65535, not
+ * "-1"`). Nothing after `--` is touched.
+ */
+const joinNegativeValues = (args: ReadonlyArray<string>, options: Record<string, OptionSpec>): Array<string> => {
+  const joined: Array<string> = []
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    if (arg === "--") {
+      joined.push(...args.slice(i))
+      break
+    }
+    const next = args[i + 1]
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined
+    if (name !== undefined && options[name]?.type === "string" && next !== undefined && /^-\.?\d/.test(next)) {
+      joined.push(`${arg}=${next}`)
+      i++
+    } else {
+      joined.push(arg)
+    }
+  }
+  return joined
+}
+
 const run = (
   command: CommandName,
   args: ReadonlyArray<string>,
   options: Record<string, OptionSpec>
 ): Either.Either<{ values: Values; positionals: Array<string> }, UsageError> => {
   try {
-    const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true })
+    const { values, positionals } = parseArgs({
+      args: joinNegativeValues(args, options),
+      options,
+      allowPositionals: true,
+      strict: true
+    })
     return Either.right({ values: values as Values, positionals })
   } catch (error) {
     return Either.left(usage(command, parseArgsMessage(error)))

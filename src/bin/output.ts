@@ -136,8 +136,37 @@ export const peerLabel = (stocking: Pick<Stocking.Stocking<never, unknown, unkno
     onSome: (address) => (address._tag === "Tcp" ? tcpLabel(address.address, address.port) : address.path)
   })
 
+/** An error's message as one line: escaped, and without the line break OpenSSL ends its messages with. */
 const causeText = (cause: unknown): string =>
-  escapeText(cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause))
+  escapeText(
+    (cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause)).trim()
+  )
+
+const codeOf = (error: unknown): string | undefined =>
+  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined
+
+/**
+ * A socket error in words: a reset or a TLS alert from the peer says so;
+ * anything else is `socket error: MESSAGE`.
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const describeSocketError = (error: unknown): string => {
+  const code = codeOf(error)
+  if (code === "ECONNRESET") return `the peer reset the connection (${causeText(error)})`
+  if (code === "EPIPE") return `the peer closed the connection while messages were being sent (${causeText(error)})`
+  if (code !== undefined && /^ERR_SSL_|^ERR_TLS_/.test(code)) {
+    const reason =
+      typeof error === "object" && error !== null && "reason" in error && typeof error.reason === "string"
+        ? error.reason
+        : causeText(error)
+    return `TLS error: ${escapeText(reason)} (${code})`
+  }
+  return `socket error: ${causeText(error)}`
+}
 
 /**
  * Why a connection closed, in words, without naming the peer: `closed by
@@ -154,7 +183,7 @@ export const closedReason = (closed: Stocking.Closed): string => {
     case "ClosedByPeer":
       return closed.cause === undefined ? "closed by the peer" : `closed by the peer in the middle of a message${cause}`
     case "SocketError":
-      return `socket error${cause}`
+      return closed.cause === undefined ? "socket error" : describeSocketError(closed.cause)
     case "HandshakeFailed":
       return `handshake failed${cause}`
     case "ProtocolError":
@@ -175,6 +204,18 @@ export const describeClosed = (peer: string, closed: Stocking.Closed): string =>
   const reason = closedReason(closed)
   return reason.startsWith("closed") ? `connection to ${peer} ${reason}` : `connection to ${peer} failed: ${reason}`
 }
+
+/**
+ * `N messages may not have been delivered`: what a sender can say about
+ * its messages once the connection failed (the wire format has no
+ * acknowledgements, so a message handed to the OS is not known to have
+ * reached the peer's reader).
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const undeliveredText = (messages: number): string =>
+  `${messages.toLocaleString("en-US")} ${messages === 1 ? "message" : "messages"} may not have been delivered`
 
 /**
  * True when a Stocking closed the ordinary way: here, or by the peer

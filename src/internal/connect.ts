@@ -39,6 +39,31 @@ export const describeAddress = (address: Option.Option<Stocking.Address>): strin
     onSome: (a) => (a._tag === "Tcp" ? `${a.address}:${a.port}` : a.path)
   })
 
+/**
+ * Ends a connection with a reset (RST) instead of an end of stream (FIN),
+ * where the socket is plain TCP: the peer then gets an error (`ECONNRESET`)
+ * rather than what looks like a clean close, so a sender learns that what it
+ * sent was refused. A TLS or Unix socket, which has no reset, is destroyed.
+ *
+ * @internal
+ */
+export const resetSocket = (socket: SocketLike): void => {
+  if (
+    socket instanceof net.Socket &&
+    !(socket instanceof tls.TLSSocket) &&
+    !socket.destroyed &&
+    typeof socket.resetAndDestroy === "function"
+  ) {
+    try {
+      socket.resetAndDestroy()
+      return
+    } catch {
+      // Not a TCP handle (a Unix socket): destroyed below.
+    }
+  }
+  socket.destroy()
+}
+
 const describeTarget = (target: Stocking.Target): string =>
   "socket" in target
     ? "the given socket"
