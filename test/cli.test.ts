@@ -4,8 +4,9 @@
  * Every wait is for a line the CLI prints (never a sleep).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Queue, Stream } from "effect"
+import { Effect, Fiber, Queue, Runtime, Stream } from "effect"
 import type { Scope } from "effect"
+import * as fc from "fast-check"
 import { spawn } from "node:child_process"
 import type { ChildProcessWithoutNullStreams } from "node:child_process"
 import * as fs from "node:fs"
@@ -16,6 +17,7 @@ import { fileURLToPath } from "node:url"
 import type { Framing } from "../src/index.js"
 import { makeCerts } from "./utils/certs.js"
 import { Server, Stocking } from "../src/node.js"
+import { escapeText } from "../src/bin/output.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const viteNode = path.join(root, "node_modules", ".bin", "vite-node")
@@ -759,5 +761,115 @@ describe("stocking CLI: messages that were not delivered", () => {
       // The line before it was sent; nothing after it.
       assert.deepStrictEqual(yield* takeN(received, 2), ["short", CLOSED])
     })
+  )
+})
+
+/**
+ * What the CLI must never print raw, in readable or JSON output: C0, DEL, C1,
+ * the bidi controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069),
+ * the line and paragraph separators, and lone surrogates.
+ */
+const ESCAPED_CODE_UNITS: ReadonlyArray<number> = [
+  ...Array.from({ length: 0x20 }, (_, i) => i),
+  ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i),
+  0x061c,
+  0x200e,
+  0x200f,
+  0x2028,
+  0x2029,
+  0x202a,
+  0x202b,
+  0x202c,
+  0x202d,
+  0x202e,
+  0x2066,
+  0x2067,
+  0x2068,
+  0x2069
+]
+const RAW_ESCAPED_CLASS =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/** Characters likely to break a terminal line, mixed with anything else Unicode has. */
+const hostileCodePoint = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...ESCAPED_CODE_UNITS.map((c) => String.fromCharCode(c))) },
+  { weight: 1, arbitrary: fc.constantFrom("\\", '"', "x", " ", "\\x1b", "\\u202e", "é", "😀") },
+  {
+    weight: 2,
+    arbitrary: fc
+      .integer({ min: 0, max: 0x10ffff })
+      .filter((c) => c < 0xd800 || c > 0xdfff)
+      .map((c) => String.fromCodePoint(c))
+  }
+)
+const hostileText = fc.array(hostileCodePoint, { maxLength: 40 }).map((chars) => chars.join(""))
+/** Also lone surrogates, which a string can hold (though UTF-8 on the wire cannot). */
+const hostileString = fc
+  .array(
+    fc.oneof(
+      hostileCodePoint,
+      fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c))
+    ),
+    {
+      maxLength: 40
+    }
+  )
+  .map((chars) => chars.join(""))
+
+/** Reads the readable escapes back: `\\`, `\n`, `\r`, `\t`, `\xHH`, `\uHHHH`. */
+const unescapeText = (text: string): string =>
+  text.replace(/\\(?:x([0-9a-f]{2})|u([0-9a-f]{4})|(.))/g, (_, hex2: string, hex4: string, char: string) => {
+    if (hex2 !== undefined) return String.fromCharCode(parseInt(hex2, 16))
+    if (hex4 !== undefined) return String.fromCharCode(parseInt(hex4, 16))
+    const known: Record<string, string> = { "\\": "\\", n: "\n", r: "\r", t: "\t" }
+    const value = known[char]
+    if (value === undefined) throw new Error(`unknown escape \\${char} in ${JSON.stringify(text)}`)
+    return value
+  })
+
+describe("stocking CLI: escaping", () => {
+  it("property: escapeText leaves no character of the escaped classes raw, and reads back to the original", () => {
+    fc.assert(
+      fc.property(hostileString, (text) => {
+        const escaped = escapeText(text)
+        assert.notMatch(escaped, RAW_ESCAPED_CLASS, JSON.stringify(escaped))
+        assert.strictEqual(unescapeText(escaped), text)
+      }),
+      { numRuns: 2000, examples: [["\u061c"], ["\u009b\u0085\u202e\u2066\u2028"]] }
+    )
+  })
+
+  it.scopedLive(
+    "property: whatever a peer sends, serve prints it escaped (readable) and as JSON that parses back to it, never raw",
+    () =>
+      Effect.gen(function* () {
+        const readable = yield* startCli(["serve"])
+        const json = yield* startCli(["serve", "--json"])
+        const readablePort = Number((yield* readable.line(LISTENING))[1])
+        const jsonPort = JSON.parse((yield* json.line(/^\{"event":"listening".*\}$/))[0]!).port as number
+        const toReadable = yield* Stocking.make({ host: "127.0.0.1", port: readablePort })
+        const toJson = yield* Stocking.make({ host: "127.0.0.1", port: jsonPort })
+        const run = Runtime.runPromise(yield* Effect.runtime<never>())
+        let n = 0
+        yield* Effect.tryPromise(() =>
+          fc.assert(
+            fc.asyncProperty(hostileText, async (text) => {
+              // A number first, to find its line; the rest is the peer's.
+              const id = n++
+              const message = `${id}:${text}`
+              await run(Effect.all([toReadable.write(message), toJson.write(message)]))
+              // (The whole line: `s`, as a raw line separator in it must not hide it.)
+              const [printed] = await run(readable.line(new RegExp(`^127\\.0\\.0\\.1:\\d+ text: ${id}:.*$`, "s")))
+              assert.notMatch(printed!, RAW_ESCAPED_CLASS, JSON.stringify(printed))
+              assert.strictEqual(unescapeText(printed!.slice(printed!.indexOf(" text: ") + 7)), message)
+              const [event] = await run(json.line(new RegExp(`^\\{"event":"message".*"text":"${id}:.*$`, "s")))
+              assert.notMatch(event!, RAW_ESCAPED_CLASS, JSON.stringify(event))
+              assert.strictEqual(JSON.parse(event!).text, message)
+            }),
+            { numRuns: 150, examples: [["\u061c"], ["\u009b\u0085\u202e\u2066\u2028"]] }
+          )
+        )
+      }),
+    60_000
   )
 })
