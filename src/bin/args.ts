@@ -208,8 +208,9 @@ Listens and prints every message received, one per line, after the peer it came 
   127.0.0.1:53122 text: hello
   127.0.0.1:53122 bytes: 0102ff
 with "listening on ADDRESS" first and a line when a peer connects or disconnects.
-In text, backslashes, line breaks and other control characters are escaped (\\\\, \\n, \\r, \\t,
-\\xHH, \\uHHHH), so a peer cannot forge a line or send escape sequences to your terminal.
+In text, backslashes, line breaks, control characters (C0, DEL, C1), bidirectional controls and
+line separators are escaped (\\\\, \\n, \\r, \\t, \\xHH, \\uHHHH; in --json output as \\uHHHH), so a peer
+cannot forge a line, reorder it or send escape sequences to your terminal.
 While stdout is slow to take lines, the peers are paused (nothing is dropped).
 Runs until SIGINT or SIGTERM, then closes every connection and exits 0.
 

@@ -85,7 +85,7 @@ const run = async (command: Exclude<Args.Command, { _tag: "Help" | "Version" }>)
         const failure = Cause.failureOption(cause)
         if (failure._tag === "Some") {
           const message = describeError(failure.value, command)
-          if (command.json) Output.writeLine(JSON.stringify({ event: "error", message }))
+          if (command.json) Output.writeLine(Output.jsonLine({ event: "error", message }))
           Output.writeError(message)
           return FAILED
         }
