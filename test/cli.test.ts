@@ -873,3 +873,35 @@ describe("stocking CLI: escaping", () => {
     60_000
   )
 })
+
+describe("stocking CLI: TLS client certificates", () => {
+  it.scopedLive(
+    "a client certificate the server rejects (none, or an untrusted one): send and connect exit 1 with one TLS line",
+    () =>
+      Effect.gen(function* () {
+        const { caPath, certPath, dir, keyPath } = yield* makeCerts
+        const untrusted = ["--cert", path.join(dir, "other.pem"), "--key", path.join(dir, "other.key")]
+        // --ca on serve: client certificates issued by this CA are required.
+        const serve = yield* startCli(["serve", "--cert", certPath, "--key", keyPath, "--ca", caPath])
+        const target = `localhost:${Number((yield* serve.line(LISTENING))[1])}`
+        const refused = yield* Effect.all(
+          [
+            runCli(["send", target, "--ca", caPath, "refused 1"]),
+            runCli(["send", target, "--ca", caPath, ...untrusted, "refused 2"]),
+            runCli(["connect", target, "--ca", caPath], { input: "refused 3\n" }),
+            runCli(["connect", target, "--ca", caPath, ...untrusted], { input: "refused 4\n" })
+          ],
+          { concurrency: "unbounded" }
+        )
+        refused.forEach((result, i) => {
+          assert.strictEqual(result.code, 1, `case ${i + 1}: ${result.stderr}`)
+          assertOneErrorLine(result, /^stocking: connection to 127\.0\.0\.1:\d+ failed: TLS error: .*certificate/)
+        })
+        // The server's own certificate, issued by the CA, is accepted as a client certificate.
+        const trusted = yield* runCli(["send", target, "--ca", caPath, "--cert", certPath, "--key", keyPath, "trusted"])
+        assert.strictEqual(trusted.code, 0, trusted.stderr)
+        yield* serve.line(/ text: trusted$/)
+        assert.notInclude(serve.lines.join("\n"), "refused")
+      })
+  )
+})
