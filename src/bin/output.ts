@@ -191,7 +191,7 @@ export const describeSocketError = (error: unknown): string => {
   const code = codeOf(error)
   if (code === "ECONNRESET") return `the peer reset the connection (${causeText(error)})`
   if (code === "EPIPE") return `the peer closed the connection while messages were being sent (${causeText(error)})`
-  if (code !== undefined && /^ERR_SSL_|^ERR_TLS_/.test(code)) {
+  if (code !== undefined && /^ERR_SSL_|^ERR_TLS_|^ERR_STOCKING_TLS_/.test(code)) {
     const reason =
       typeof error === "object" && error !== null && "reason" in error && typeof error.reason === "string"
         ? error.reason
