@@ -905,3 +905,61 @@ describe("stocking CLI: TLS client certificates", () => {
       })
   )
 })
+
+describe("stocking CLI: Unix socket paths", () => {
+  it.scopedLive(
+    "serve --path: a stale socket file is one line naming --remove-stale; --remove-stale and --mode 600 start it",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const socketPath = path.join(dir, "cli.sock")
+        // A socket file that no server listens on: a second name for a socket whose server then closes.
+        yield* Effect.async<void>((resume) => {
+          const server = net.createServer()
+          server.listen(`${socketPath}.live`, () => {
+            fs.linkSync(`${socketPath}.live`, socketPath)
+            server.close(() => resume(Effect.void))
+          })
+        })
+        const refused = yield* runCli(["serve", "--path", socketPath])
+        assert.strictEqual(refused.code, 1, refused.stderr)
+        assertOneErrorLine(
+          refused,
+          new RegExp(`^stocking: could not listen on ${socketPath}: .*no server.*--remove-stale`)
+        )
+
+        const serve = yield* startCli(["serve", "--path", socketPath, "--remove-stale", "--mode", "600", "--echo"])
+        yield* serve.line(new RegExp(`^listening on ${socketPath}$`))
+        assert.strictEqual((fs.statSync(socketPath).mode & 0o777).toString(8), "600")
+        const sent = yield* runCli(["send", "--path", socketPath, "through a private socket"])
+        assert.strictEqual(sent.code, 0, sent.stderr)
+        yield* serve.line(/ text: through a private socket$/)
+      })
+  )
+
+  it.scopedLive("a path over the platform's limit, or --mode without --path or out of range: one line each", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const limit = process.platform === "linux" ? 107 : 103
+      const longPath = path.join(dir, "y".repeat(limit + 10 - dir.length - 1))
+      const [serve, connect, noPath, badMode] = yield* Effect.all(
+        [
+          runCli(["serve", "--path", longPath]),
+          runCli(["connect", "--path", longPath]),
+          runCli(["serve", "--mode", "600"]),
+          runCli(["serve", "--path", path.join(dir, "s.sock"), "--mode", "999"])
+        ],
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(serve.code, 1, serve.stderr)
+      assertOneErrorLine(serve, new RegExp(`^stocking: could not listen on .*: .*${limit + 10} bytes.*${limit}`))
+      assert.strictEqual(connect.code, 1, connect.stderr)
+      assertOneErrorLine(connect, new RegExp(`^stocking: could not connect to .*: .*${limit + 10} bytes.*${limit}`))
+      assert.deepStrictEqual(fs.readdirSync(dir), [], "nothing created")
+      assert.strictEqual(noPath.code, 2, noPath.stderr)
+      assertOneErrorLine(noPath, /^stocking: --mode goes with --path/)
+      assert.strictEqual(badMode.code, 2, badMode.stderr)
+      assertOneErrorLine(badMode, /^stocking: --mode must be an octal file mode from 0 to 777, not "999"/)
+    })
+  )
+})
