@@ -125,15 +125,20 @@ const describeCause = (cause: unknown): string | undefined => {
 /**
  * Connecting failed: the address refused or was unreachable (`Failed`), did
  * not answer within `connectTimeout` (`Timeout`), or the TLS handshake failed,
- * for instance an unknown CA or a certificate for another host (`Tls`); after
- * every retry the `retry` schedule allowed. `NotConnected`: the socket given
- * to `make` was already destroyed.
+ * for instance an unknown CA, a certificate for another host, or a server
+ * that closed the connection during the handshake (`Tls`); after every retry
+ * the `retry` schedule allowed. `NotConnected`: the socket given to `make`
+ * was already destroyed. `PathTooLong`: a Unix socket path longer than the
+ * platform takes (107 bytes on Linux, 103 on macOS), refused before trying
+ * (Node would cut it short and connect elsewhere); the message gives both
+ * lengths. For a Unix socket path, a `Failed` message says what was there
+ * instead of a listening server: no file, no directory, a stale socket file.
  *
  * @since 0.1.0
  * @category errors
  */
 export class ConnectError extends Data.TaggedError("ConnectError")<{
-  readonly reason: "Failed" | "Timeout" | "Tls" | "NotConnected"
+  readonly reason: "Failed" | "Timeout" | "Tls" | "NotConnected" | "PathTooLong"
   /** The address tried, as `host:port` or a socket path. */
   readonly address: string
   readonly cause?: unknown
@@ -144,6 +149,7 @@ export class ConnectError extends Data.TaggedError("ConnectError")<{
   override get message(): string {
     switch (this.reason) {
       case "Failed":
+      case "PathTooLong":
         return `could not connect to ${this.address}: ${describeCause(this.cause) ?? "unknown error"}`
       case "Timeout":
         return `could not connect to ${this.address}: no answer within the connect timeout`

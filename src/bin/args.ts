@@ -99,12 +99,15 @@ export interface Common {
 export type Target = { readonly host: string; readonly port: number } | { readonly path: string }
 
 /**
- * Where a server listens.
+ * Where a server listens; for a Unix socket, whether to replace a stale
+ * socket file (`--remove-stale`) and the socket file's mode (`--mode`).
  *
  * @since 0.1.0
  * @category models
  */
-export type Listen = { readonly host: string; readonly port: number } | { readonly path: string }
+export type Listen =
+  | { readonly host: string; readonly port: number }
+  | { readonly path: string; readonly removeStale?: boolean; readonly mode?: number }
 
 /**
  * What the client commands (`connect`, `send`) take besides the common options.
@@ -217,7 +220,12 @@ Runs until SIGINT or SIGTERM, then closes every connection and exits 0.
 Options:
   --port N                    TCP port (default 0: a free one, printed on the first line)
   --host H                    address to listen on (default 127.0.0.1)
-  --path P                    listen on a Unix domain socket instead
+  --path P                    listen on a Unix domain socket instead; a path too long for the
+                              platform, in a missing directory, or taken, fails with one line
+                              saying which (a live server, or a stale socket file)
+  --remove-stale              with --path: replace a stale socket file (no server listens on it)
+  --mode MODE                 with --path: the socket file's mode, in octal (600: only this user
+                              may connect); default: the umask decides
   --echo                      send every message back to its sender
   --bytes-as hex|base64       how to print bytes messages (default hex)
   --tls                       serve TLS; needs --cert and --key
@@ -311,6 +319,8 @@ const SERVE_OPTIONS = {
   port: { type: "string" },
   host: { type: "string" },
   path: { type: "string" },
+  "remove-stale": { type: "boolean" },
+  mode: { type: "string" },
   echo: { type: "boolean" },
   "bytes-as": { type: "string" }
 } satisfies Record<string, OptionSpec>
@@ -508,6 +518,19 @@ const parseClient = (command: CommandName, values: Values, target: Target): Eith
   return Either.right({ target, connectTimeout, status })
 }
 
+/** `--mode`: a file mode in octal, as `chmod` takes it (`600`, `0600`, `0o600`). */
+const parseMode = (text: string): Either.Either<number, UsageError> => {
+  const digits = /^(?:0o?)?([0-7]{1,3})$/i.exec(text)?.[1]
+  return digits === undefined
+    ? Either.left(
+        usage(
+          "serve",
+          `--mode must be an octal file mode from 0 to 777, not "${text}" (600: only this user may connect)`
+        )
+      )
+    : Either.right(parseInt(digits, 8))
+}
+
 const parseServe = (args: ReadonlyArray<string>): Either.Either<Command, UsageError> =>
   Either.gen(function* () {
     const { values, positionals } = yield* run("serve", args, SERVE_OPTIONS)
@@ -525,9 +548,18 @@ const parseServe = (args: ReadonlyArray<string>): Either.Either<Command, UsageEr
     if (path !== undefined && (portText !== undefined || host !== undefined)) {
       return yield* Either.left(usage("serve", "--path cannot go with --port or --host"))
     }
+    const removeStale = flag(values, "remove-stale")
+    const modeText = stringOf(values, "mode")
+    if (path === undefined && (removeStale || modeText !== undefined)) {
+      return yield* Either.left(usage("serve", `${removeStale ? "--remove-stale" : "--mode"} goes with --path`))
+    }
     const listen: Listen =
       path !== undefined
-        ? { path }
+        ? {
+            path,
+            ...(removeStale ? { removeStale } : {}),
+            ...(modeText === undefined ? {} : { mode: yield* parseMode(modeText) })
+          }
         : {
             host: host ?? "127.0.0.1",
             port: portText === undefined ? 0 : yield* integer("serve", "--port", portText, 0, 65535)

@@ -49,6 +49,11 @@ const describeError = (error: Commands.CommandError, command: Args.Command): str
       return error.reason === "Timeout" && "connectTimeout" in command
         ? `could not connect to ${error.address}: no answer within ${command.connectTimeout} s (--connect-timeout)`
         : error.message
+    case "ServerError":
+      // The library's advice, in the CLI's words.
+      return error.reason === "StaleSocket"
+        ? error.message.replace("set removeStale: true", "pass --remove-stale")
+        : error.message
     default:
       return error.message
   }

@@ -13,6 +13,7 @@ import * as tls from "node:tls"
 import type * as Stocking from "../Stocking.js"
 import { ConnectError } from "../Stocking.js"
 import { PooledReads } from "./reads.js"
+import * as unix from "./unix.js"
 
 /** @internal */
 export type SocketLike = Duplex &
@@ -89,13 +90,24 @@ const isTlsFailure = (cause: unknown): boolean => {
 const tlsFailure = (target: Stocking.Target, cause: Error, tcpConnected: boolean): ConnectError => {
   const address = describeTarget(target)
   if (isTlsFailure(cause)) return new ConnectError({ reason: "Tls", address, cause })
-  if (!tcpConnected) return new ConnectError({ reason: "Failed", address, cause })
+  if (!tcpConnected) return connectFailure(target, cause)
   const closed = new Error(
     `the server closed the connection during the TLS handshake (${cause.message}): it may have rejected the ` +
       "client certificate, or not speak TLS",
     { cause }
   )
   return new ConnectError({ reason: "Tls", address, cause: Object.assign(closed, { code: codeOf(cause) }) })
+}
+
+/** A connect that failed before any TLS: for a Unix socket path, in words that say what was there. */
+const connectFailure = (target: Stocking.Target, cause: Error): ConnectError => {
+  const address = describeTarget(target)
+  const described = "path" in target ? unix.describeConnectFailure(target.path, cause) : undefined
+  return new ConnectError({
+    reason: "Failed",
+    address,
+    cause: described === undefined ? cause : Object.assign(new Error(described, { cause }), { code: codeOf(cause) })
+  })
 }
 
 const codeOf = (cause: unknown): string | undefined =>
@@ -241,9 +253,7 @@ const connectOnce = (
     const opened: Opened = { socket, reads, watchRejection }
     return Effect.as(
       awaitReady(socket, secure === undefined ? "connect" : "secureConnect", true, (cause) =>
-        secure === undefined
-          ? new ConnectError({ reason: "Failed", address: describeTarget(target), cause })
-          : tlsFailure(target, cause, tcpConnected)
+        secure === undefined ? connectFailure(target, cause) : tlsFailure(target, cause, tcpConnected)
       ),
       opened
     )
@@ -269,6 +279,13 @@ export type ConnectSettings = Stocking.Target & Pick<Stocking.Settings, "connect
 export const connect = (options: ConnectSettings): Effect.Effect<Opened, ConnectError> => {
   if ("socket" in options) {
     return Effect.map(awaitConnected(options.socket), (socket) => ({ socket, reads: undefined }))
+  }
+  if ("path" in options) {
+    // Node would cut a longer path short, and connect to whatever is at the shorter one.
+    const tooLong = unix.tooLong(options.path)
+    if (tooLong !== undefined) {
+      return Effect.fail(new ConnectError({ reason: "PathTooLong", address: options.path, cause: new Error(tooLong) }))
+    }
   }
   let attempt = connectOnce(options, options.tls === true ? {} : options.tls)
   if (options.connectTimeout !== undefined) {
