@@ -110,7 +110,7 @@ const placeSocket = (
       if (found._tag === "Stale" && target.removeStale === true) fs.rmSync(target.path, { force: true })
       else if (found._tag !== "Nothing") return yield* Effect.fail(foundError(target, found))
     }
-    return yield* Effect.fail(listenError(target, "AddressInUse", unix.describeForListen({ _tag: "Live" })))
+    return yield* Effect.fail(foundError(target, { _tag: "Live" }))
   })
 
 const foundError = (target: Server.ListenTarget, found: unix.Found): Server.ServerError =>
