@@ -23,7 +23,23 @@ import * as tagInternal from "./internal/tag.js"
 import type * as Stocking from "./Stocking.js"
 
 /**
- * Listening failed (port in use, no permission, bad path, ...).
+ * Listening failed. `reason` says why, and the message says what was found
+ * and what was expected:
+ *
+ * - `Listen`: the OS refused (a TCP port in use, no permission, ...); `cause`
+ *   is its error.
+ * - `AddressInUse`: a Unix socket path where another server is listening
+ *   (it accepted a connection).
+ * - `StaleSocket`: a Unix socket path holding a socket file that no server
+ *   listens on, as a server that stopped without closing leaves behind.
+ *   Remove it, or set `removeStale: true` on the target.
+ * - `NotASocket`: a Unix socket path holding a file that is not a socket;
+ *   it is never removed.
+ * - `NoDirectory`: the directory of a Unix socket path does not exist (the
+ *   OS says `EACCES`).
+ * - `PathTooLong`: a Unix socket path longer than the platform takes (107
+ *   bytes on Linux, 103 on macOS): the message gives both lengths. Nothing
+ *   was created.
  *
  * @since 0.1.0
  * @category errors
@@ -48,12 +64,58 @@ export type ServerError = serverApi.ServerError
  * their retransmissions (1 s, then 3 s, ...). The kernel caps it silently
  * (on Linux at `net.core.somaxconn`, 4096 by default since 5.4).
  *
+ * A Unix socket path is checked before anything is created: longer than
+ * the platform takes (107 bytes on Linux, 103 on macOS), or in a directory
+ * that does not exist, it fails with a `ServerError` that says so. A path
+ * already taken fails too, saying whether a server is listening there or
+ * the socket file is stale (see `removeStale`). The socket file is removed
+ * when the server closes. Without `mode`, its mode follows the process's
+ * umask, like any file it creates.
+ *
  * @since 0.1.0
  * @category options
  */
 export type ListenTarget =
   | { readonly port: number; readonly host?: string | undefined; readonly backlog?: number | undefined }
-  | { readonly path: string; readonly backlog?: number | undefined }
+  | {
+      readonly path: string
+      readonly backlog?: number | undefined
+      /**
+       * Replace a stale socket file at `path`: one that no server listens on
+       * (connecting to it is refused), as a server that crashed or was killed
+       * leaves behind. A live server (it accepts a connection) is never
+       * touched, nor a file that is not a socket. Default `false`: a stale
+       * file fails with `ServerError` `StaleSocket`.
+       *
+       * @since 0.1.0
+       * @example
+       * ```ts
+       * import { Server } from "effect-stockings/node"
+       *
+       * // Restarts after a crash, and still refuses to start next to a running server.
+       * const server = Server.make({ path: "/run/app/app.sock", removeStale: true })
+       * ```
+       */
+      readonly removeStale?: boolean | undefined
+      /**
+       * The socket file's mode, `0o600` for instance, exactly (not masked by
+       * the umask). Connecting needs write permission on the socket file, so
+       * this is who may connect. The socket has this mode from the first
+       * moment it can be reached under `path`: it is bound and given its mode
+       * in a fresh directory only its owner can enter, next to `path`, then
+       * linked to `path`. Default: the umask decides, as for any file.
+       *
+       * @since 0.1.0
+       * @example
+       * ```ts
+       * import { Server } from "effect-stockings/node"
+       *
+       * // Only this user (and root) can connect.
+       * const server = Server.make({ path: "/run/app/app.sock", mode: 0o600 })
+       * ```
+       */
+      readonly mode?: number | undefined
+    }
 
 /**
  * The listen backlog used when `backlog` is not given: 4096 (Node's own
@@ -294,6 +356,10 @@ export type ConfigSettings<I = Message, O = Message, E = never, EH = never, RH =
  * - `STOCKING_SERVER_HOST` (default `127.0.0.1`) and `STOCKING_SERVER_PORT`
  *   (0 picks a free port), or `STOCKING_SERVER_PATH` for a Unix socket
  *   (required, here or in code); `STOCKING_SERVER_BACKLOG`.
+ * - With `STOCKING_SERVER_PATH`: `STOCKING_SERVER_REMOVE_STALE` (`true`
+ *   replaces a stale socket file) and `STOCKING_SERVER_MODE` (the socket
+ *   file's mode, in octal: `600`, `0600` or `0o600`); either with a port is
+ *   an error.
  * - `STOCKING_SERVER_TLS_CERT` and `STOCKING_SERVER_TLS_KEY`: PEM files;
  *   TLS when both are set. `STOCKING_SERVER_TLS_CA`: require client
  *   certificates issued by this CA.

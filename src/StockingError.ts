@@ -72,9 +72,14 @@ export type Closed = internal.Closed
 /**
  * Connecting failed: the address refused or was unreachable (`Failed`), did
  * not answer within `connectTimeout` (`Timeout`), or the TLS handshake failed,
- * for instance an unknown CA or a certificate for another host (`Tls`); after
- * every retry the `retry` schedule allowed. `NotConnected`: the socket given
- * to `make` was already destroyed.
+ * for instance an unknown CA, a certificate for another host, or a server
+ * that closed the connection during the handshake (`Tls`); after every retry
+ * the `retry` schedule allowed. `NotConnected`: the socket given to `make`
+ * was already destroyed. `PathTooLong`: a Unix socket path longer than the
+ * platform takes (107 bytes on Linux, 103 on macOS), refused before trying
+ * (Node would cut it short and connect elsewhere); the message gives both
+ * lengths. For a Unix socket path, a `Failed` message says what was there
+ * instead of a listening server: no file, no directory, a stale socket file.
  *
  * @since 0.1.0
  * @category errors

@@ -167,9 +167,11 @@ describe("options from Config", () => {
       )
       yield* client.write("short")
       assert.strictEqual(yield* client.take, "short")
-      // STOCKING_SERVER_MAX_MESSAGE_SIZE=16 is in force: a longer message makes the server hang up.
+      // STOCKING_SERVER_MAX_MESSAGE_SIZE=16 is in force: a longer message makes the server reset the connection.
       yield* client.write("x".repeat(17))
-      assert.strictEqual((yield* client.closed).reason, "ClosedByPeer")
+      const closed = yield* client.closed
+      assert.strictEqual(closed.reason, "SocketError")
+      assert.strictEqual((closed.cause as NodeJS.ErrnoException).code, "ECONNRESET")
     })
   )
 
@@ -243,6 +245,47 @@ describe("options from Config", () => {
       assert.match(
         yield* message({ STOCKING_SERVER_PORT: "0", STOCKING_SERVER_TLS_CERT: "c.pem" }, true),
         /STOCKING_SERVER_TLS_KEY/
+      )
+    })
+  )
+
+  it.effect("a Unix socket path: STOCKING_SERVER_REMOVE_STALE and STOCKING_SERVER_MODE (octal), or from code", () =>
+    Effect.gen(function* () {
+      const unix = (options: object) => {
+        const { mode, path, removeStale } = options as { mode?: number; path?: string; removeStale?: boolean }
+        return { mode, path, removeStale }
+      }
+      const fromEnv = yield* Server.optionsFromConfig().pipe(
+        withEnv({
+          STOCKING_SERVER_PATH: "/run/app.sock",
+          STOCKING_SERVER_REMOVE_STALE: "true",
+          STOCKING_SERVER_MODE: "0660"
+        })
+      )
+      assert.deepStrictEqual(unix(fromEnv), { path: "/run/app.sock", removeStale: true, mode: 0o660 })
+      const code = { path: "/run/code.sock", removeStale: true, mode: 0o600 }
+      const fromCode = yield* Server.optionsFromConfig(code).pipe(withEnv({}))
+      assert.deepStrictEqual(unix(fromCode), { path: "/run/code.sock", removeStale: true, mode: 0o600 })
+      const overridden = yield* Server.optionsFromConfig(code).pipe(withEnv({ STOCKING_SERVER_MODE: "0o640" }))
+      assert.strictEqual(unix(overridden).mode, 0o640)
+
+      const message = (vars: Record<string, string>) =>
+        Effect.map(Effect.flip(Server.optionsFromConfig().pipe(withEnv(vars))), String)
+      assert.match(
+        yield* message({ STOCKING_SERVER_PATH: "/run/app.sock", STOCKING_SERVER_MODE: "rw-------" }),
+        /STOCKING_SERVER\.MODE.*octal.*"rw-------"/
+      )
+      assert.match(
+        yield* message({ STOCKING_SERVER_PATH: "/run/app.sock", STOCKING_SERVER_MODE: "1777" }),
+        /STOCKING_SERVER\.MODE.*octal/
+      )
+      assert.match(
+        yield* message({ STOCKING_SERVER_PORT: "7000", STOCKING_SERVER_MODE: "600" }),
+        /STOCKING_SERVER_MODE goes with a Unix socket path \(STOCKING_SERVER_PATH\)/
+      )
+      assert.match(
+        yield* message({ STOCKING_SERVER_PORT: "7000", STOCKING_SERVER_REMOVE_STALE: "true" }),
+        /STOCKING_SERVER_REMOVE_STALE goes with a Unix socket path/
       )
     })
   )

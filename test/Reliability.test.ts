@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Option, Schedule, Scope, Stream } from "effect"
+import { Cause, Chunk, Effect, Exit, Fiber, Option, Schedule, Scope, Stream } from "effect"
 import { execFileSync, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -204,6 +204,21 @@ describe("Reliability: bad input", () => {
       }
       yield* noHandlesLeft
     })
+  )
+
+  it.scopedLive(
+    "a refused message (over maxMessageSize) resets the connection: the sender sees an error, not a clean close",
+    () =>
+      Effect.gen(function* () {
+        const server = yield* Server.make({ port: 0, maxMessageSize: 10 })
+        yield* Effect.forkScoped(server.serve((s) => s.messages.pipe(Stream.runDrain)))
+        const client = yield* Stocking.make({ host: "127.0.0.1", port: tcpPort(server) })
+        yield* client.write("this message is 27 bytes.!!")
+        // The sender does not close: all it learns comes from the server.
+        const closed = yield* client.closed
+        assert.strictEqual(closed.reason, "SocketError", String(closed))
+        assert.strictEqual((closed.cause as NodeJS.ErrnoException).code, "ECONNRESET")
+      })
   )
 
   it.scopedLive("a header and payload dripping in one byte per 10 ms arrive whole", () =>
@@ -471,6 +486,81 @@ describe("Transports", () => {
       assert.strictEqual(error.reason, "Timeout")
       assert.match(error.message, /no answer within the connect timeout/)
       assert.isAtLeast(Date.now() - started, 150)
+    })
+  )
+})
+
+describe("TLS client certificates", () => {
+  /** A server that requires a certificate issued by its CA, and the client certificates to try. */
+  const mutualTls = Effect.gen(function* () {
+    const { ca, cert, dir, key, otherCa } = yield* makeCerts
+    const server = yield* Server.make({
+      port: 0,
+      tls: { cert, key, ca, requestCert: true, rejectUnauthorized: true }
+    })
+    yield* Effect.forkScoped(server.serve((s) => s.messages.pipe(Stream.runForEach((m) => s.write(m)))))
+    return {
+      port: tcpPort(server),
+      ca,
+      // Issued by the server's CA (the server's own certificate serves as a client certificate).
+      trusted: { cert, key },
+      // Self-signed by another CA: the server rejects it.
+      untrusted: { cert: otherCa, key: fs.readFileSync(path.join(dir, "other.key")) }
+    }
+  })
+
+  it.scopedLive("a client certificate the server trusts is served (TLS 1.3)", () =>
+    Effect.gen(function* () {
+      const { ca, port, trusted } = yield* mutualTls
+      const client = yield* Stocking.make({ host: "localhost", port, tls: { ca, ...trusted } })
+      assert.strictEqual((client.socket as tls.TLSSocket).getProtocol(), "TLSv1.3")
+      yield* client.write("with a certificate")
+      assert.strictEqual(yield* client.take, "with a certificate")
+      yield* client.close
+      assert.strictEqual((yield* client.closed).reason, "ClosedLocally")
+    })
+  )
+
+  it.scopedLive("TLS 1.3, no client certificate: the server's alert is the cause of Closed, on the first read", () =>
+    Effect.gen(function* () {
+      const { ca, port } = yield* mutualTls
+      // Under TLS 1.3 the client's handshake completes before the server has looked at its certificate.
+      const client = yield* Stocking.make({ host: "localhost", port, tls: { ca } })
+      const error = yield* Effect.flip(client.take)
+      assert.strictEqual(error._tag, "Closed")
+      const closed = error as Stocking.Closed
+      assert.strictEqual(closed.reason, "SocketError", String(closed))
+      assert.strictEqual((closed.cause as NodeJS.ErrnoException).code, "ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED")
+    })
+  )
+
+  it.scopedLive(
+    "TLS 1.3, an untrusted client certificate: the first read fails with Closed saying it was rejected, not a clean close",
+    () =>
+      Effect.gen(function* () {
+        const { ca, port, untrusted } = yield* mutualTls
+        const client = yield* Stocking.make({ host: "localhost", port, tls: { ca, ...untrusted } })
+        const exit = yield* Effect.exit(client.forEach(() => Effect.void))
+        const closed = Exit.isFailure(exit) ? Option.getOrUndefined(Cause.failureOption(exit.cause)) : undefined
+        assert.strictEqual(closed?._tag, "Closed", `not a clean end: ${String(yield* client.closed)}`)
+        const cause = (closed as Stocking.Closed).cause
+        assert.match(String(cause), /client certificate/)
+        assert.strictEqual((yield* client.closed).cause, cause)
+      })
+  )
+
+  it.scopedLive("TLS 1.2: no client certificate, or an untrusted one, fails the connect with ConnectError Tls", () =>
+    Effect.gen(function* () {
+      const { ca, port, untrusted } = yield* mutualTls
+      const none = yield* Effect.flip(
+        Effect.scoped(Stocking.make({ host: "localhost", port, tls: { ca, maxVersion: "TLSv1.2" } }))
+      )
+      assert.strictEqual(none.reason, "Tls", none.message)
+      const rejected = yield* Effect.flip(
+        Effect.scoped(Stocking.make({ host: "localhost", port, tls: { ca, ...untrusted, maxVersion: "TLSv1.2" } }))
+      )
+      assert.strictEqual(rejected.reason, "Tls", rejected.message)
+      assert.match(rejected.message, /^TLS with localhost:\d+ failed: .*client certificate/)
     })
   )
 })

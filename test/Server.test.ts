@@ -1,6 +1,7 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Option, Schema, Scope, Stream } from "effect"
+import { Cause, Chunk, Effect, Exit, Fiber, Option, Schema, Scope, Stream } from "effect"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { Codec } from "../src/index.js"
@@ -137,6 +138,167 @@ describe("Server", () => {
       const error = yield* Effect.flip(Server.make({ port }))
       assert.strictEqual(error._tag, "ServerError")
       assert.match(error.message, new RegExp(`could not listen on 127.0.0.1:${port}: .*EADDRINUSE`))
+    })
+  )
+})
+
+/** A socket file that no server listens on, as a server killed without closing leaves behind. */
+const staleSocket = (socketPath: string) =>
+  Effect.async<void>((resume) => {
+    const server = net.createServer()
+    const bound = `${socketPath}.live`
+    server.listen(bound, () => {
+      // A second name for the socket file, which stays when the server closes (and removes the first).
+      fs.linkSync(bound, socketPath)
+      server.close(() => {
+        fs.rmSync(bound, { force: true })
+        resume(Effect.void)
+      })
+    })
+  })
+
+/** The error `effect` fails with; a test failure if it succeeds. */
+const failure = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.flatMap(Effect.exit(effect), (exit) =>
+    Exit.isFailure(exit)
+      ? Effect.succeed(Cause.squash(exit.cause) as E)
+      : Effect.dieMessage(`expected a failure, got ${String(exit.value)}`)
+  )
+
+/** The platform's limit on a socket path, in bytes. */
+const PATH_LIMIT = process.platform === "linux" ? 107 : 103
+
+describe("Server: Unix socket paths", () => {
+  it.scopedLive("a stale socket file: a ServerError that says so and what to do; removeStale: true replaces it", () =>
+    Effect.gen(function* () {
+      const socketPath = path.join(yield* tempDir, "stale.sock")
+      yield* staleSocket(socketPath)
+      const error = yield* failure(Server.make({ path: socketPath }))
+      assert.strictEqual(error._tag, "ServerError")
+      assert.strictEqual(error.reason, "StaleSocket", error.message)
+      assert.match(error.message, new RegExp(`could not listen on ${socketPath}: .*no server`))
+      assert.match(error.message, /removeStale/)
+      assert.isTrue(fs.lstatSync(socketPath).isSocket(), "left in place")
+
+      const options = { path: socketPath, removeStale: true }
+      const server = yield* Server.make(options)
+      yield* Effect.forkScoped(server.serve(echo))
+      const client = yield* Stocking.make({ path: socketPath })
+      yield* client.write("after a crash")
+      assert.strictEqual(yield* client.take, "after a crash")
+    })
+  )
+
+  it.scopedLive("a live server on the path: a ServerError that says so, with or without removeStale", () =>
+    Effect.gen(function* () {
+      const socketPath = path.join(yield* tempDir, "live.sock")
+      const live = yield* Server.make({ path: socketPath })
+      yield* Effect.forkScoped(live.serve(echo))
+      for (const options of [{ path: socketPath }, { path: socketPath, removeStale: true }]) {
+        const error = yield* failure(Server.make(options))
+        assert.strictEqual(error.reason, "AddressInUse", error.message)
+        assert.match(error.message, new RegExp(`could not listen on ${socketPath}: another server is listening there`))
+      }
+      // The live server was left alone.
+      const client = yield* Stocking.make({ path: socketPath })
+      yield* client.write("still here")
+      assert.strictEqual(yield* client.take, "still here")
+    })
+  )
+
+  it.scopedLive("a file that is not a socket is never removed, even with removeStale", () =>
+    Effect.gen(function* () {
+      const filePath = path.join(yield* tempDir, "data.txt")
+      fs.writeFileSync(filePath, "keep me")
+      const options = { path: filePath, removeStale: true }
+      const error = yield* failure(Server.make(options))
+      assert.strictEqual(error.reason, "NotASocket", error.message)
+      assert.match(error.message, /is not a socket/)
+      assert.strictEqual(fs.readFileSync(filePath, "utf8"), "keep me")
+    })
+  )
+
+  it.scopedLive("a missing directory: a ServerError saying the directory does not exist (not EACCES)", () =>
+    Effect.gen(function* () {
+      const dir = path.join(yield* tempDir, "missing", "dir")
+      const error = yield* failure(Server.make({ path: path.join(dir, "s.sock") }))
+      assert.strictEqual(error.reason, "NoDirectory", error.message)
+      assert.match(error.message, new RegExp(`the directory ${dir} does not exist`))
+    })
+  )
+
+  it.scopedLive(
+    "a path longer than the platform allows: ServerError and ConnectError with its length and the limit, nothing created",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const longPath = path.join(dir, "x".repeat(PATH_LIMIT + 1 - dir.length - 1))
+        const length = Buffer.byteLength(longPath)
+        assert.strictEqual(length, PATH_LIMIT + 1)
+        const error = yield* failure(Server.make({ path: longPath }))
+        assert.strictEqual(error._tag, "ServerError")
+        assert.strictEqual(error.reason, "PathTooLong", error.message)
+        assert.include(error.message, `${length} bytes`)
+        assert.include(error.message, `${PATH_LIMIT}`)
+        assert.deepStrictEqual(fs.readdirSync(dir), [], "nothing left behind")
+        const connectError = yield* failure(Stocking.make({ path: longPath }))
+        assert.strictEqual(connectError._tag, "ConnectError")
+        assert.strictEqual(connectError.reason, "PathTooLong", connectError.message)
+        assert.include(connectError.message, `${length} bytes`)
+        assert.include(connectError.message, `${PATH_LIMIT}`)
+        // The longest path allowed works.
+        const longest = longPath.slice(0, -1)
+        const server = yield* Server.make({ path: longest })
+        yield* Effect.forkScoped(server.serve(echo))
+        const client = yield* Stocking.make({ path: longest })
+        yield* client.write("at the limit")
+        assert.strictEqual(yield* client.take, "at the limit")
+      })
+  )
+
+  it.live("mode: the socket file has it from the start, nothing else is created, and it is removed on close", () =>
+    Effect.gen(function* () {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stockings-mode-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => fs.rmSync(dir, { recursive: true, force: true })))
+      const socketPath = path.join(dir, "private.sock")
+      const scope = yield* Scope.make()
+      const options = { path: socketPath, mode: 0o600 }
+      const server = yield* Server.make(options).pipe(Scope.extend(scope))
+      assert.strictEqual((fs.statSync(socketPath).mode & 0o777).toString(8), "600")
+      assert.deepStrictEqual(fs.readdirSync(dir), ["private.sock"])
+      assert.deepStrictEqual(server.address, { _tag: "Unix", path: socketPath })
+      yield* server.serve(echo).pipe(Effect.forkIn(scope))
+      const client = yield* Stocking.make({ path: socketPath }).pipe(Scope.extend(scope))
+      yield* client.write("private")
+      assert.strictEqual(yield* client.take, "private")
+      yield* Scope.close(scope, Exit.void)
+      assert.deepStrictEqual(fs.readdirSync(dir), [], "removed on close")
+
+      // Without `mode`, the socket file's mode follows the umask, as a directory's does.
+      fs.mkdirSync(path.join(dir, "probe"))
+      const umasked = fs.statSync(path.join(dir, "probe")).mode & 0o777
+      const plain = yield* Effect.scoped(
+        Effect.map(Server.make({ path: socketPath }), () => fs.statSync(socketPath).mode & 0o777)
+      )
+      assert.strictEqual(plain.toString(8), umasked.toString(8))
+    }).pipe(Effect.scoped)
+  )
+})
+
+describe("Stocking: Unix socket paths", () => {
+  it.scopedLive("connecting where no server listens: ConnectError says what is there and what was expected", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const missing = path.join(dir, "nothing.sock")
+      const noFile = yield* failure(Stocking.make({ path: missing }))
+      assert.match(noFile.message, new RegExp(`could not connect to ${missing}: no socket file there`))
+      const noDirectory = path.join(dir, "missing", "s.sock")
+      const noDir = yield* failure(Stocking.make({ path: noDirectory }))
+      assert.match(noDir.message, new RegExp(`the directory ${path.dirname(noDirectory)} does not exist`))
+      const stale = path.join(dir, "stale.sock")
+      yield* staleSocket(stale)
+      const noServer = yield* failure(Stocking.make({ path: stale }))
+      assert.match(noServer.message, new RegExp(`could not connect to ${stale}: .*no server is listening on it`))
     })
   )
 })

@@ -4,8 +4,9 @@
  * Every wait is for a line the CLI prints (never a sleep).
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Effect, Fiber, Queue, Stream } from "effect"
+import { Effect, Fiber, Queue, Runtime, Stream } from "effect"
 import type { Scope } from "effect"
+import * as fc from "fast-check"
 import { spawn } from "node:child_process"
 import type { ChildProcessWithoutNullStreams } from "node:child_process"
 import * as fs from "node:fs"
@@ -16,6 +17,7 @@ import { fileURLToPath } from "node:url"
 import type { Framing } from "../src/index.js"
 import { makeCerts } from "./utils/certs.js"
 import { Server, Stocking } from "../src/node.js"
+import { escapeText } from "../src/bin/output.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const viteNode = path.join(root, "node_modules", ".bin", "vite-node")
@@ -114,6 +116,8 @@ const runCli = (args: ReadonlyArray<string>, options: { input?: string; env?: Re
   Effect.scoped(
     Effect.gen(function* () {
       const cli = yield* startCli(args, options.env)
+      // A CLI that fails before reading all of its input closes its stdin: not the test's error.
+      cli.child.stdin.on("error", () => {})
       cli.child.stdin.end(options.input ?? "")
       return yield* cli.exit.pipe(
         Effect.timeoutFail({ duration: WAIT, onTimeout: () => new Error(`stocking ${args.join(" ")} did not exit`) })
@@ -200,7 +204,12 @@ describe("stocking CLI", () => {
         [["serve", "--tls"], /needs --cert FILE and --key FILE/],
         [["connect", "localhost"], /expected HOST:PORT, not "localhost"/],
         [["send", "127.0.0.1:70000", "x"], /the port must be a whole number from 1 to 65535/],
-        [["connect", "127.0.0.1:7000", "--backend", "epoll"], /--backend must be poll, select or auto/]
+        [["connect", "127.0.0.1:7000", "--backend", "epoll"], /--backend must be poll, select or auto/],
+        // A negative number after an option is its value, and is judged as one (not "ambiguous").
+        [["serve", "--port", "-1"], /^stocking: --port must be a whole number from 0 to 65535, not "-1"/],
+        [["serve", "--port", "99999"], /^stocking: --port must be a whole number from 0 to 65535, not "99999"/],
+        [["connect", "127.0.0.1:7000", "--linger", "-1"], /^stocking: --linger must be a number of seconds, 0 or more/],
+        [["send", "127.0.0.1:7000", "x", "--max-message-size", "-5"], /^stocking: --max-message-size must be a whole/]
       ]
       const results = yield* Effect.forEach(cases, ([args]) => runCli(args), { concurrency: "unbounded" })
       results.forEach((result, i) => {
@@ -644,5 +653,313 @@ describe("stocking CLI: safety and feedback", () => {
         assert.strictEqual(code, 0, stderr)
       }),
     120_000
+  )
+})
+
+/** A library server refusing messages over `maxMessageSize`; what it accepts goes to `received`, then `CLOSED`. */
+const CLOSED = "<connection closed>"
+const limitedServer = (maxMessageSize: number) =>
+  Effect.gen(function* () {
+    const received = yield* Queue.unbounded<Framing.Message>()
+    const server = yield* Server.make({ port: 0, maxMessageSize })
+    yield* Effect.forkScoped(
+      server.serve((stocking) =>
+        stocking.messages.pipe(
+          Stream.runForEach((message) => Queue.offer(received, message)),
+          Effect.ensuring(Queue.offer(received, CLOSED))
+        )
+      )
+    )
+    return { port: tcpPort(server), received }
+  })
+
+/** 27 bytes: over a limit of 10. */
+const BIG = "this message is 27 bytes.!!"
+
+describe("stocking CLI: messages that were not delivered", () => {
+  it.scopedLive("send: a message over the server's maxMessageSize is refused: exit 1, one line saying so", () =>
+    Effect.gen(function* () {
+      assert.strictEqual(Buffer.byteLength(BIG), 27)
+      const { port } = yield* limitedServer(10)
+      const result = yield* runCli(["send", `127.0.0.1:${port}`, "short", BIG])
+      assert.strictEqual(result.code, 1, result.stderr)
+      assertOneErrorLine(
+        result,
+        new RegExp(
+          `^stocking: connection to 127\\.0\\.0\\.1:${port} failed: .*; 2 messages may not have been delivered$`
+        )
+      )
+      assert.strictEqual(result.stdout, "")
+    })
+  )
+
+  it.scopedLive("connect: a line over the server's maxMessageSize is refused: exit 1, one line saying so", () =>
+    Effect.gen(function* () {
+      const { port } = yield* limitedServer(10)
+      const result = yield* runCli(["connect", `127.0.0.1:${port}`, "--linger", "0"], { input: `short\n${BIG}\n` })
+      assert.strictEqual(result.code, 1, result.stderr)
+      assertOneErrorLine(
+        result,
+        new RegExp(
+          `^stocking: connection to 127\\.0\\.0\\.1:${port} failed: .*; 2 messages may not have been delivered$`
+        )
+      )
+      assert.strictEqual(result.stdout, "")
+    })
+  )
+
+  it.scopedLive("connect: a peer that resets the connection while messages are queued: one line with how many", () =>
+    Effect.gen(function* () {
+      // Takes the first chunk, then resets the connection (RST) with the rest of the input unread.
+      const port = yield* Effect.acquireRelease(
+        Effect.async<net.Server>((resume) => {
+          const server = net.createServer((socket) => {
+            socket.on("error", () => {})
+            socket.once("data", () => socket.resetAndDestroy())
+          })
+          server.listen(0, "127.0.0.1", () => resume(Effect.succeed(server)))
+        }),
+        (server) => Effect.async<void>((resume) => void server.close(() => resume(Effect.void)))
+      ).pipe(Effect.map((server) => (server.address() as net.AddressInfo).port))
+      const line = "x".repeat(1000)
+      const input = Array.from({ length: 20_000 }, () => line).join("\n") + "\n"
+      const result = yield* runCli(["connect", `127.0.0.1:${port}`], { input })
+      assert.strictEqual(result.code, 1, result.stderr)
+      assertOneErrorLine(
+        result,
+        new RegExp(
+          `^stocking: connection to 127\\.0\\.0\\.1:${port} failed: .*; [\\d,]+ messages? may not have been delivered$`
+        )
+      )
+    })
+  )
+
+  it.scopedLive("send: --max-message-size is checked before connecting: exit 1, one line, nothing sent", () =>
+    Effect.gen(function* () {
+      // Nothing listens there: the size is refused before any connect is tried.
+      const port = yield* closedPort
+      const result = yield* runCli(["send", `127.0.0.1:${port}`, "short", BIG, "--max-message-size", "10"])
+      assert.strictEqual(result.code, 1, result.stderr)
+      assertOneErrorLine(result, /^stocking: message 2 is 27 bytes, more than --max-message-size 10: nothing was sent$/)
+      const bytes = yield* runCli(["send", `127.0.0.1:${port}`, "--bytes", "00 01 02", "--max-message-size", "2"])
+      assert.strictEqual(bytes.code, 1, bytes.stderr)
+      assertOneErrorLine(bytes, /^stocking: message 1 is 3 bytes, more than --max-message-size 2: nothing was sent$/)
+    })
+  )
+
+  it.scopedLive("connect: --max-message-size is checked on each line before it is sent: exit 1, one line", () =>
+    Effect.gen(function* () {
+      const { port, received } = yield* limitedServer(1000)
+      const result = yield* runCli(["connect", `127.0.0.1:${port}`, "--max-message-size", "10"], {
+        input: `short\n${BIG}\nnever\n`
+      })
+      assert.strictEqual(result.code, 1, result.stderr)
+      assertOneErrorLine(
+        result,
+        /^stocking: input line 2 is 27 bytes, more than --max-message-size 10: it and the lines after it were not sent$/
+      )
+      // The line before it was sent; nothing after it.
+      assert.deepStrictEqual(yield* takeN(received, 2), ["short", CLOSED])
+    })
+  )
+})
+
+/**
+ * What the CLI must never print raw, in readable or JSON output: C0, DEL, C1,
+ * the bidi controls (U+061C, U+200E, U+200F, U+202A-U+202E, U+2066-U+2069),
+ * the line and paragraph separators, and lone surrogates.
+ */
+const ESCAPED_CODE_UNITS: ReadonlyArray<number> = [
+  ...Array.from({ length: 0x20 }, (_, i) => i),
+  ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i),
+  0x061c,
+  0x200e,
+  0x200f,
+  0x2028,
+  0x2029,
+  0x202a,
+  0x202b,
+  0x202c,
+  0x202d,
+  0x202e,
+  0x2066,
+  0x2067,
+  0x2068,
+  0x2069
+]
+const RAW_ESCAPED_CLASS =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/** Characters likely to break a terminal line, mixed with anything else Unicode has. */
+const hostileCodePoint = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...ESCAPED_CODE_UNITS.map((c) => String.fromCharCode(c))) },
+  { weight: 1, arbitrary: fc.constantFrom("\\", '"', "x", " ", "\\x1b", "\\u202e", "é", "😀") },
+  {
+    weight: 2,
+    arbitrary: fc
+      .integer({ min: 0, max: 0x10ffff })
+      .filter((c) => c < 0xd800 || c > 0xdfff)
+      .map((c) => String.fromCodePoint(c))
+  }
+)
+const hostileText = fc.array(hostileCodePoint, { maxLength: 40 }).map((chars) => chars.join(""))
+/** Also lone surrogates, which a string can hold (though UTF-8 on the wire cannot). */
+const hostileString = fc
+  .array(
+    fc.oneof(
+      hostileCodePoint,
+      fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c))
+    ),
+    {
+      maxLength: 40
+    }
+  )
+  .map((chars) => chars.join(""))
+
+/** Reads the readable escapes back: `\\`, `\n`, `\r`, `\t`, `\xHH`, `\uHHHH`. */
+const unescapeText = (text: string): string =>
+  text.replace(/\\(?:x([0-9a-f]{2})|u([0-9a-f]{4})|(.))/g, (_, hex2: string, hex4: string, char: string) => {
+    if (hex2 !== undefined) return String.fromCharCode(parseInt(hex2, 16))
+    if (hex4 !== undefined) return String.fromCharCode(parseInt(hex4, 16))
+    const known: Record<string, string> = { "\\": "\\", n: "\n", r: "\r", t: "\t" }
+    const value = known[char]
+    if (value === undefined) throw new Error(`unknown escape \\${char} in ${JSON.stringify(text)}`)
+    return value
+  })
+
+describe("stocking CLI: escaping", () => {
+  it("property: escapeText leaves no character of the escaped classes raw, and reads back to the original", () => {
+    fc.assert(
+      fc.property(hostileString, (text) => {
+        const escaped = escapeText(text)
+        assert.notMatch(escaped, RAW_ESCAPED_CLASS, JSON.stringify(escaped))
+        assert.strictEqual(unescapeText(escaped), text)
+      }),
+      { numRuns: 2000, examples: [["\u061c"], ["\u009b\u0085\u202e\u2066\u2028"]] }
+    )
+  })
+
+  it.scopedLive(
+    "property: whatever a peer sends, serve prints it escaped (readable) and as JSON that parses back to it, never raw",
+    () =>
+      Effect.gen(function* () {
+        const readable = yield* startCli(["serve"])
+        const json = yield* startCli(["serve", "--json"])
+        const readablePort = Number((yield* readable.line(LISTENING))[1])
+        const jsonPort = JSON.parse((yield* json.line(/^\{"event":"listening".*\}$/))[0]!).port as number
+        const toReadable = yield* Stocking.make({ host: "127.0.0.1", port: readablePort })
+        const toJson = yield* Stocking.make({ host: "127.0.0.1", port: jsonPort })
+        const run = Runtime.runPromise(yield* Effect.runtime<never>())
+        let n = 0
+        yield* Effect.tryPromise(() =>
+          fc.assert(
+            fc.asyncProperty(hostileText, async (text) => {
+              // A number first, to find its line; the rest is the peer's.
+              const id = n++
+              const message = `${id}:${text}`
+              await run(Effect.all([toReadable.write(message), toJson.write(message)]))
+              // (The whole line: `s`, as a raw line separator in it must not hide it.)
+              const [printed] = await run(readable.line(new RegExp(`^127\\.0\\.0\\.1:\\d+ text: ${id}:.*$`, "s")))
+              assert.notMatch(printed!, RAW_ESCAPED_CLASS, JSON.stringify(printed))
+              assert.strictEqual(unescapeText(printed!.slice(printed!.indexOf(" text: ") + 7)), message)
+              const [event] = await run(json.line(new RegExp(`^\\{"event":"message".*"text":"${id}:.*$`, "s")))
+              assert.notMatch(event!, RAW_ESCAPED_CLASS, JSON.stringify(event))
+              assert.strictEqual(JSON.parse(event!).text, message)
+            }),
+            { numRuns: 150, examples: [["\u061c"], ["\u009b\u0085\u202e\u2066\u2028"]] }
+          )
+        )
+      }),
+    60_000
+  )
+})
+
+describe("stocking CLI: TLS client certificates", () => {
+  it.scopedLive(
+    "a client certificate the server rejects (none, or an untrusted one): send and connect exit 1 with one TLS line",
+    () =>
+      Effect.gen(function* () {
+        const { caPath, certPath, dir, keyPath } = yield* makeCerts
+        const untrusted = ["--cert", path.join(dir, "other.pem"), "--key", path.join(dir, "other.key")]
+        // --ca on serve: client certificates issued by this CA are required.
+        const serve = yield* startCli(["serve", "--cert", certPath, "--key", keyPath, "--ca", caPath])
+        const target = `localhost:${Number((yield* serve.line(LISTENING))[1])}`
+        const refused = yield* Effect.all(
+          [
+            runCli(["send", target, "--ca", caPath, "refused 1"]),
+            runCli(["send", target, "--ca", caPath, ...untrusted, "refused 2"]),
+            runCli(["connect", target, "--ca", caPath], { input: "refused 3\n" }),
+            runCli(["connect", target, "--ca", caPath, ...untrusted], { input: "refused 4\n" })
+          ],
+          { concurrency: "unbounded" }
+        )
+        refused.forEach((result, i) => {
+          assert.strictEqual(result.code, 1, `case ${i + 1}: ${result.stderr}`)
+          assertOneErrorLine(result, /^stocking: connection to 127\.0\.0\.1:\d+ failed: TLS error: .*certificate/)
+        })
+        // The server's own certificate, issued by the CA, is accepted as a client certificate.
+        const trusted = yield* runCli(["send", target, "--ca", caPath, "--cert", certPath, "--key", keyPath, "trusted"])
+        assert.strictEqual(trusted.code, 0, trusted.stderr)
+        yield* serve.line(/ text: trusted$/)
+        assert.notInclude(serve.lines.join("\n"), "refused")
+      })
+  )
+})
+
+describe("stocking CLI: Unix socket paths", () => {
+  it.scopedLive(
+    "serve --path: a stale socket file is one line naming --remove-stale; --remove-stale and --mode 600 start it",
+    () =>
+      Effect.gen(function* () {
+        const dir = yield* tempDir
+        const socketPath = path.join(dir, "cli.sock")
+        // A socket file that no server listens on: a second name for a socket whose server then closes.
+        yield* Effect.async<void>((resume) => {
+          const server = net.createServer()
+          server.listen(`${socketPath}.live`, () => {
+            fs.linkSync(`${socketPath}.live`, socketPath)
+            server.close(() => resume(Effect.void))
+          })
+        })
+        const refused = yield* runCli(["serve", "--path", socketPath])
+        assert.strictEqual(refused.code, 1, refused.stderr)
+        assertOneErrorLine(
+          refused,
+          new RegExp(`^stocking: could not listen on ${socketPath}: .*no server.*--remove-stale`)
+        )
+
+        const serve = yield* startCli(["serve", "--path", socketPath, "--remove-stale", "--mode", "600", "--echo"])
+        yield* serve.line(new RegExp(`^listening on ${socketPath}$`))
+        assert.strictEqual((fs.statSync(socketPath).mode & 0o777).toString(8), "600")
+        const sent = yield* runCli(["send", "--path", socketPath, "through a private socket"])
+        assert.strictEqual(sent.code, 0, sent.stderr)
+        yield* serve.line(/ text: through a private socket$/)
+      })
+  )
+
+  it.scopedLive("a path over the platform's limit, or --mode without --path or out of range: one line each", () =>
+    Effect.gen(function* () {
+      const dir = yield* tempDir
+      const limit = process.platform === "linux" ? 107 : 103
+      const longPath = path.join(dir, "y".repeat(limit + 10 - dir.length - 1))
+      const [serve, connect, noPath, badMode] = yield* Effect.all(
+        [
+          runCli(["serve", "--path", longPath]),
+          runCli(["connect", "--path", longPath]),
+          runCli(["serve", "--mode", "600"]),
+          runCli(["serve", "--path", path.join(dir, "s.sock"), "--mode", "999"])
+        ],
+        { concurrency: "unbounded" }
+      )
+      assert.strictEqual(serve.code, 1, serve.stderr)
+      assertOneErrorLine(serve, new RegExp(`^stocking: could not listen on .*: .*${limit + 10} bytes.*${limit}`))
+      assert.strictEqual(connect.code, 1, connect.stderr)
+      assertOneErrorLine(connect, new RegExp(`^stocking: could not connect to .*: .*${limit + 10} bytes.*${limit}`))
+      assert.deepStrictEqual(fs.readdirSync(dir), [], "nothing created")
+      assert.strictEqual(noPath.code, 2, noPath.stderr)
+      assertOneErrorLine(noPath, /^stocking: --mode goes with --path/)
+      assert.strictEqual(badMode.code, 2, badMode.stderr)
+      assertOneErrorLine(badMode, /^stocking: --mode must be an octal file mode from 0 to 777, not "999"/)
+    })
   )
 })

@@ -99,12 +99,15 @@ export interface Common {
 export type Target = { readonly host: string; readonly port: number } | { readonly path: string }
 
 /**
- * Where a server listens.
+ * Where a server listens; for a Unix socket, whether to replace a stale
+ * socket file (`--remove-stale`) and the socket file's mode (`--mode`).
  *
  * @since 0.1.0
  * @category models
  */
-export type Listen = { readonly host: string; readonly port: number } | { readonly path: string }
+export type Listen =
+  | { readonly host: string; readonly port: number }
+  | { readonly path: string; readonly removeStale?: boolean; readonly mode?: number }
 
 /**
  * What the client commands (`connect`, `send`) take besides the common options.
@@ -171,7 +174,7 @@ export const DEFAULT_CONNECT_TIMEOUT = 5
 const COMMON_HELP = `Common options:
   --json                      one JSON object per line on stdout (see below)
   --backend poll|select|auto  the send loop (default: auto, or $STOCKING_BACKEND)
-  --max-message-size N        largest message accepted, in bytes (default 16777216)
+  --max-message-size N        largest message sent or accepted, in bytes (default 16777216)
   -h, --help                  print this help and exit`
 
 const EXIT_HELP = `Exit status: 0 on success (and after SIGINT or SIGTERM, once closed), 1 when something fails
@@ -208,15 +211,21 @@ Listens and prints every message received, one per line, after the peer it came 
   127.0.0.1:53122 text: hello
   127.0.0.1:53122 bytes: 0102ff
 with "listening on ADDRESS" first and a line when a peer connects or disconnects.
-In text, backslashes, line breaks and other control characters are escaped (\\\\, \\n, \\r, \\t,
-\\xHH, \\uHHHH), so a peer cannot forge a line or send escape sequences to your terminal.
+In text, backslashes, line breaks, control characters (C0, DEL, C1), bidirectional controls and
+line separators are escaped (\\\\, \\n, \\r, \\t, \\xHH, \\uHHHH; in --json output as \\uHHHH), so a peer
+cannot forge a line, reorder it or send escape sequences to your terminal.
 While stdout is slow to take lines, the peers are paused (nothing is dropped).
 Runs until SIGINT or SIGTERM, then closes every connection and exits 0.
 
 Options:
   --port N                    TCP port (default 0: a free one, printed on the first line)
   --host H                    address to listen on (default 127.0.0.1)
-  --path P                    listen on a Unix domain socket instead
+  --path P                    listen on a Unix domain socket instead; a path too long for the
+                              platform, in a missing directory, or taken, fails with one line
+                              saying which (a live server, or a stale socket file)
+  --remove-stale              with --path: replace a stale socket file (no server listens on it)
+  --mode MODE                 with --path: the socket file's mode, in octal (600: only this user
+                              may connect); default: the umask decides
   --echo                      send every message back to its sender
   --bytes-as hex|base64       how to print bytes messages (default hex)
   --tls                       serve TLS; needs --cert and --key
@@ -310,6 +319,8 @@ const SERVE_OPTIONS = {
   port: { type: "string" },
   host: { type: "string" },
   path: { type: "string" },
+  "remove-stale": { type: "boolean" },
+  mode: { type: "string" },
   echo: { type: "boolean" },
   "bytes-as": { type: "string" }
 } satisfies Record<string, OptionSpec>
@@ -348,13 +359,45 @@ const parseArgsMessage = (error: unknown): string => {
   return sentence.charAt(0).toLowerCase() + sentence.slice(1)
 }
 
+/**
+ * `--port -1` as `--port=-1`: `parseArgs` takes a value that starts with a
+ * dash for an option and calls the option "ambiguous", while a negative
+ * number after an option that takes a value can only be that value; it is
+ * then judged as one (`--port must be a whole number from 0 to 65535, not
+ * "-1"`). Nothing after `--` is touched.
+ */
+const joinNegativeValues = (args: ReadonlyArray<string>, options: Record<string, OptionSpec>): Array<string> => {
+  const joined: Array<string> = []
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!
+    if (arg === "--") {
+      joined.push(...args.slice(i))
+      break
+    }
+    const next = args[i + 1]
+    const name = arg.startsWith("--") ? arg.slice(2) : undefined
+    if (name !== undefined && options[name]?.type === "string" && next !== undefined && /^-\.?\d/.test(next)) {
+      joined.push(`${arg}=${next}`)
+      i++
+    } else {
+      joined.push(arg)
+    }
+  }
+  return joined
+}
+
 const run = (
   command: CommandName,
   args: ReadonlyArray<string>,
   options: Record<string, OptionSpec>
 ): Either.Either<{ values: Values; positionals: Array<string> }, UsageError> => {
   try {
-    const { values, positionals } = parseArgs({ args: [...args], options, allowPositionals: true, strict: true })
+    const { values, positionals } = parseArgs({
+      args: joinNegativeValues(args, options),
+      options,
+      allowPositionals: true,
+      strict: true
+    })
     return Either.right({ values: values as Values, positionals })
   } catch (error) {
     return Either.left(usage(command, parseArgsMessage(error)))
@@ -475,6 +518,19 @@ const parseClient = (command: CommandName, values: Values, target: Target): Eith
   return Either.right({ target, connectTimeout, status })
 }
 
+/** `--mode`: a file mode in octal, as `chmod` takes it (`600`, `0600`, `0o600`). */
+const parseMode = (text: string): Either.Either<number, UsageError> => {
+  const digits = /^(?:0o?)?([0-7]{1,3})$/i.exec(text)?.[1]
+  return digits === undefined
+    ? Either.left(
+        usage(
+          "serve",
+          `--mode must be an octal file mode from 0 to 777, not "${text}" (600: only this user may connect)`
+        )
+      )
+    : Either.right(parseInt(digits, 8))
+}
+
 const parseServe = (args: ReadonlyArray<string>): Either.Either<Command, UsageError> =>
   Either.gen(function* () {
     const { values, positionals } = yield* run("serve", args, SERVE_OPTIONS)
@@ -492,9 +548,18 @@ const parseServe = (args: ReadonlyArray<string>): Either.Either<Command, UsageEr
     if (path !== undefined && (portText !== undefined || host !== undefined)) {
       return yield* Either.left(usage("serve", "--path cannot go with --port or --host"))
     }
+    const removeStale = flag(values, "remove-stale")
+    const modeText = stringOf(values, "mode")
+    if (path === undefined && (removeStale || modeText !== undefined)) {
+      return yield* Either.left(usage("serve", `${removeStale ? "--remove-stale" : "--mode"} goes with --path`))
+    }
     const listen: Listen =
       path !== undefined
-        ? { path }
+        ? {
+            path,
+            ...(removeStale ? { removeStale } : {}),
+            ...(modeText === undefined ? {} : { mode: yield* parseMode(modeText) })
+          }
         : {
             host: host ?? "127.0.0.1",
             port: portText === undefined ? 0 : yield* integer("serve", "--port", portText, 0, 65535)

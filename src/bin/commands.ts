@@ -16,19 +16,22 @@ import * as Stream from "effect/Stream"
 import * as readline from "node:readline"
 import type { Message } from "../Framing.js"
 import * as Server from "../Server.js"
+import type { Closed } from "../Stocking.js"
 import type * as Args from "./args.js"
 import { parseHex } from "./args.js"
 import {
   awaitFlushed,
   backendLayer,
-  checkClosed,
+  checkDelivered,
+  checkSize,
   CliError,
   closeWithStatus,
   type CommandError,
   ConnectionError,
   connectTo,
   limits,
-  serverTls
+  serverTls,
+  watchSocketErrors
 } from "./common.js"
 import * as Output from "./output.js"
 import * as Status from "./status.js"
@@ -122,6 +125,11 @@ export const connect = (
     const out = Output.make({ json: command.json, bytesAs: command.bytesAs, events: false })
     const stocking = yield* connectTo(command)
     const peer = Output.peerLabel(stocking)
+    const socketError = watchSocketErrors(stocking)
+    // Messages written so far: those a failed connection may not have delivered.
+    let written = 0
+    const failed = (closed: Closed) =>
+      new ConnectionError({ peer, closed, socketError: socketError(), undelivered: written })
     yield* out.connected(peer)
 
     // Every arrival is printed, and wakes the linger timer.
@@ -133,7 +141,7 @@ export const connect = (
     // The reader ends when the connection does: before the end of input, that is an error.
     const peerClosed = Effect.zipRight(
       Fiber.await(reader),
-      Effect.flatMap(stocking.closed, (closed) => Effect.fail(new ConnectionError({ peer, closed })))
+      Effect.flatMap(stocking.closed, (closed) => Effect.fail(failed(closed)))
     )
 
     let lineNumber = 0
@@ -141,21 +149,33 @@ export const connect = (
     const toMessage = (line: string): Effect.Effect<Message, CliError> => {
       lineNumber++
       bytesSent += command.bytes ? line.length >> 1 : Buffer.byteLength(line)
-      if (!command.bytes) return Effect.succeed(line)
-      const bytes = parseHex(line)
-      return bytes === undefined
-        ? Effect.fail(new CliError({ reason: `--bytes: input line ${lineNumber} is not hex: ${JSON.stringify(line)}` }))
-        : Effect.succeed(bytes)
+      const bytes = command.bytes ? parseHex(line) : line
+      if (bytes === undefined) {
+        return Effect.fail(
+          new CliError({ reason: `--bytes: input line ${lineNumber} is not hex: ${JSON.stringify(line)}` })
+        )
+      }
+      return Effect.as(
+        checkSize(bytes, command.maxMessageSize, `input line ${lineNumber}`, "it and the lines after it were not sent"),
+        bytes
+      )
     }
     const sendLines = stdinLines.pipe(
       Stream.mapEffect(toMessage),
       Stream.runForEach((message) =>
-        Effect.catchTag(stocking.write(message), "Closed", (closed) =>
-          Effect.fail(new ConnectionError({ peer, closed }))
+        stocking.write(message).pipe(
+          Effect.catchTags({
+            Closed: (closed) => Effect.fail(failed(closed)),
+            // Not ready is impossible without a handshake.
+            NotReady: (error) => Effect.die(error)
+          }),
+          Effect.zipRight(
+            Effect.sync(() => {
+              written++
+            })
+          )
         )
-      ),
-      // Not ready is impossible without a handshake.
-      Effect.catchTag("NotReady", (error) => Effect.die(error))
+      )
     )
     // Progress for long input from a file or a pipe (typing at a terminal needs none).
     const started = Date.now()
@@ -186,7 +206,7 @@ export const connect = (
     )
     yield* closeWithStatus(stocking)
     yield* Fiber.await(reader)
-    yield* out.disconnected(peer, yield* checkClosed(stocking, peer))
+    yield* out.disconnected(peer, yield* checkDelivered(stocking, peer, socketError, written))
   }).pipe(Effect.provide(backendLayer(command.backend)))
 
 // ---------------------------------------------------------------------------
@@ -194,8 +214,10 @@ export const connect = (
 // ---------------------------------------------------------------------------
 
 /**
- * `stocking send`: sends the messages, waits until they are handed to the
- * OS, and closes gracefully.
+ * `stocking send`: checks every message against `--max-message-size`, sends
+ * them, waits until they are handed to the OS, and closes gracefully. A
+ * connection that fails, or a socket error while it closes, is an error
+ * saying how many messages may not have been delivered.
  *
  * @since 0.1.0
  * @category commands
@@ -205,19 +227,28 @@ export const send = (
 ): Effect.Effect<void, CommandError, Scope.Scope> =>
   Effect.gen(function* () {
     const out = Output.make({ json: command.json, bytesAs: "hex", events: false })
+    const count = command.messages.length
+    // All or nothing: a message the peer would refuse stops the command before anything is sent.
+    yield* Effect.forEach(
+      command.messages,
+      (message, i) => checkSize(message, command.maxMessageSize, `message ${i + 1}`, "nothing was sent"),
+      { discard: true }
+    )
     const stocking = yield* connectTo(command)
     const peer = Output.peerLabel(stocking)
+    const socketError = watchSocketErrors(stocking)
     yield* out.connected(peer)
     // Read (and drop) whatever arrives, so a peer answering us cannot stall our sending.
     yield* stocking.messages.pipe(Stream.runDrain, Effect.ignore, Effect.forkScoped)
     yield* stocking.writeAll(command.messages).pipe(
       Effect.catchTags({
-        Closed: (closed) => Effect.fail(new ConnectionError({ peer, closed })),
+        Closed: (closed) =>
+          Effect.fail(new ConnectionError({ peer, closed, socketError: socketError(), undelivered: count })),
         NotReady: (error) => Effect.die(error)
       })
     )
     yield* Status.during("sending...", awaitFlushed(stocking))
     yield* closeWithStatus(stocking)
-    yield* checkClosed(stocking, peer)
-    yield* out.sent(peer, command.messages.length)
+    yield* checkDelivered(stocking, peer, socketError, count)
+    yield* out.sent(peer, count)
   }).pipe(Effect.provide(backendLayer(command.backend)))

@@ -16,6 +16,8 @@ import * as Auto from "../Backend/Auto.js"
 import type * as Backend from "../Backend/Backend.js"
 import * as Poll from "../Backend/Poll.js"
 import * as Select from "../Backend/Select.js"
+import * as Framing from "../Framing.js"
+import type { Message } from "../Framing.js"
 import type * as Server from "../Server.js"
 import * as Stocking from "../Stocking.js"
 import type * as Args from "./args.js"
@@ -39,7 +41,9 @@ export class CliError extends Data.TaggedError("CliError")<{ readonly reason: st
 }
 
 /**
- * A connection that ended badly, with the peer's name for the message.
+ * A connection that ended badly, with the peer's name for the message: why
+ * it closed, or the socket error that came while it was closing, and how
+ * many messages written on it may not have been delivered.
  *
  * @since 0.1.0
  * @category errors
@@ -47,12 +51,22 @@ export class CliError extends Data.TaggedError("CliError")<{ readonly reason: st
 export class ConnectionError extends Data.TaggedError("ConnectionError")<{
   readonly peer: string
   readonly closed: Stocking.Closed
+  /** An error the socket reported once the Stocking was already closing (it keeps its first reason). */
+  readonly socketError?: unknown
+  /** Messages written on the connection that cannot be known to have been delivered. */
+  readonly undelivered?: number | undefined
 }> {
   /**
    * @since 0.1.0
    */
   override get message(): string {
-    return Output.describeClosed(this.peer, this.closed)
+    const why =
+      this.socketError !== undefined && Output.isCleanClose(this.closed)
+        ? `connection to ${this.peer} failed: ${Output.describeSocketError(this.socketError)}`
+        : Output.describeClosed(this.peer, this.closed)
+    return this.undelivered === undefined || this.undelivered === 0
+      ? why
+      : `${why}; ${Output.undeliveredText(this.undelivered)}`
   }
 }
 
@@ -139,14 +153,58 @@ export const limits = (common: Args.Common) => ({
  */
 export const awaitFlushed = (stocking: Stocking.Stocking): Effect.Effect<void> => Effect.ignore(stocking.sent)
 
-/** Fails with the reason the Stocking closed, unless it closed cleanly. */
-export const checkClosed = (
+/**
+ * Records the first error the Stocking's socket reports, and returns it on
+ * demand. A Stocking reports the first reason it closed for, so an error
+ * that arrives once it is closing is not in `closed`: a reset from a peer
+ * that refused a message, or a TLS alert from a server that rejected the
+ * client's certificate, while our end of stream is on its way. A sender
+ * must not take that for a clean close.
+ */
+export const watchSocketErrors = (stocking: Stocking.Stocking): (() => unknown) => {
+  let first: unknown = undefined
+  stocking.socket.on("error", (error: unknown) => {
+    if (first === undefined) first = error
+  })
+  return () => first
+}
+
+/**
+ * After a sender's graceful close: fails, saying how many messages may not
+ * have been delivered, unless the connection closed cleanly, no socket error
+ * came while it closed, and nothing written was dropped.
+ */
+export const checkDelivered = (
   stocking: Stocking.Stocking,
-  peer: string
+  peer: string,
+  socketError: () => unknown,
+  written: number
 ): Effect.Effect<Stocking.Closed, ConnectionError> =>
-  Effect.flatMap(stocking.closed, (closed) =>
-    Output.isCleanClose(closed) ? Effect.succeed(closed) : Effect.fail(new ConnectionError({ peer, closed }))
-  )
+  Effect.gen(function* () {
+    const closed = yield* stocking.closed
+    // After the close, `sent` fails if anything written was dropped before it reached the OS.
+    const allSent = yield* Effect.isSuccess(stocking.sent)
+    const error = socketError()
+    if (Output.isCleanClose(closed) && error === undefined && allSent) return closed
+    return yield* Effect.fail(new ConnectionError({ peer, closed, socketError: error, undelivered: written }))
+  })
+
+/**
+ * Fails unless `message` fits in the largest message allowed (`--max-message-size`,
+ * or the default): a peer with the same limit would refuse it and drop the connection.
+ */
+export const checkSize = (
+  message: Message,
+  maxMessageSize: number | undefined,
+  what: string,
+  consequence: string
+): Effect.Effect<void, CliError> => {
+  const max = maxMessageSize ?? Framing.DEFAULT_MAX_MESSAGE_SIZE
+  const size = typeof message === "string" ? Buffer.byteLength(message) : message.length
+  if (size <= max) return Effect.void
+  const limit = `--max-message-size ${max}${maxMessageSize === undefined ? " (the default)" : ""}`
+  return Effect.fail(new CliError({ reason: `${what} is ${size} bytes, more than ${limit}: ${consequence}` }))
+}
 
 export const describeTarget = (target: Args.Target): string =>
   "path" in target

@@ -93,22 +93,54 @@ export const printLine = (line: string): Effect.Effect<void> =>
 const escapes: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t" }
 
 /**
- * Makes peer text safe to print on one line of a terminal: backslash, line
- * breaks, tabs, the other C0 and C1 control characters (escape sequences
- * start with one), DEL, and the Unicode line separators and direction
- * overrides become visible escapes (`\\`, `\n`, `\r`, `\t`, `\xHH`,
- * `\uHHHH`). Anything else is printed as it is.
+ * The characters no output of the CLI carries raw, readable or JSON (the
+ * table in the README's CLI section): C0 controls, DEL and C1 controls (a
+ * terminal acts on them: escape sequences, CSI U+009B, NEL U+0085), the
+ * bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
+ * U+2066-U+2069: they reorder what follows on the line), the line and
+ * paragraph separators U+2028 and U+2029, and lone surrogates (no character
+ * at all: a terminal would show U+FFFD and lose what the peer sent).
+ */
+const ESCAPED_CLASSES =
+  "[\\u0000-\\u001f\\u007f-\\u009f\\u061c\\u200e\\u200f\\u2028\\u2029\\u202a-\\u202e\\u2066-\\u2069]" +
+  "|[\\ud800-\\udbff](?![\\udc00-\\udfff])|(?<![\\ud800-\\udbff])[\\udc00-\\udfff]"
+
+/** What the readable output escapes: the classes, and the backslash that starts an escape. */
+const READABLE_ESCAPED = new RegExp(`\\\\|${ESCAPED_CLASSES}`, "g")
+
+/** What `JSON.stringify` leaves raw among the classes (it escapes C0, lone surrogates, `"` and `\\` itself). */
+const JSON_ESCAPED = new RegExp(ESCAPED_CLASSES, "g")
+
+const hex4 = (char: string): string => `\\u${char.charCodeAt(0).toString(16).padStart(4, "0")}`
+
+/**
+ * Makes peer text safe to print on one line of a terminal, and reversible:
+ * backslash, line breaks and tabs become `\\`, `\n`, `\r`, `\t`; the other
+ * characters of the escaped classes (C0, DEL, C1, bidirectional controls,
+ * line and paragraph separators, lone surrogates) become `\xHH` (up to
+ * U+00FF) or `\uHHHH`. Anything else is printed as it is.
  *
  * @since 0.1.0
  * @category output
  */
 export const escapeText = (text: string): string =>
-  text.replace(/[\\\u0000-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (char) => {
+  text.replace(READABLE_ESCAPED, (char) => {
     const known = escapes[char]
     if (known !== undefined) return known
     const code = char.charCodeAt(0)
-    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : `\\u${code.toString(16).padStart(4, "0")}`
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, "0")}` : hex4(char)
   })
+
+/**
+ * `JSON.stringify`, with every character of the escaped classes written as
+ * `\uHHHH`: still JSON that parses back to the same value, but nothing a
+ * terminal acts on (JSON itself lets DEL, C1, the bidirectional controls
+ * and U+2028 / U+2029 through raw).
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const jsonLine = (value: object): string => JSON.stringify(value).replace(JSON_ESCAPED, hex4)
 
 /**
  * Writes one `stocking: ...` line to stderr.
@@ -117,7 +149,8 @@ export const escapeText = (text: string): string =>
  * @category output
  */
 export const writeError = (message: string): void => {
-  process.stderr.write(`stocking: ${message}\n`)
+  // One line, whatever an OS or OpenSSL message ends with or holds.
+  process.stderr.write(`stocking: ${message.trim().replace(JSON_ESCAPED, escapeText)}\n`)
 }
 
 const tcpLabel = (address: string, port: number): string =>
@@ -136,8 +169,37 @@ export const peerLabel = (stocking: Pick<Stocking.Stocking<never, unknown, unkno
     onSome: (address) => (address._tag === "Tcp" ? tcpLabel(address.address, address.port) : address.path)
   })
 
+/** An error's message as one line: escaped, and without the line break OpenSSL ends its messages with. */
 const causeText = (cause: unknown): string =>
-  escapeText(cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause))
+  escapeText(
+    (cause instanceof Error ? cause.message : typeof cause === "string" ? cause : JSON.stringify(cause)).trim()
+  )
+
+const codeOf = (error: unknown): string | undefined =>
+  typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : undefined
+
+/**
+ * A socket error in words: a reset or a TLS alert from the peer says so;
+ * anything else is `socket error: MESSAGE`.
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const describeSocketError = (error: unknown): string => {
+  const code = codeOf(error)
+  if (code === "ECONNRESET") return `the peer reset the connection (${causeText(error)})`
+  if (code === "EPIPE") return `the peer closed the connection while messages were being sent (${causeText(error)})`
+  if (code !== undefined && /^ERR_SSL_|^ERR_TLS_|^ERR_STOCKING_TLS_/.test(code)) {
+    const reason =
+      typeof error === "object" && error !== null && "reason" in error && typeof error.reason === "string"
+        ? error.reason
+        : causeText(error)
+    return `TLS error: ${escapeText(reason)} (${code})`
+  }
+  return `socket error: ${causeText(error)}`
+}
 
 /**
  * Why a connection closed, in words, without naming the peer: `closed by
@@ -154,7 +216,7 @@ export const closedReason = (closed: Stocking.Closed): string => {
     case "ClosedByPeer":
       return closed.cause === undefined ? "closed by the peer" : `closed by the peer in the middle of a message${cause}`
     case "SocketError":
-      return `socket error${cause}`
+      return closed.cause === undefined ? "socket error" : describeSocketError(closed.cause)
     case "HandshakeFailed":
       return `handshake failed${cause}`
     case "ProtocolError":
@@ -175,6 +237,18 @@ export const describeClosed = (peer: string, closed: Stocking.Closed): string =>
   const reason = closedReason(closed)
   return reason.startsWith("closed") ? `connection to ${peer} ${reason}` : `connection to ${peer} failed: ${reason}`
 }
+
+/**
+ * `N messages may not have been delivered`: what a sender can say about
+ * its messages once the connection failed (the wire format has no
+ * acknowledgements, so a message handed to the OS is not known to have
+ * reached the peer's reader).
+ *
+ * @since 0.1.0
+ * @category output
+ */
+export const undeliveredText = (messages: number): string =>
+  `${messages.toLocaleString("en-US")} ${messages === 1 ? "message" : "messages"} may not have been delivered`
 
 /**
  * True when a Stocking closed the ordinary way: here, or by the peer
@@ -202,7 +276,7 @@ export const make = (options: {
   readonly events: boolean
 }): Output => {
   const { bytesAs, events, json } = options
-  const emit = (value: object) => printLine(JSON.stringify(value))
+  const emit = (value: object) => printLine(jsonLine(value))
   const text = printLine
   return {
     listening: (address, tls) =>
@@ -213,19 +287,20 @@ export const make = (options: {
               : { event: "listening", path: address.path, tls }
           )
         : text(
-            `listening on ${address._tag === "Tcp" ? tcpLabel(address.address, address.port) : address.path}${
+            `listening on ${address._tag === "Tcp" ? tcpLabel(address.address, address.port) : escapeText(address.path)}${
               tls ? " (TLS)" : ""
             }`
           ),
-    connected: (peer) => (json ? emit({ event: "connected", peer }) : events ? text(`${peer} connected`) : Effect.void),
+    connected: (peer) =>
+      json ? emit({ event: "connected", peer }) : events ? text(`${escapeText(peer)} connected`) : Effect.void,
     message: (peer, message) =>
       typeof message === "string"
         ? json
           ? emit({ event: "message", peer, kind: "text", text: message })
-          : text(`${peer} text: ${escapeText(message)}`)
+          : text(`${escapeText(peer)} text: ${escapeText(message)}`)
         : json
           ? emit({ event: "message", peer, kind: "bytes", [bytesAs]: bytesText(message, bytesAs) })
-          : text(`${peer} bytes: ${bytesText(message, bytesAs)}`),
+          : text(`${escapeText(peer)} bytes: ${bytesText(message, bytesAs)}`),
     disconnected: (peer, closed) =>
       json
         ? emit(
@@ -234,7 +309,11 @@ export const make = (options: {
               : { event: "disconnected", peer, reason: closed.reason, error: closedReason(closed) }
           )
         : events
-          ? text(isCleanClose(closed) ? `${peer} disconnected` : `${peer} disconnected: ${closedReason(closed)}`)
+          ? text(
+              isCleanClose(closed)
+                ? `${escapeText(peer)} disconnected`
+                : `${escapeText(peer)} disconnected: ${closedReason(closed)}`
+            )
           : Effect.void,
     sent: (peer, messages) => (json ? emit({ event: "sent", peer, messages }) : Effect.void)
   }

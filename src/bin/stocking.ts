@@ -49,6 +49,11 @@ const describeError = (error: Commands.CommandError, command: Args.Command): str
       return error.reason === "Timeout" && "connectTimeout" in command
         ? `could not connect to ${error.address}: no answer within ${command.connectTimeout} s (--connect-timeout)`
         : error.message
+    case "ServerError":
+      // The library's advice, in the CLI's words.
+      return error.reason === "StaleSocket"
+        ? error.message.replace("set removeStale: true", "pass --remove-stale")
+        : error.message
     default:
       return error.message
   }
@@ -85,7 +90,7 @@ const run = async (command: Exclude<Args.Command, { _tag: "Help" | "Version" }>)
         const failure = Cause.failureOption(cause)
         if (failure._tag === "Some") {
           const message = describeError(failure.value, command)
-          if (command.json) Output.writeLine(JSON.stringify({ event: "error", message }))
+          if (command.json) Output.writeLine(Output.jsonLine({ event: "error", message }))
           Output.writeError(message)
           return FAILED
         }

@@ -9,6 +9,7 @@ import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Either from "effect/Either"
 import * as Option from "effect/Option"
 import * as fs from "node:fs"
 import type * as Server from "../Server.js"
@@ -30,6 +31,17 @@ const wholeNumber = (name: string, min: number, max: number): Config.Config<numb
 
 const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
   Config.map(Config.option(config), Option.getOrUndefined)
+
+/** A file mode in octal, as `chmod` takes it: `600`, `0600` or `0o600`, at most `777`. */
+const octalMode = (name: string): Config.Config<number> =>
+  Config.mapOrFail(Config.string(name), (text) => {
+    const digits = /^(?:0o?)?([0-7]{1,3})$/i.exec(text.trim())?.[1]
+    return digits === undefined
+      ? Either.left(
+          ConfigError.InvalidData([], `Expected an octal file mode from 0 to 777 (600, 0600 or 0o600), not "${text}"`)
+        )
+      : Either.right(parseInt(digits, 8))
+  })
 
 const limitsConfig = Config.all({
   maxMessageSize: optional(wholeNumber("MAX_MESSAGE_SIZE", 1, Number.MAX_SAFE_INTEGER)),
@@ -64,6 +76,8 @@ const clientConfig = Config.all({
 
 const serverConfig = Config.all({
   target: listenConfig(0),
+  removeStale: optional(Config.boolean("REMOVE_STALE")),
+  mode: optional(octalMode("MODE")),
   backlog: optional(wholeNumber("BACKLOG", 1, 2 ** 31 - 1)),
   maxConnections: optional(wholeNumber("MAX_CONNECTIONS", 1, 2 ** 31 - 1)),
   maxTotalBytes: optional(wholeNumber("MAX_TOTAL_BYTES", 1, Number.MAX_SAFE_INTEGER)),
@@ -136,6 +150,9 @@ const splitTarget = <S extends object>(settings: S): { where: Where; rest: Omit<
   return { where: { host, port, path }, rest }
 }
 
+/** What a Unix socket target may carry besides its path. */
+type UnixOptions = { readonly removeStale?: boolean | undefined; readonly mode?: number | undefined }
+
 /** @internal */
 export type ClientSettings<I, O, E, EH, RH> = Stocking.Settings<I, O, E, EH, RH> &
   Partial<{ readonly host: string; readonly port: number; readonly path: string }> & {
@@ -182,7 +199,8 @@ export const clientOptions = <I, O, E, EH, RH>(
 
 /** @internal */
 export type ServerSettings<I, O, E, EH, RH> = Omit<Server.Options<I, O, E, EH, RH>, "host" | "port" | "path"> &
-  Partial<{ readonly host: string; readonly port: number; readonly path: string }> & {
+  Partial<{ readonly host: string; readonly port: number; readonly path: string }> &
+  UnixOptions & {
     readonly prefix?: string | undefined
   }
 
@@ -191,11 +209,31 @@ export const serverOptions = <I, O, E, EH, RH>(
   settings: ServerSettings<I, O, E, EH, RH> = {} as ServerSettings<I, O, E, EH, RH>
 ): Effect.Effect<Server.Options<I, O, E, EH, RH>, ConfigError.ConfigError> =>
   Effect.gen(function* () {
-    const { prefix: given, ...code } = settings
+    const { mode: codeMode, prefix: given, removeStale: codeRemoveStale, ...code } = settings
     const prefix = given ?? DEFAULT_SERVER_PREFIX
     const env = yield* Config.nested(serverConfig, prefix)
     const { rest, where } = splitTarget(code)
-    const target = yield* resolveTarget(prefix, env.target, where, "127.0.0.1")
+    const listenTarget = yield* resolveTarget(prefix, env.target, where, "127.0.0.1")
+    for (const [name, value] of [
+      ["REMOVE_STALE", env.removeStale],
+      ["MODE", env.mode]
+    ] as const) {
+      if (value !== undefined && !("path" in listenTarget)) {
+        return yield* Effect.fail(
+          invalid(prefix, name, `${prefix}_${name} goes with a Unix socket path (${prefix}_PATH), not a port`)
+        )
+      }
+    }
+    const removeStale = env.removeStale ?? codeRemoveStale
+    const mode = env.mode ?? codeMode
+    const target =
+      "path" in listenTarget
+        ? {
+            ...listenTarget,
+            ...(removeStale === undefined ? {} : { removeStale }),
+            ...(mode === undefined ? {} : { mode })
+          }
+        : listenTarget
     if ((env.cert === undefined) !== (env.key === undefined)) {
       const missing = env.cert === undefined ? "TLS_CERT" : "TLS_KEY"
       return yield* Effect.fail(

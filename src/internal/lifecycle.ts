@@ -14,7 +14,7 @@ import * as Metrics from "./metrics.js"
 import type * as Stocking from "../Stocking.js"
 import { Closed } from "./stockingError.js"
 import type { Budget } from "./budget.js"
-import type { SocketLike } from "./connect.js"
+import { resetSocket, type SocketLike } from "./connect.js"
 import { IDLE, Inbound } from "./inbound.js"
 import { Loops } from "./loops.js"
 import { Outbound } from "./outbound.js"
@@ -74,7 +74,11 @@ export class Connection {
         budget: limits.budget
       },
       this.labels,
-      (error) => this.abort(this.closedError("ProtocolError", error))
+      (error) => {
+        // Refused data: a reset, not an end of stream, so that the peer cannot take it for a clean close.
+        resetSocket(socket)
+        this.abort(this.closedError("ProtocolError", error))
+      }
     )
     this.outbound = new Outbound(
       socket,

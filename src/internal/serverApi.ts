@@ -13,7 +13,7 @@ export type * from "../Server.js"
 
 /** `Server.ServerError`. @internal */
 export class ServerError extends Data.TaggedError("ServerError")<{
-  readonly reason: "Listen"
+  readonly reason: "Listen" | "AddressInUse" | "StaleSocket" | "NotASocket" | "NoDirectory" | "PathTooLong"
   /** The address asked for, as `host:port` or a socket path. */
   readonly address: string
   readonly cause: unknown

@@ -59,7 +59,7 @@ export const makeWithRole = <I, O, E, EH, RH>(
     // is in the scope, so nothing can slip out in between. The connect itself
     // stays interruptible: its timeout and its caller can cancel it.
     return yield* Effect.uninterruptible(
-      Effect.flatMap(Effect.interruptible(connect(options)), ({ reads, socket }) =>
+      Effect.flatMap(Effect.interruptible(connect(options)), ({ reads, socket, watchRejection }) =>
         Effect.gen(function* () {
           socket.setNoDelay?.(true)
           const id = nextId++
@@ -75,6 +75,12 @@ export const makeWithRole = <I, O, E, EH, RH>(
           )
           // No fiber yet for the read and send loops: they are forked when they have work.
           conn.startLoops(runtime, backend)
+          // A TLS 1.3 server that rejected our certificate without an alert: a TLS error, not a clean close.
+          watchRejection?.((error) => {
+            // The socket reports it as well, for whoever watches it once the Stocking is closing.
+            socket.destroy(error)
+            conn.abort(conn.closedError("SocketError", error))
+          })
           if (options.handshake === undefined) {
             conn.ready()
           } else {

@@ -86,7 +86,7 @@ const describeCause = (cause: unknown): string | undefined => {
 
 /** `StockingError.ConnectError`. @internal */
 export class ConnectError extends Data.TaggedError("ConnectError")<{
-  readonly reason: "Failed" | "Timeout" | "Tls" | "NotConnected"
+  readonly reason: "Failed" | "Timeout" | "Tls" | "NotConnected" | "PathTooLong"
   /** The address tried, as `host:port` or a socket path. */
   readonly address: string
   readonly cause?: unknown
@@ -97,6 +97,7 @@ export class ConnectError extends Data.TaggedError("ConnectError")<{
   override get message(): string {
     switch (this.reason) {
       case "Failed":
+      case "PathTooLong":
         return `could not connect to ${this.address}: ${describeCause(this.cause) ?? "unknown error"}`
       case "Timeout":
         return `could not connect to ${this.address}: no answer within the connect timeout`
