@@ -42,11 +42,16 @@ export const rawServer = Effect.gen(function* () {
   return { port, accepted }
 })
 
-/** A plain client socket connected to `port`, destroyed with the scope. */
+/**
+ * A plain client socket connected to `port`, destroyed with the scope. A
+ * Stocking that refuses what it sends resets the connection: the reset is
+ * the expected answer, not a crash of the test run.
+ */
 export const rawClient = (port: number) =>
   Effect.acquireRelease(
     Effect.async<net.Socket>((resume) => {
       const socket = net.createConnection({ port, host: "127.0.0.1" }, () => resume(Effect.succeed(socket)))
+      socket.on("error", () => {})
     }),
     (socket) => Effect.sync(() => socket.destroy())
   )
