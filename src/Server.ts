@@ -70,7 +70,8 @@ export type ServerError = serverApi.ServerError
  * already taken fails too, saying whether a server is listening there or
  * the socket file is stale (see `removeStale`). The socket file is removed
  * when the server closes. Without `mode`, its mode follows the process's
- * umask, like any file it creates.
+ * umask, like any file it creates. (On Windows a path names a pipe, not a
+ * file: none of this applies, and `removeStale` and `mode` are ignored.)
  *
  * @since 0.1.0
  * @category options
