@@ -7,7 +7,7 @@
  *
  *   npx tsc -p tsconfig.bench.json
  *   node .bench-build/bench/accept-profile.js [--clients 2000] [--rounds 3] [--out /tmp/accept.cpuprofile] [--baseline]
- *   node .bench-build/bench/profile-summary.js /tmp/accept.cpuprofile 40
+ *   node .bench-build/bench/profile-summary.js /tmp/accept.*.cpuprofile 40
  *
  * `--baseline` profiles the bare node:net echo server instead, for comparison.
  */
@@ -38,6 +38,7 @@ await session.post("Profiler.setSamplingInterval", { interval: 100 })
 
 const child = clientProcess()
 let cpuMicros = 0
+let profiled = 0
 
 /** One round against `port`: profiled from the first connect to the last echo. */
 const serveRound = async (port: number, profile: boolean, open: () => number): Promise<void> => {
@@ -47,7 +48,8 @@ const serveRound = async (port: number, profile: boolean, open: () => number): P
   const cpu = process.cpuUsage(cpu0)
   if (profile) {
     const { profile: taken } = await session.post("Profiler.stop")
-    fs.writeFileSync(out.replace(/\.cpuprofile$/, `.${rounds}.${Date.now()}.cpuprofile`), JSON.stringify(taken))
+    // One file per profiled round: /tmp/accept.1.cpuprofile, /tmp/accept.2.cpuprofile, ...
+    fs.writeFileSync(out.replace(/\.cpuprofile$/, `.${++profiled}.cpuprofile`), JSON.stringify(taken))
     cpuMicros += cpu.user + cpu.system
   }
   console.log(

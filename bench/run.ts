@@ -16,6 +16,9 @@
  * Ratios are library / baseline of the same round, median over rounds: above 1
  * the library is faster for throughput and fan-in; for latency and memory
  * (library / baseline too) above 1 means the library is slower / bigger.
+ * Throughput library rows also give `x peer`: library / the peer
+ * (bench/peers.ts) it does worst against in the same rounds, and whether
+ * that peer beats it.
  * The process exits non-zero if a sanity check fails (never for speed).
  */
 import * as accept from "./accept.js"

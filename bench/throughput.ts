@@ -4,7 +4,8 @@
  * message arrives at the reader. Before that, `lead(n)` untimed messages warm
  * the connection up, and the clock starts only once the reader has all of
  * them (an empty pipe). The connecting end reads and the accepted end
- * writes, on every side.
+ * writes, on every side but the library rows whose reading end is accepted
+ * (`[Server]`, `[Server, maxTotalBytes max]`, `[wrapped socket]`, see `Conn`).
  *
  * Each round runs, one after another on fresh connections:
  *
@@ -16,11 +17,23 @@
  * - the library, one row per way of writing and reading:
  *   `write` (one per message), `writeAll` (1000 messages per call), or
  *   `Stream.run(stream, stocking.sink)` over `Stream.fromIterable` rechunked
- *   to 1000 messages (`sink`) or to one message (`sink1`) per chunk;
+ *   to 1000 messages (`sink`) or to one message (`sink1`) per chunk, or
+ *   rechunked to one message and then to 1000 (`sinkRechunk`, the rechunk
+ *   a stream of single events pays before the sink);
  *   `take` in a loop, `takeBatch` in a loop (a plain loop over each batch),
  *   `messages` with `Stream.runForEach` (an Effect per message),
  *   `messages` with `Stream.runForEachChunk`, or `forEachChunk` (a plain
  *   loop over each chunk). The stream consumers end when the writer closes.
+ *   Every read path runs twice: read by a Stocking made by `Stocking.make`
+ *   (connecting) and by a connection of `Server.make` (default byte
+ *   budget); `take` and `forEachChunk` also with the server's budget out of
+ *   reach (`maxTotalBytes` at `Number.MAX_SAFE_INTEGER`) and over a wrapped
+ *   accepted socket (`Stocking.make({ socket })`: no server, no budget).
+ * - peers (bench/peers.ts): `it-length-prefixed` over `stream-to-it`, and
+ *   `@effect/platform` sockets with hand-written length framing, per message
+ *   and batched by hand. Each library row names the peer it does worst
+ *   against (`x peer`, library / that peer, median of per-round ratios) and
+ *   says whether that peer beats it.
  *
  * Ratios are per round (same connections' conditions), median over rounds:
  * `x raw` against raw, `x floor` against the sync floor, `x 2-op` against

@@ -21,6 +21,10 @@
  * `--accepted-reads` makes the accepted end read and the connecting end
  * write (the reading end then gets 'data' events, not pooled reads).
  *
+ * `--memory` connects the two Stockings through in-memory duplex streams
+ * instead of a TCP connection (`memoryPair`): the library's own work alone,
+ * the same steps on every run.
+ *
  * `--count N` instead runs one build (the first) alone: a warm-up (4 x
  * 20,000 messages), then N
  * timed messages, and prints nothing but a line with the count; run it under
@@ -30,10 +34,13 @@
  */
 import { Deferred, Effect, Exit, Fiber, Stream } from "effect"
 import * as net from "node:net"
+import { Duplex } from "node:stream"
 import { constants, type PerformanceEntry, PerformanceObserver } from "node:perf_hooks"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type * as Lib from "../../src/node.js"
+import { Receiver, Sender } from "../baseline.js"
+import { Inbox, readMany, writeMany } from "../floor.js"
 import { floorRound } from "../throughput.js"
 import { median, now } from "../util.js"
 
@@ -49,7 +56,8 @@ const n = Number(value("--n") ?? 20_000)
 const rounds = Number(value("--rounds") ?? 20)
 const count = value("--count")
 const dirs: Array<string> = []
-const flags = new Set(["--context", "--accepted-reads"])
+const flags = new Set(["--context", "--accepted-reads", "--full-gc", "--memory"])
+const inMemory = args.includes("--memory")
 const acceptedReads = args.includes("--accepted-reads")
 for (let i = 0; i < args.length; i++) {
   if (flags.has(args[i]!)) continue
@@ -82,6 +90,36 @@ const listener = (): Promise<{ port: number; accepted: Promise<net.Socket>; clos
   })
 
 /**
+ * Two connected in-memory duplex streams, for `--memory`: what one writes
+ * the other reads, on the same turn (no kernel, no I/O polling), so a run
+ * takes the same steps whatever the machine's load: instruction counts of
+ * the library's own work repeat exactly, which over TCP they do not (how
+ * many messages each read brings depends on timing, and with it the work
+ * per message).
+ */
+const memoryPair = (): readonly [Duplex, Duplex] => {
+  const ends: Array<Duplex> = []
+  const make = (other: number) =>
+    new Duplex({
+      read() {},
+      write(chunk: Uint8Array, _encoding, callback) {
+        ends[other]!.push(chunk)
+        callback()
+      },
+      writev(chunks, callback) {
+        for (const { chunk } of chunks) ends[other]!.push(chunk as Uint8Array)
+        callback()
+      },
+      final(callback) {
+        ends[other]!.push(null)
+        callback()
+      }
+    })
+  ends.push(make(1), make(0))
+  return [ends[0]!, ends[1]!]
+}
+
+/**
  * One round: `lead` untimed messages, then `messages` timed ones, written
  * with `write` by the accepted end, taken with `take` by the connecting end
  * (as bench/throughput.ts does). Returns messages per second.
@@ -99,11 +137,19 @@ const libraryRound = async (
   let t1 = 0
   const program = Effect.scoped(
     Effect.gen(function* () {
-      // The connecting end reads (pooled reads), as in bench/throughput.ts; with --accepted-reads, the accepted one.
-      const connected = yield* lib.Stocking.make({ host: "127.0.0.1", port })
-      const socket = yield* Effect.promise(() => accepted)
-      const wrapped = yield* lib.Stocking.make({ socket })
-      const [reading, writing] = acceptedReads ? [wrapped, connected] : [connected, wrapped]
+      let reading: Lib.Stocking.Stocking
+      let writing: Lib.Stocking.Stocking
+      if (inMemory) {
+        const [a, b] = memoryPair()
+        reading = yield* lib.Stocking.make({ socket: a })
+        writing = yield* lib.Stocking.make({ socket: b })
+      } else {
+        // The connecting end reads (pooled reads), as in bench/throughput.ts; with --accepted-reads, the accepted one.
+        const connected = yield* lib.Stocking.make({ host: "127.0.0.1", port })
+        const socket = yield* Effect.promise(() => accepted)
+        const wrapped = yield* lib.Stocking.make({ socket })
+        ;[reading, writing] = acceptedReads ? [wrapped, connected] : [connected, wrapped]
+      }
       const leadReceived = yield* Deferred.make<void>()
       const reader = yield* Effect.fork(
         Effect.gen(function* () {
@@ -173,19 +219,67 @@ const contextRounds = async (lib: Library, bytes: number): Promise<void> => {
   }
 }
 
-const libs = await Promise.all(dirs.map(load))
+// "floor" in place of a build directory stands for the 2-op floor of bench/floor.ts (count mode only).
+const libs = await Promise.all(dirs.filter((d) => d !== "floor").map(load))
 if (args.includes("--context")) for (const lib of libs) await contextRounds(lib, size)
 const lead = Math.max(1, Math.floor(n / 10))
 
-if (count !== undefined) {
+/**
+ * The 2-op floor of bench/floor.ts over `memoryPair` (for `--count` with
+ * `floor --memory`): the raw `Sender` and `Receiver`, one fiber per end doing
+ * one 2-op Effect per message. `marks` bracket the whole exchange.
+ */
+const floorMemoryRound = async (
+  bytes: number,
+  messages: number,
+  marks?: { readonly start: () => void; readonly end: () => void }
+): Promise<void> => {
+  const [reading, writing] = memoryPair()
+  const inbox = new Inbox()
+  reading.on("data", new Receiver(inbox.push).push)
+  // The Sender needs only the stream side of a socket (write, cork, writableLength, 'drain').
+  const sender = new Sender(writing as unknown as net.Socket)
+  const payload = payloadOf(bytes)
+  let last: Uint8Array | undefined
+  marks?.start()
+  await Effect.runPromise(
+    Effect.gen(function* () {
+      const reader = yield* Effect.fork(readMany(inbox, messages, "2-op", (message) => void (last = message)))
+      yield* writeMany(sender, payload, messages, "2-op")
+      yield* Fiber.join(reader)
+    })
+  )
+  marks?.end()
+  if (last?.length !== bytes) throw new Error("floor: last message has the wrong size")
+}
+
+if (count !== undefined && dirs[0] === "floor" && inMemory) {
+  const timed = Number(count)
+  for (let i = 0; i < 4; i++) await floorMemoryRound(size, 20_000)
+  await floorMemoryRound(size, timed, {
+    start: () => void process.resourceUsage(),
+    end: () => void process.memoryUsage.rss()
+  })
+  console.log(`counted floor (in memory) ${timed}`)
+} else if (count !== undefined && dirs[0] === "floor") {
+  // The floor has no hooks inside its round: the marks take in its connection set-up too (~1% at 20,000 messages).
+  const timed = Number(count)
+  for (let i = 0; i < 4; i++) await floorRound(size, 20_000, "2-op")
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc !== undefined) gc()
+  process.resourceUsage()
+  await floorRound(size, timed, "2-op")
+  process.memoryUsage.rss()
+  console.log(`counted floor ${timed}`)
+} else if (count !== undefined) {
   const timed = Number(count)
   // Warm-up until the JIT has settled (so that compilation cancels out between two counts).
   for (let i = 0; i < 4; i++) await libraryRound(libs[0]!, size, lead, 20_000)
   // Under callgrind, `--zero-before=uv_getrusage --dump-before=uv_resident_set_memory` counts
   // exactly the timed part: `process.resourceUsage()` and `process.memoryUsage.rss()` call those.
-  // A full collection first, so that every build starts the timed part from a compacted heap.
+  // With --full-gc, a full collection first, so that every build starts the timed part from a compacted heap.
   const gc = (globalThis as { gc?: () => void }).gc
-  if (gc !== undefined) gc()
+  if (args.includes("--full-gc") && gc !== undefined) gc()
   const gcs = { minor: 0, major: 0 }
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) {

@@ -10,6 +10,7 @@
 #   npx tsc -p tsconfig.bench.json
 #   N=20000 bash bench/ab/count.sh .ab/f3000e3/out .ab/5761d3c/out
 #   N=20000 ARGS=--context bash bench/ab/count.sh .ab/f3000e3/out .ab/5761d3c/out
+#   N=20000 bash bench/ab/count.sh floor     # the 2-op floor of bench/floor.ts, for reference
 #
 # node runs with --single-threaded (no concurrent compilation or GC
 # threads), so that when code is compiled does not depend on thread
@@ -19,23 +20,26 @@ n=${N:-20000}
 size=${SIZE:-64}
 out=${OUT:-/tmp/ab-count}
 parallel=${PARALLEL:-2}
+unit=message
+[ -n "${SCRIPT:-}" ] && unit=connection
 # Extra arguments for ab.js (e.g. ARGS=--context), and a suffix for the output files.
 extra=${ARGS:-}
 suffix=${ARGS:+.$(echo "$ARGS" | tr -dc 'a-z')}
 mkdir -p "$out"
-script=$(cd "$(dirname "$0")/../.." && pwd)/.bench-build/bench/ab/ab.js
+# SCRIPT=accept-count.js counts per accepted connection instead (N connections; "baseline" for the bare server).
+script=$(cd "$(dirname "$0")/../.." && pwd)/.bench-build/bench/ab/${SCRIPT:-ab.js}
 count() {
   local dir=$1 tag
-  tag=$(basename "$(dirname "$(cd "$dir" && pwd)")")$suffix
+  if [ "$dir" = floor ] || [ "$dir" = baseline ]; then tag=$dir$suffix; else tag=$(basename "$(dirname "$(cd "$dir" && pwd)")")$suffix; fi
   rm -f "$out/$tag.$size.$n.cg"*
   valgrind --tool=callgrind --callgrind-out-file="$out/$tag.$size.$n.cg" \
     --zero-before=uv_getrusage --dump-before=uv_resident_set_memory \
-    node --single-threaded --expose-gc "$script" --size "$size" --count "$n" $extra "$dir" >"$out/$tag.$size.$n.log" 2>&1
+    node --single-threaded --expose-gc "$script" --size "$size" --count "$n" $extra "$([ "$dir" = baseline ] && echo --baseline || echo "$dir")" >"$out/$tag.$size.$n.log" 2>&1
   local part
   part=$(ls "$out/$tag.$size.$n.cg".* | head -1)
   local total
   total=$(grep -m1 '^summary:' "$part" | awk '{print $2}')
-  echo "$dir$suffix: $((total / n)) instructions per message ($total for $n messages of $size B; $(grep -o 'gcs in the timed part.*' "$out/$tag.$size.$n.log"); $part)"
+  echo "$dir$suffix: $((total / n)) instructions per $unit ($total for $n ${unit}s; $(grep -o 'gcs in the timed part.*' "$out/$tag.$size.$n.log"); $part)"
 }
 running=0
 for dir in "$@"; do
