@@ -11,6 +11,10 @@
  *
  * - raw: `Sender.write` in a loop (awaiting `drained()` when it says so); the
  *   reader is a `Receiver` fed by pooled reads (`reader`). No Effect at all.
+ *   Also as `raw [accepted socket reads]`: the accepted end reads, through
+ *   'data' events, as every connection of a server must (Node offers
+ *   `onread` only to sockets it connects); the rows read by an accepted
+ *   socket give `x raw (accepted reads)` against it in their note.
  * - floor (sync, 2-op): the same raw path driven by one fiber per end doing
  *   one Effect per message (bench/floor.ts): the least any API with an
  *   Effect per `write` and per `take` can cost.
@@ -72,7 +76,12 @@ const SPLIT = 3
 /** Messages per `writeAll` call. */
 const BATCH = 1000
 
-export const baselineRound = async (size: number, n: number): Promise<Measurement> => {
+/**
+ * Raw, as above. With `acceptedReads`, the accepted end reads ('data' events, as a server's sockets must: Node
+ * offers `onread` only to sockets it connects) and the connecting end writes: the raw side to hold the rows
+ * whose reading end is accepted against (`[Server]`, `[wrapped socket]`).
+ */
+export const baselineRound = async (size: number, n: number, acceptedReads = false): Promise<Measurement> => {
   const payload = makePayload(size)
   const c = counter(size, n)
   let finish!: () => void
@@ -84,8 +93,9 @@ export const baselineRound = async (size: number, n: number): Promise<Measuremen
     if (c.onMessage(message)) leadIn()
     if (++received === c.total) finish()
   })
-  const pair = await socketPair(receiver.push, BULK_POOL)
-  const sender = new Sender(pair.server)
+  const pair = acceptedReads ? await socketPair() : await socketPair(receiver.push, BULK_POOL)
+  if (acceptedReads) pair.server.on("data", receiver.push)
+  const sender = new Sender(acceptedReads ? pair.client : pair.server)
   const writeCount = async (count: number) => {
     for (let i = 0; i < count; i++) {
       if (!sender.write(payload)) await sender.drained()
@@ -100,7 +110,7 @@ export const baselineRound = async (size: number, n: number): Promise<Measuremen
   })()
   await Promise.all([writer, finished])
   await pair.close()
-  return c.finish("baseline", payload)
+  return c.finish(acceptedReads ? "baseline (accepted reads)" : "baseline", payload)
 }
 
 export const floorRound = async (size: number, n: number, kind: FloorKind): Promise<Measurement> => {
@@ -400,12 +410,17 @@ export const run = async (options: Options): Promise<Array<Row>> => {
     const libraryRun = (v: Variant, count: number) =>
       Effect.runPromise(libraryRound(v.backend[1], size, count, v.write, v.read, v.conn ?? "connect"))
     for (const v of wanted) await libraryRun(v, warm)
-    // Sides: raw, floor sync, floor 2-op, the peers, then the library rows.
+    // Sides: raw, floor sync, floor 2-op, raw read by the accepted end, the peers, then the library rows.
     const peers = withRaw ? PEERS : []
-    const first = withRaw ? 3 + peers.length : 0
+    const first = withRaw ? 4 + peers.length : 0
     const sides: Array<() => Promise<Measurement>> = [
       ...(withRaw
-        ? [() => baselineRound(size, n), () => floorRound(size, n, "sync"), () => floorRound(size, n, "2-op")]
+        ? [
+            () => baselineRound(size, n),
+            () => floorRound(size, n, "sync"),
+            () => floorRound(size, n, "2-op"),
+            () => baselineRound(size, n, true)
+          ]
         : []),
       ...peers.map((kind) => () => peerRound(kind, size, n)),
       ...wanted.map((v) => () => libraryRun(v, n))
@@ -421,7 +436,8 @@ export const run = async (options: Options): Promise<Array<Row>> => {
     const raw = withRaw ? rates[0]! : []
     const floorSync = withRaw ? rates[1]! : []
     const floor2 = withRaw ? rates[2]! : []
-    const peerRates = peers.map((_, i) => rates[3 + i]!)
+    const rawAccepted = withRaw ? rates[3]! : []
+    const peerRates = peers.map((_, i) => rates[4 + i]!)
     const gib = (n * size) / 2 ** 30
     // The sink rows are compared with `writeAll` into the same reader, round by round.
     const writeAllIndex = wanted.findIndex(
@@ -442,6 +458,11 @@ export const run = async (options: Options): Promise<Array<Row>> => {
         variant !== undefined && variant.write.startsWith("sink") && writeAllIndex >= 0
           ? `; x writeAll ${median(ratios(own, rates[first + writeAllIndex]!)).toFixed(3)}`
           : ""
+      // Rows read by an accepted socket, also against raw read the same way.
+      const againstRawAccepted =
+        variant !== undefined && (variant.conn ?? "connect") !== "connect" && withRaw
+          ? `; x raw (accepted reads) ${median(ratios(own, rawAccepted)).toFixed(3)}`
+          : ""
       const majors = median(results[index]!.map((m) => m.majorGcs))
       return {
         name,
@@ -453,13 +474,18 @@ export const run = async (options: Options): Promise<Array<Row>> => {
         note:
           `rounds ${results[index]!.map((m) => (m.seconds * 1000).toFixed(0)).join("/")} ms` +
           (size >= 65536 ? `; major GCs per GiB ${(majors / gib).toFixed(1)}` : "") +
-          againstWriteAll
+          againstWriteAll +
+          againstRawAccepted
       }
     }
     const sizeRows: Array<Row> = []
     if (withRaw) {
-      sizeRows.push(describe("throughput floor sync", 1), describe("throughput floor 2-op", 2))
-      peers.forEach((kind, i) => sizeRows.push(describe(`throughput ${PEER_LABEL[kind]}`, 3 + i)))
+      sizeRows.push(
+        describe("throughput floor sync", 1),
+        describe("throughput floor 2-op", 2),
+        describe("throughput raw [accepted socket reads]", 3)
+      )
+      peers.forEach((kind, i) => sizeRows.push(describe(`throughput ${PEER_LABEL[kind]}`, 4 + i)))
     }
     wanted.forEach((v, i) => sizeRows.push(describe(rowName(v), first + i, v)))
     for (const row of sizeRows) {
