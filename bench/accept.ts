@@ -45,12 +45,12 @@ interface Measurement {
 
 const TIMEOUT = 60_000
 
-const clientProcess = (): ChildProcess =>
+export const clientProcess = (): ChildProcess =>
   fork(fileURLToPath(new URL("./accept-clients.js", import.meta.url)), [], {
     stdio: ["ignore", "inherit", "inherit", "ipc"]
   })
 
-const ask = <A>(child: ChildProcess, message: unknown): Promise<A> =>
+export const ask = <A>(child: ChildProcess, message: unknown): Promise<A> =>
   new Promise((resolve) => {
     child.once("message", (reply) => resolve(reply as A))
     child.send(message as never)

@@ -16,6 +16,9 @@
  * Ratios are library / baseline of the same round, median over rounds: above 1
  * the library is faster for throughput and fan-in; for latency and memory
  * (library / baseline too) above 1 means the library is slower / bigger.
+ * Throughput library rows also give `x peer`: library / the peer
+ * (bench/peers.ts) it does worst against in the same rounds, and whether
+ * that peer beats it.
  * The process exits non-zero if a sanity check fails (never for speed).
  */
 import * as accept from "./accept.js"
@@ -113,7 +116,19 @@ const sizeLabel = (row: Row): string =>
     ? `${row.size} conns`
     : formatSize(row.size)
 
-const columns = ["benchmark", "size", "library", "baseline", "unit", "ratio", "x floor", "x 2-op", "ratio means"]
+const columns = [
+  "benchmark",
+  "size",
+  "library",
+  "baseline",
+  "unit",
+  "ratio",
+  "x floor",
+  "x 2-op",
+  "x peer",
+  "a peer beats it?",
+  "ratio means"
+]
 const fixed = (ratio: number | undefined) => (ratio !== undefined && Number.isFinite(ratio) ? ratio.toFixed(3) : "-")
 const table = rows.map((row) => [
   row.name,
@@ -124,6 +139,8 @@ const table = rows.map((row) => [
   options.libraryOnly ? "-" : Number.isFinite(row.ratio) ? row.ratio.toFixed(3) : "n/a",
   fixed(row.floorRatio),
   fixed(row.floor2Ratio),
+  row.peer === undefined ? "-" : fixed(row.peer.ratio),
+  row.peer === undefined ? "-" : `${row.peer.ratio < 1 ? "yes" : "no"}: ${row.peer.name}`,
   row.better === "higher"
     ? ">1: library faster"
     : row.unit === "µs" || row.unit === "ms"
@@ -147,15 +164,21 @@ if (notes.length > 0) {
 // ---------------------------------------------------------------------------
 
 const results: Array<
-  Omit<Result, "ratio"> & { ratio: number | null; floorRatio?: number; floor2Ratio?: number | null }
-> = rows.map(({ name, size, value, unit, baseline, ratio, floorRatio, floor2Ratio }) => ({
+  Omit<Result, "ratio"> & {
+    ratio: number | null
+    floorRatio?: number
+    floor2Ratio?: number | null
+    peer?: { name: string; ratio: number }
+  }
+> = rows.map(({ name, size, value, unit, baseline, ratio, floorRatio, floor2Ratio, peer }) => ({
   name,
   size,
   value,
   unit,
   baseline,
   ratio: Number.isFinite(ratio) ? ratio : null,
-  ...(floorRatio === undefined ? {} : { floorRatio, floor2Ratio: floor2Ratio ?? null })
+  ...(floorRatio === undefined ? {} : { floorRatio, floor2Ratio: floor2Ratio ?? null }),
+  ...(peer === undefined ? {} : { peer: { name: peer.name, ratio: peer.ratio } })
 }))
 const json = `${JSON.stringify(results, null, 2)}\n`
 const complete = !quick && options.only === undefined && !options.libraryOnly

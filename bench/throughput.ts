@@ -4,23 +4,40 @@
  * message arrives at the reader. Before that, `lead(n)` untimed messages warm
  * the connection up, and the clock starts only once the reader has all of
  * them (an empty pipe). The connecting end reads and the accepted end
- * writes, on every side.
+ * writes, on every side but the library rows whose reading end is accepted
+ * (`[Server]`, `[Server, maxTotalBytes max]`, `[wrapped socket]`, see `Conn`).
  *
  * Each round runs, one after another on fresh connections:
  *
  * - raw: `Sender.write` in a loop (awaiting `drained()` when it says so); the
  *   reader is a `Receiver` fed by pooled reads (`reader`). No Effect at all.
+ *   Also as `raw [accepted socket reads]`: the accepted end reads, through
+ *   'data' events, as every connection of a server must (Node offers
+ *   `onread` only to sockets it connects); the rows read by an accepted
+ *   socket give `x raw (accepted reads)` against it in their note.
  * - floor (sync, 2-op): the same raw path driven by one fiber per end doing
  *   one Effect per message (bench/floor.ts): the least any API with an
  *   Effect per `write` and per `take` can cost.
  * - the library, one row per way of writing and reading:
  *   `write` (one per message), `writeAll` (1000 messages per call), or
  *   `Stream.run(stream, stocking.sink)` over `Stream.fromIterable` rechunked
- *   to 1000 messages (`sink`) or to one message (`sink1`) per chunk;
+ *   to 1000 messages (`sink`) or to one message (`sink1`) per chunk, or
+ *   rechunked to one message and then to 1000 (`sinkRechunk`, the rechunk
+ *   a stream of single events pays before the sink);
  *   `take` in a loop, `takeBatch` in a loop (a plain loop over each batch),
  *   `messages` with `Stream.runForEach` (an Effect per message),
  *   `messages` with `Stream.runForEachChunk`, or `forEachChunk` (a plain
  *   loop over each chunk). The stream consumers end when the writer closes.
+ *   Every read path runs twice: read by a Stocking made by `Stocking.make`
+ *   (connecting) and by a connection of `Server.make` (default byte
+ *   budget); `take` and `forEachChunk` also with the server's budget out of
+ *   reach (`maxTotalBytes` at `Number.MAX_SAFE_INTEGER`) and over a wrapped
+ *   accepted socket (`Stocking.make({ socket })`: no server, no budget).
+ * - peers (bench/peers.ts): `it-length-prefixed` over `stream-to-it`, and
+ *   `@effect/platform` sockets with hand-written length framing, per message
+ *   and batched by hand. Each library row names the peer it does worst
+ *   against (`x peer`, library / that peer, median of per-round ratios) and
+ *   says whether that peer beats it.
  *
  * Ratios are per round (same connections' conditions), median over rounds:
  * `x raw` against raw, `x floor` against the sync floor, `x 2-op` against
@@ -28,41 +45,30 @@
  * (mark-compact) collections per GiB received, the pattern large messages
  * fall into when they outlive a young-generation collection.
  */
-import { Chunk, Deferred, Effect, Exit, Fiber, Stream } from "effect"
-import { Backend, Poll, Select, type Stocking } from "../src/node.js"
+import { Chunk, Deferred, Effect, Exit, Fiber, Option, Stream } from "effect"
+import { Backend, Poll, Select, Server, Stocking } from "../src/node.js"
 import { BULK_POOL, Receiver, Sender, socketPair } from "./baseline.js"
 import { type FloorKind, Inbox, readMany, writeMany } from "./floor.js"
+import { counter, lead, makePayload, type Measurement } from "./counting.js"
+import { PEER_LABEL, type PeerKind, peerRound } from "./peers.js"
 import {
   againstFloors,
   check,
   formatSize,
-  gcCounter,
   interleave,
   median,
-  now,
   type Options,
   ratios,
+  rawListener,
+  round3,
   type Row,
   stockingPair
 } from "./util.js"
 
+export type { Measurement } from "./counting.js"
+
 export type ReadMode = "take" | "takeBatch" | "stream" | "chunks" | "forEachChunk"
-export type WriteMode = "write" | "writeAll" | "sink" | "sink1"
-
-export interface Measurement {
-  readonly seconds: number
-  readonly messages: number
-  readonly bytes: number
-  /** Major collections during the timed part. */
-  readonly majorGcs: number
-}
-
-/**
- * Messages sent ahead of the timed ones on the same connection, to warm it
- * up (TCP buffer growth, first allocations). The clock starts once the
- * reader has them all, as the writer starts on the timed ones.
- */
-const lead = (n: number): number => Math.max(1, Math.floor(n / 10))
+export type WriteMode = "write" | "writeAll" | "sink" | "sink1" | "sinkRechunk"
 
 /** Each requested round is run as this many shorter ones. */
 const SPLIT = 3
@@ -70,50 +76,12 @@ const SPLIT = 3
 /** Messages per `writeAll` call. */
 const BATCH = 1000
 
-const makePayload = (size: number): Uint8Array => {
-  const payload = new Uint8Array(size)
-  for (let i = 0; i < size; i++) payload[i] = (i * 31 + 7) & 0xff
-  return payload
-}
-
-const checkLast = (got: Uint8Array, payload: Uint8Array): boolean =>
-  got.length === payload.length &&
-  (got.length === 0 || (got[0] === payload[0] && got[got.length - 1] === payload[payload.length - 1]))
-
-/** Counts what arrives; `onMessage` returns whether the lead-in has just completed. */
-const counter = (size: number, n: number) => {
-  const total = lead(n) + n
-  let count = 0
-  let bytes = 0
-  let t0 = 0
-  let t1 = 0
-  let last: Uint8Array | undefined
-  let majors = 0
-  const gcs = gcCounter()
-  return {
-    total,
-    start: () => {
-      t0 = now()
-      majors = gcs.majors()
-    },
-    onMessage: (message: Uint8Array | string): boolean => {
-      bytes += message.length
-      if (++count === total) {
-        t1 = now()
-        majors = gcs.majors() - majors
-        last = message as Uint8Array
-      }
-      return count === lead(n)
-    },
-    finish: (label: string, payload: Uint8Array): Measurement => {
-      gcs.stop()
-      check(last !== undefined && checkLast(last, payload), `${label} ${size} B: last message intact`)
-      return { seconds: (t1 - t0) / 1000, messages: count - lead(n), bytes: bytes - lead(n) * size, majorGcs: majors }
-    }
-  }
-}
-
-export const baselineRound = async (size: number, n: number): Promise<Measurement> => {
+/**
+ * Raw, as above. With `acceptedReads`, the accepted end reads ('data' events, as a server's sockets must: Node
+ * offers `onread` only to sockets it connects) and the connecting end writes: the raw side to hold the rows
+ * whose reading end is accepted against (`[Server]`, `[wrapped socket]`).
+ */
+export const baselineRound = async (size: number, n: number, acceptedReads = false): Promise<Measurement> => {
   const payload = makePayload(size)
   const c = counter(size, n)
   let finish!: () => void
@@ -125,8 +93,9 @@ export const baselineRound = async (size: number, n: number): Promise<Measuremen
     if (c.onMessage(message)) leadIn()
     if (++received === c.total) finish()
   })
-  const pair = await socketPair(receiver.push, BULK_POOL)
-  const sender = new Sender(pair.server)
+  const pair = acceptedReads ? await socketPair() : await socketPair(receiver.push, BULK_POOL)
+  if (acceptedReads) pair.server.on("data", receiver.push)
+  const sender = new Sender(acceptedReads ? pair.client : pair.server)
   const writeCount = async (count: number) => {
     for (let i = 0; i < count; i++) {
       if (!sender.write(payload)) await sender.drained()
@@ -141,7 +110,7 @@ export const baselineRound = async (size: number, n: number): Promise<Measuremen
   })()
   await Promise.all([writer, finished])
   await pair.close()
-  return c.finish("baseline", payload)
+  return c.finish(acceptedReads ? "baseline (accepted reads)" : "baseline", payload)
 }
 
 export const floorRound = async (size: number, n: number, kind: FloorKind): Promise<Measurement> => {
@@ -207,10 +176,62 @@ const consume = (
   }
 }
 
-export const libraryRound = (backend: Backend.Backend, size: number, n: number, write: WriteMode, read: ReadMode) =>
+/**
+ * How the reading Stocking was made (the writing one is always the other end):
+ *
+ * - `connect`: `Stocking.make({ host, port })` (reads through pooled buffers);
+ *   the writer wraps the accepted socket.
+ * - `wrapped`: `Stocking.make({ socket })` over an accepted socket (reads
+ *   through its 'data' events); the writer connects.
+ * - `server`: a connection of `Server.make` with the default byte budget
+ *   (`maxTotalBytes` 512 MiB, charged beyond 16 KiB per queue); the writer connects.
+ * - `serverUnbounded`: the same with `maxTotalBytes` at `Number.MAX_SAFE_INTEGER`,
+ *   so the budget is kept but never binds.
+ */
+export type Conn = "connect" | "wrapped" | "server" | "serverUnbounded"
+
+/** The two ends of one loopback connection, the reading end made as `conn` says. Lives in the scope. */
+const pairFor = (backend: Backend.Backend, conn: Conn) =>
+  Effect.gen(function* () {
+    switch (conn) {
+      case "connect": {
+        const { client, server } = yield* stockingPair(backend)
+        return { reading: client, writing: server }
+      }
+      case "wrapped": {
+        const { port, accepted } = yield* rawListener()
+        const writing = yield* Stocking.make({ host: "127.0.0.1", port })
+        const socket = yield* accepted
+        const reading = yield* Stocking.make({ socket })
+        return { reading, writing }
+      }
+      case "server":
+      case "serverUnbounded": {
+        const server = yield* Server.make({
+          port: 0,
+          ...(conn === "serverUnbounded" ? { maxTotalBytes: Number.MAX_SAFE_INTEGER } : {})
+        })
+        const first = yield* Effect.fork(Stream.runHead(server.connections))
+        const writing = yield* Stocking.make({ host: "127.0.0.1", port: server.port })
+        const reading = yield* Effect.flatMap(Fiber.join(first), (head) =>
+          Option.isSome(head) ? Effect.succeed(head.value) : Effect.die(new Error("server delivered no connection"))
+        )
+        return { reading, writing }
+      }
+    }
+  }).pipe(Effect.provideService(Backend.Backend, backend))
+
+export const libraryRound = (
+  backend: Backend.Backend,
+  size: number,
+  n: number,
+  write: WriteMode,
+  read: ReadMode,
+  conn: Conn = "connect"
+) =>
   Effect.scoped(
     Effect.gen(function* () {
-      const { client: reading, server: writing } = yield* stockingPair(backend)
+      const { reading, writing } = yield* pairFor(backend, conn)
       const payload = makePayload(size)
       const c = counter(size, n)
       const leadReceived = yield* Deferred.make<void>()
@@ -244,6 +265,12 @@ export const libraryRound = (backend: Backend.Backend, size: number, n: number, 
               Stream.fromIterable(messages(count)).pipe(Stream.rechunk(write === "sink" ? BATCH : 1)),
               writing.sink
             )
+          case "sinkRechunk":
+            // A stream of one-message chunks (as `Stream.map` over single events makes), rechunked for the sink.
+            return Stream.run(
+              Stream.fromIterable(messages(count)).pipe(Stream.rechunk(1), Stream.rechunk(BATCH)),
+              writing.sink
+            )
         }
       }
       const readerFiber = yield* Effect.fork(consume(reading, read, c.total, onMessage))
@@ -259,7 +286,7 @@ export const libraryRound = (backend: Backend.Backend, size: number, n: number, 
       )
       yield* Fiber.join(readerFiber)
       yield* Fiber.join(writerFiber)
-      return c.finish(`library ${write} + ${read}`, payload)
+      return c.finish(`library ${write} + ${read} (${conn})`, payload)
     })
   ).pipe(
     Effect.timeoutFail({
@@ -287,13 +314,23 @@ const WRITE_LABEL: Record<WriteMode, string> = {
   write: "write",
   writeAll: "writeAll",
   sink: `sink(${BATCH})`,
-  sink1: "sink(1)"
+  sink1: "sink(1)",
+  sinkRechunk: `sink(1 -> rechunk ${BATCH})`
+}
+
+const CONN_LABEL: Record<Conn, string> = {
+  connect: "",
+  wrapped: " [wrapped socket]",
+  server: " [Server]",
+  serverUnbounded: " [Server, maxTotalBytes max]"
 }
 
 interface Variant {
   readonly backend: readonly [string, Backend.Backend]
   readonly write: WriteMode
   readonly read: ReadMode
+  /** How the reading end was made (default `connect`). */
+  readonly conn?: Conn
 }
 
 const poll = ["poll", Poll.backend] as const
@@ -301,6 +338,19 @@ const select0 = ["select(0)", Select.make(0)] as const
 
 /** The library rows of each size. */
 const variants = (size: number): Array<Variant> => {
+  // Every read path again with the reading end accepted by `Server.make`; `take` and `forEachChunk`
+  // also with the server's budget out of reach, and over a wrapped accepted socket (no server, no budget).
+  const serverRows = (batchWrite: WriteMode): Array<Variant> => [
+    { backend: poll, write: "write", read: "take", conn: "server" },
+    { backend: poll, write: "write", read: "stream", conn: "server" },
+    { backend: poll, write: batchWrite, read: "takeBatch", conn: "server" },
+    { backend: poll, write: batchWrite, read: "forEachChunk", conn: "server" },
+    { backend: poll, write: batchWrite, read: "chunks", conn: "server" },
+    { backend: poll, write: "write", read: "take", conn: "serverUnbounded" },
+    { backend: poll, write: batchWrite, read: "forEachChunk", conn: "serverUnbounded" },
+    { backend: poll, write: "write", read: "take", conn: "wrapped" },
+    { backend: poll, write: batchWrite, read: "forEachChunk", conn: "wrapped" }
+  ]
   if (size === 64) {
     return [
       { backend: poll, write: "write", read: "take" },
@@ -310,8 +360,10 @@ const variants = (size: number): Array<Variant> => {
       { backend: poll, write: "writeAll", read: "chunks" },
       // Against `writeAll + forEachChunk` (same reader), in the note as `x writeAll`.
       { backend: poll, write: "sink", read: "forEachChunk" },
+      { backend: poll, write: "sinkRechunk", read: "forEachChunk" },
       { backend: poll, write: "sink1", read: "forEachChunk" },
-      { backend: select0, write: "write", read: "take" }
+      { backend: select0, write: "write", read: "take" },
+      ...serverRows("writeAll")
     ]
   }
   const large: Array<Variant> = [
@@ -319,12 +371,17 @@ const variants = (size: number): Array<Variant> => {
     { backend: poll, write: "write", read: "takeBatch" },
     { backend: poll, write: "write", read: "forEachChunk" },
     { backend: poll, write: "write", read: "chunks" },
-    { backend: poll, write: "write", read: "stream" }
+    { backend: poll, write: "write", read: "stream" },
+    ...(size === 1048576 ? [{ backend: select0, write: "write", read: "take" } as const] : []),
+    ...serverRows("write")
   ]
-  return size === 1048576 ? [...large, { backend: select0, write: "write", read: "take" }] : large
+  return large
 }
 
-const rowName = (v: Variant) => `throughput ${v.backend[0]} ${WRITE_LABEL[v.write]} + ${READ_LABEL[v.read]}`
+const rowName = (v: Variant) =>
+  `throughput ${v.backend[0]} ${WRITE_LABEL[v.write]} + ${READ_LABEL[v.read]}${CONN_LABEL[v.conn ?? "connect"]}`
+
+const PEERS: ReadonlyArray<PeerKind> = ["it-lp", "platform", "platform-batched"]
 
 export const run = async (options: Options): Promise<Array<Row>> => {
   const rows: Array<Row> = []
@@ -348,13 +405,25 @@ export const run = async (options: Options): Promise<Array<Row>> => {
     if (withRaw) {
       for (let i = 0; i < 3; i++) await baselineRound(size, warm)
       for (const kind of ["sync", "2-op"] as const) await floorRound(size, warm, kind)
+      for (const kind of PEERS) await peerRound(kind, size, warm)
     }
-    for (const v of wanted) await Effect.runPromise(libraryRound(v.backend[1], size, warm, v.write, v.read))
+    const libraryRun = (v: Variant, count: number) =>
+      Effect.runPromise(libraryRound(v.backend[1], size, count, v.write, v.read, v.conn ?? "connect"))
+    for (const v of wanted) await libraryRun(v, warm)
+    // Sides: raw, floor sync, floor 2-op, raw read by the accepted end, the peers, then the library rows.
+    const peers = withRaw ? PEERS : []
+    const first = withRaw ? 4 + peers.length : 0
     const sides: Array<() => Promise<Measurement>> = [
       ...(withRaw
-        ? [() => baselineRound(size, n), () => floorRound(size, n, "sync"), () => floorRound(size, n, "2-op")]
+        ? [
+            () => baselineRound(size, n),
+            () => floorRound(size, n, "sync"),
+            () => floorRound(size, n, "2-op"),
+            () => baselineRound(size, n, true)
+          ]
         : []),
-      ...wanted.map((v) => () => Effect.runPromise(libraryRound(v.backend[1], size, n, v.write, v.read)))
+      ...peers.map((kind) => () => peerRound(kind, size, n)),
+      ...wanted.map((v) => () => libraryRun(v, n))
     ]
     const results = await interleave(rounds, options, label, sides)
     for (const side of results) {
@@ -367,16 +436,32 @@ export const run = async (options: Options): Promise<Array<Row>> => {
     const raw = withRaw ? rates[0]! : []
     const floorSync = withRaw ? rates[1]! : []
     const floor2 = withRaw ? rates[2]! : []
+    const rawAccepted = withRaw ? rates[3]! : []
+    const peerRates = peers.map((_, i) => rates[4 + i]!)
     const gib = (n * size) / 2 ** 30
     // The sink rows are compared with `writeAll` into the same reader, round by round.
     const writeAllIndex = wanted.findIndex(
-      (v) => v.backend === poll && v.write === "writeAll" && v.read === "forEachChunk"
+      (v) => v.backend === poll && v.write === "writeAll" && v.read === "forEachChunk" && v.conn === undefined
     )
+    // Each library row against every peer of the same rounds: the one it does worst against is named.
+    const againstPeers = (own: ReadonlyArray<number>): Pick<Row, "peer"> => {
+      let best: { name: string; ratio: number } | undefined
+      peers.forEach((kind, i) => {
+        const ratio = median(ratios(own, peerRates[i]!))
+        if (best === undefined || ratio < best.ratio) best = { name: PEER_LABEL[kind].replace(/^peer /, ""), ratio }
+      })
+      return best === undefined ? {} : { peer: { name: best.name, ratio: round3(best.ratio) } }
+    }
     const describe = (name: string, index: number, variant?: Variant): Row => {
       const own = rates[index]!
       const againstWriteAll =
         variant !== undefined && variant.write.startsWith("sink") && writeAllIndex >= 0
-          ? `; x writeAll ${median(ratios(own, rates[(withRaw ? 3 : 0) + writeAllIndex]!)).toFixed(3)}`
+          ? `; x writeAll ${median(ratios(own, rates[first + writeAllIndex]!)).toFixed(3)}`
+          : ""
+      // Rows read by an accepted socket, also against raw read the same way.
+      const againstRawAccepted =
+        variant !== undefined && (variant.conn ?? "connect") !== "connect" && withRaw
+          ? `; x raw (accepted reads) ${median(ratios(own, rawAccepted)).toFixed(3)}`
           : ""
       const majors = median(results[index]!.map((m) => m.majorGcs))
       return {
@@ -384,22 +469,33 @@ export const run = async (options: Options): Promise<Array<Row>> => {
         size,
         unit: "msg/s",
         ...againstFloors(own, raw, floorSync, floor2),
+        ...(variant === undefined ? {} : againstPeers(own)),
         better: "higher",
         note:
           `rounds ${results[index]!.map((m) => (m.seconds * 1000).toFixed(0)).join("/")} ms` +
           (size >= 65536 ? `; major GCs per GiB ${(majors / gib).toFixed(1)}` : "") +
-          againstWriteAll
+          againstWriteAll +
+          againstRawAccepted
       }
     }
+    const sizeRows: Array<Row> = []
     if (withRaw) {
-      rows.push(describe("throughput floor sync", 1), describe("throughput floor 2-op", 2))
+      sizeRows.push(
+        describe("throughput floor sync", 1),
+        describe("throughput floor 2-op", 2),
+        describe("throughput raw [accepted socket reads]", 3)
+      )
+      peers.forEach((kind, i) => sizeRows.push(describe(`throughput ${PEER_LABEL[kind]}`, 4 + i)))
     }
-    wanted.forEach((v, i) => rows.push(describe(rowName(v), (withRaw ? 3 : 0) + i, v)))
-    for (const row of rows.filter((r) => r.size === size)) {
+    wanted.forEach((v, i) => sizeRows.push(describe(rowName(v), first + i, v)))
+    for (const row of sizeRows) {
       options.log(
-        `    ${row.name} ${formatSize(size)}: ${row.value.toFixed(0)} msg/s, x raw ${row.ratio}, x floor ${row.floorRatio}, x 2-op ${row.floor2Ratio} (${row.note})`
+        `    ${row.name} ${formatSize(size)}: ${row.value.toFixed(0)} msg/s, x raw ${row.ratio}, x floor ${row.floorRatio}, x 2-op ${row.floor2Ratio}` +
+          (row.peer === undefined ? "" : `, x ${row.peer.name} ${row.peer.ratio}`) +
+          ` (${row.note})`
       )
     }
+    rows.push(...sizeRows)
   }
   return rows
 }

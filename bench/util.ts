@@ -37,6 +37,12 @@ export interface Row extends Result {
   readonly floorRatio?: number
   /** Library / the 2-op floor of the same round, median over rounds. */
   readonly floor2Ratio?: number
+  /**
+   * Throughput library rows: the peer (bench/peers.ts) this row does worst
+   * against, and library / that peer, median over the rounds of the same run:
+   * below 1, that peer beats the library here.
+   */
+  readonly peer?: { readonly name: string; readonly ratio: number }
   readonly better: Better
   /** Extra text for the table (not in the JSON). */
   readonly note?: string

@@ -1,0 +1,92 @@
+/**
+ * The server's work per accepted connection, for instruction counts under
+ * callgrind (bench/ab/count.sh with SCRIPT=accept-count.js): a build's
+ * `Server.make` + `serve`, each handler echoing `messages` with
+ * `Stream.runForEach(write)` as bench/accept.ts does, and plain node:net
+ * clients in this same process, `BATCH` at a time, each sending one 64 B
+ * message, waiting for its echo, then closing. A warm-up of 2 x 300
+ * connections, then `--count N` connections between the two marks (see
+ * bench/ab/ab.ts). The clients' own work is in the count too, the same for
+ * every build: compare builds, not absolute figures.
+ *
+ *   node .bench-build/bench/ab/accept-count.js --count 2000 .ab/5761d3c/out
+ *   node .bench-build/bench/ab/accept-count.js --count 2000 --baseline
+ *
+ * `--baseline` serves with the bare node:net echo server of bench/accept.ts.
+ */
+import { Effect, Stream } from "effect"
+import * as net from "node:net"
+import * as path from "node:path"
+import { pathToFileURL } from "node:url"
+import type * as Lib from "../../src/node.js"
+import { encode } from "../../src/internal/framing.js"
+import { closeServer, listen, portOf, Receiver, Sender } from "../baseline.js"
+
+type Library = typeof Lib
+
+const args = process.argv.slice(2)
+const value = (name: string): string | undefined => {
+  const i = args.indexOf(name)
+  return i >= 0 ? args[i + 1] : undefined
+}
+const count = Number(value("--count") ?? 2000)
+const baseline = args.includes("--baseline")
+// The build directory: the argument that is neither a flag nor a flag's value (`--count N`, `--size B`).
+const dir = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--count" && args[i - 1] !== "--size")
+
+/** Clients in flight at once. */
+const BATCH = 50
+
+const REQUEST = encode(new Uint8Array(64).fill(7))
+
+/** One client: connect, send one message, wait for the whole echo, close. */
+const client = (port: number): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: "127.0.0.1", noDelay: true })
+    let got = 0
+    socket.on("connect", () => socket.write(REQUEST))
+    socket.on("data", (chunk: Buffer) => {
+      got += chunk.length
+      if (got >= REQUEST.length) socket.destroy()
+    })
+    socket.on("close", () => (got >= REQUEST.length ? resolve() : reject(new Error("no echo"))))
+    socket.on("error", reject)
+  })
+
+const clients = async (port: number, n: number): Promise<void> => {
+  for (let i = 0; i < n; i += BATCH) {
+    await Promise.all(Array.from({ length: Math.min(BATCH, n - i) }, () => client(port)))
+  }
+}
+
+const rounds = async (port: number): Promise<void> => {
+  for (let i = 0; i < 2; i++) await clients(port, 300)
+  process.resourceUsage()
+  await clients(port, count)
+  process.memoryUsage.rss()
+}
+
+if (baseline) {
+  const server = await listen((socket: net.Socket) => {
+    const sender = new Sender(socket)
+    socket.on("data", new Receiver((message) => sender.write(message)).push)
+  })
+  await rounds(portOf(server))
+  await closeServer(server)
+} else {
+  if (dir === undefined) {
+    console.error("usage: accept-count.js --count N (BUILD_DIR | --baseline)")
+    process.exit(2)
+  }
+  const lib = (await import(pathToFileURL(path.resolve(dir, "node.js")).href)) as Library
+  await Effect.runPromise(
+    Effect.scoped(
+      Effect.gen(function* () {
+        const server = yield* lib.Server.make({ port: 0 })
+        yield* server.serve((s) => s.messages.pipe(Stream.runForEach(s.write))).pipe(Effect.forkScoped)
+        yield* Effect.promise(() => rounds(server.port))
+      })
+    ).pipe(Effect.provideService(lib.Backend.Backend, lib.Poll.backend))
+  )
+}
+console.log(`counted ${baseline ? "baseline" : dir} ${count} connections`)
