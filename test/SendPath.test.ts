@@ -17,6 +17,7 @@ import type { Framing } from "../src/index.js"
 import { Backend, Stocking } from "../src/node.js"
 import { makeCerts } from "./utils/certs.js"
 import { backends, pair } from "./utils/net.js"
+import { identify, messageOf, writePlan } from "./utils/messages.js"
 
 const MiB = 1024 * 1024
 
@@ -116,32 +117,6 @@ describe("send path: the reported cases", () => {
 // The property
 // ---------------------------------------------------------------------------
 
-/** A message that says who wrote it and its number: text `w:n:` padded, or bytes [w, n(4), fill...]. */
-const messageOf = (writer: number, seq: number, size: number, asText: boolean): Framing.Message => {
-  if (asText) return `${writer}:${seq}:`.padEnd(size, "x")
-  const bytes = new Uint8Array(Math.max(size, 5))
-  bytes[0] = writer
-  new DataView(bytes.buffer).setUint32(1, seq)
-  if (bytes.length > 5) bytes.fill((writer * 31 + seq) & 255, 5)
-  return bytes
-}
-
-const identify = (m: Framing.Message): { writer: number; seq: number; size: number } => {
-  if (typeof m === "string") {
-    const [w, n] = m.split(":")
-    return { writer: Number(w), seq: Number(n), size: m.length }
-  }
-  const view = new DataView(m.buffer, m.byteOffset, m.byteLength)
-  const writer = m[0]!
-  const seq = view.getUint32(1)
-  // The fill is checked at both ends: a message assembled from the wrong parts shows.
-  if (m.length > 5) {
-    const fill = (writer * 31 + seq) & 255
-    if (m[5] !== fill || m[m.length - 1] !== fill) throw new Error(`bytes message ${writer}:${seq} is corrupted`)
-  }
-  return { writer, seq, size: m.length }
-}
-
 /** Mostly small, some medium, a few up to 9 MiB. */
 const sizeArb = fc.oneof(
   { weight: 30, arbitrary: fc.integer({ min: 0, max: 64 }) },
@@ -195,23 +170,7 @@ const runCase = (c: Case, client: Stocking.Stocking, server: Stocking.Stocking) 
         return got
       })
     )
-    const writeAll = plans.map((plan) =>
-      Effect.gen(function* () {
-        let i = 0
-        while (i < plan.length) {
-          const op = plan[i]!
-          if (op.batch > 1) {
-            const batch = plan.slice(i, i + op.batch)
-            yield* client.writeAll(batch.map((p) => p.message))
-            i += batch.length
-          } else {
-            yield* client.write(op.message)
-            i++
-          }
-          if (op.pauseAfter > 0) yield* Effect.sleep(op.pauseAfter)
-        }
-      })
-    )
+    const writeAll = plans.map((plan) => writePlan(client, plan))
     yield* Effect.all(writeAll, { concurrency: "unbounded", discard: true })
     const got = yield* Fiber.join(reader)
     const next = plans.map(() => 0)

@@ -34,6 +34,7 @@ import {
   type Via,
   writeFrames
 } from "./utils/server.js"
+import { identify, messageOf, writePlan } from "./utils/messages.js"
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -60,34 +61,6 @@ const closeBoth = (a: Stocking.Stocking, b: Stocking.Stocking) =>
 // ---------------------------------------------------------------------------
 // Send path
 // ---------------------------------------------------------------------------
-
-/** A message that says who wrote it and its number: text `w:n:` padded, or bytes [w, n(4), fill...]. */
-const messageOf = (writer: number, seq: number, size: number, asText: boolean): Framing.Message => {
-  if (asText) return `${writer}:${seq}:`.padEnd(size, "x")
-  const bytes = new Uint8Array(Math.max(size, 5))
-  bytes[0] = writer
-  new DataView(bytes.buffer).setUint32(1, seq)
-  if (bytes.length > 5) bytes.fill((writer * 31 + seq) & 255, 5)
-  return bytes
-}
-
-const identify = (m: Framing.Message): { writer: number; seq: number; size: number } => {
-  if (typeof m === "string") {
-    const [w, n] = m.split(":")
-    return { writer: Number(w), seq: Number(n), size: m.length }
-  }
-  const view = new DataView(m.buffer, m.byteOffset, m.byteLength)
-  const writer = m[0]!
-  const seq = view.getUint32(1)
-  // The fill is checked at both ends and in the middle: a message assembled from the wrong parts shows.
-  if (m.length > 5) {
-    const fill = (writer * 31 + seq) & 255
-    if (m[5] !== fill || m[m.length - 1] !== fill || m[(m.length + 5) >> 1] !== fill) {
-      throw new Error(`bytes message ${writer}:${seq} is corrupted`)
-    }
-  }
-  return { writer, seq, size: m.length }
-}
 
 /** Mostly small, some medium, a few up to 9 MiB. */
 const sizeArb = fc.oneof(
@@ -153,23 +126,7 @@ const runExchange = (c: Exchange, writer: Stocking.Stocking, reader: Stocking.St
         if (pause > 0 && got.length % 3 === 0) yield* Effect.sleep(pause)
       }
     })
-    const writeAll = plans.map((plan) =>
-      Effect.gen(function* () {
-        let i = 0
-        while (i < plan.length) {
-          const op = plan[i]!
-          if (op.batch > 1) {
-            const batch = plan.slice(i, i + op.batch)
-            yield* writer.writeAll(batch.map((p) => p.message))
-            i += batch.length
-          } else {
-            yield* writer.write(op.message)
-            i++
-          }
-          if (op.pauseAfter > 0) yield* Effect.sleep(op.pauseAfter)
-        }
-      })
-    )
+    const writeAll = plans.map((plan) => writePlan(writer, plan))
     const stalled = (what: string) => () =>
       new Error(
         `stalled (${c.writerSide} side writing): ${what}; ${got.length} of ${total} messages arrived within ${STALL_MS} ms`
