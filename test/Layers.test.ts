@@ -263,6 +263,19 @@ describe("options from Config", () => {
         /STOCKING\.MAX_MESSAGE_SIZE.*"lots"/
       )
       assert.match(yield* message({ STOCKING_PORT: "70000" }), /STOCKING\.PORT.*from 1 to 65535/)
+      // What the README promises, whether the value is out of range or not a number at all.
+      assert.include(
+        yield* message({ STOCKING_PORT: "abc" }),
+        'Invalid data at STOCKING.PORT: "Expected a whole number from 1 to 65535, not "abc""'
+      )
+      assert.include(
+        yield* message({ STOCKING_SERVER_PORT: "abc" }, true),
+        'Invalid data at STOCKING_SERVER.PORT: "Expected a whole number from 0 to 65535, not "abc""'
+      )
+      assert.include(
+        yield* message({ STOCKING_PORT: "7000", STOCKING_MAX_QUEUED_BYTES: "0" }),
+        'Invalid data at STOCKING.MAX_QUEUED_BYTES: "Expected a whole number, 1 or more, not "0""'
+      )
       assert.match(
         yield* message({ STOCKING_PORT: "7000", STOCKING_CONNECT_TIMEOUT: "soon" }),
         /STOCKING\.CONNECT_TIMEOUT.*"soon"/
