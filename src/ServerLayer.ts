@@ -67,8 +67,9 @@ export const layer = <EH = never, RH = never>(
  * NodeRuntime.runMain(Layer.launch(EchoLive))
  *
  * // On a free port: the program reads the one the OS picked.
+ * const OnFreePort = Server.layerServe({ port: 0 }, (stocking) => stocking.messages.pipe(Stream.runForEach(stocking.write)))
  * const program = Effect.flatMap(Server.Server, (server) => Effect.log(`listening on ${server.port}`)).pipe(
- *   Effect.provide(Server.layerServe({ port: 0 }, (stocking) => stocking.messages.pipe(Stream.runForEach(stocking.write))))
+ *   Effect.provide(OnFreePort)
  * )
  * ```
  *

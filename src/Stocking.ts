@@ -215,7 +215,7 @@ export interface Stocking<in I = Message, out O = Message, out E = never> {
    * per message. Ends as `forEach`. The fast way to consume many messages,
    * and the one that keeps large messages cheap: a handler that goes through
    * the chunk with a plain loop lets each payload be collected young (see
-   * the README's Read section).
+   * docs/PERFORMANCE.md).
    *
    * @since 0.1.0
    * @example
