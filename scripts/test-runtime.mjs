@@ -14,7 +14,7 @@ import { fileURLToPath } from "node:url"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 
-/** The versions tested, named in README.md's Tests section. */
+/** The versions tested, named in docs/TESTING.md. */
 const versions = { bun: "1.4.5", deno: "2.9.6" }
 
 const glibc = () => process.platform === "linux" && Boolean(process.report?.getReport().header.glibcVersionRuntime)

@@ -78,10 +78,30 @@ export const DEFAULT_MAX_MESSAGE_SIZE: number = internal.DEFAULT_MAX_MESSAGE_SIZ
 // Errors and decoding, declared in their own modules
 // ---------------------------------------------------------------------------
 
-export { FramingError, FramingErrorTypeId, isFramingError } from "./FramingError.js"
-export type { FramingErrorReason } from "./FramingError.js"
-export { decodeHeader, unsafeMakeDecoder } from "./FramingDecoder.js"
-export type { Decoder, DecoderOptions } from "./FramingDecoder.js"
+export {
+  /** @since 0.1.0 */
+  FramingError,
+  /** @since 0.1.0 */
+  FramingErrorTypeId,
+  /** @since 0.1.0 */
+  isFramingError
+} from "./FramingError.js"
+export type {
+  /** @since 0.1.0 */
+  FramingErrorReason
+} from "./FramingError.js"
+export {
+  /** @since 0.1.0 */
+  decodeHeader,
+  /** @since 0.1.0 */
+  unsafeMakeDecoder
+} from "./FramingDecoder.js"
+export type {
+  /** @since 0.1.0 */
+  Decoder,
+  /** @since 0.1.0 */
+  DecoderOptions
+} from "./FramingDecoder.js"
 
 // ---------------------------------------------------------------------------
 // Encoding

@@ -307,8 +307,20 @@ export const make: <I = Message, O = Message, E = never, EH = never, RH = never>
 // The tag and options from Config (the layers are in ServerLayer)
 // ---------------------------------------------------------------------------
 
-export { layer, layerConfig, layerServe, Tag } from "./ServerLayer.js"
-export type { TagClass } from "./ServerLayer.js"
+export {
+  /** @since 0.1.0 */
+  layer,
+  /** @since 0.1.0 */
+  layerConfig,
+  /** @since 0.1.0 */
+  layerServe,
+  /** @since 0.1.0 */
+  Tag
+} from "./ServerLayer.js"
+export type {
+  /** @since 0.1.0 */
+  TagClass
+} from "./ServerLayer.js"
 
 /**
  * The Server service (identity codec), provided by `layer` and

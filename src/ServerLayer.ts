@@ -45,13 +45,19 @@ export const layer = <EH = never, RH = never>(
 /**
  * A Layer that listens and serves every connection with `handler` for as
  * long as it lives (`serve`, forked into the Layer's scope): the usual
- * shape of a service. It provides nothing; launch it with `Layer.launch`
- * or merge it into your application's layer.
+ * shape of a service. Launch it with `Layer.launch` or merge it into your
+ * application's layer.
+ *
+ * It provides the `Server` it serves with, so that a program listening on
+ * port 0 learns the port (`port`, `address`). Its connections are the
+ * handler's: do not `serve` or take `connections` from it again. With a
+ * codec it provides nothing; declare the server with `Tag`, whose
+ * `layerServe` provides the typed server.
  *
  * @example
  * ```ts
  * import { NodeRuntime } from "@effect/platform-node"
- * import { Layer, Stream } from "effect"
+ * import { Effect, Layer, Stream } from "effect"
  * import { Server } from "effect-stockings/node"
  *
  * const EchoLive = Server.layerServe({ port: 7000 }, (stocking) =>
@@ -59,6 +65,12 @@ export const layer = <EH = never, RH = never>(
  * )
  *
  * NodeRuntime.runMain(Layer.launch(EchoLive))
+ *
+ * // On a free port: the program reads the one the OS picked.
+ * const OnFreePort = Server.layerServe({ port: 0 }, (stocking) => stocking.messages.pipe(Stream.runForEach(stocking.write)))
+ * const program = Effect.flatMap(Server.Server, (server) => Effect.log(`listening on ${server.port}`)).pipe(
+ *   Effect.provide(OnFreePort)
+ * )
  * ```
  *
  * @since 0.1.0
@@ -67,8 +79,30 @@ export const layer = <EH = never, RH = never>(
 export const layerServe = <I = Message, O = Message, E = never, EH = never, RH = never, X = never, R = never>(
   options: Options<I, O, E, EH, RH>,
   handler: (stocking: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>
-): Layer.Layer<never, ServerError, RH | R> =>
-  Layer.scopedDiscard(Effect.flatMap(make(options), (server) => Effect.forkScoped(server.serve(handler))))
+): Layer.Layer<ServedServer<I, O, E>, ServerError, RH | R> =>
+  serveAs(
+    tagInternal.Server as Context.Tag<unknown, unknown> as Context.Tag<ServedServer<I, O, E>, Server<I, O, E>>,
+    options,
+    handler
+  )
+
+/** What `layerServe` provides: the `Server` service when the server has the identity codec's types, else nothing. */
+type ServedServer<I, O, E> = [I, O, E] extends [Message, Message, never]
+  ? [Message, Message, never] extends [I, O, E]
+    ? Server
+    : never
+  : never
+
+/** Listens with `options`, serves with `handler` in the Layer's scope, and provides the server under `tag`. */
+const serveAs = <Self, I, O, E, EH, RH, X, R>(
+  tag: Context.Tag<Self, Server<I, O, E>>,
+  options: Options<I, O, E, EH, RH>,
+  handler: (stocking: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>
+): Layer.Layer<Self, ServerError, RH | R> =>
+  Layer.scoped(
+    tag,
+    Effect.tap(make(options), (server) => Effect.forkScoped(server.serve(handler)))
+  )
 
 /**
  * A Layer providing the `Server` service (identity codec), its options read
@@ -113,12 +147,21 @@ export interface TagClass<Self, Id extends string, I, O, E> extends Context.TagC
   readonly layerConfig: <EH = never, RH = never>(
     settings?: Omit<ConfigSettings<I, O, E, EH, RH>, "codec">
   ) => Layer.Layer<Self, ServerError | ConfigError.ConfigError, RH>
+  /**
+   * Listens with these options (and the tag's codec) and serves every
+   * connection with `handler` as long as the Layer lives, providing the
+   * server it serves with (see `layerServe`).
+   */
+  readonly layerServe: <EH = never, RH = never, X = never, R = never>(
+    options: OmitCodec<Options<I, O, E, EH, RH>>,
+    handler: (stocking: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>
+  ) => Layer.Layer<Self, ServerError, RH | R>
 }
 
 /**
  * Declares a service holding a server with a codec, in one class: the
  * service's type (`Server<I, O, E>`) is inferred from the codec, and the
- * class has `layer` and `layerConfig`.
+ * class has `layer`, `layerConfig` and `layerServe`.
  *
  * @example
  * ```ts
@@ -161,5 +204,10 @@ export const Tag =
           (o) => make(o)
         )
       )
-    return Object.assign(tag, { codec, layer, layerConfig })
+    const layerServe = <EH, RH, X, R>(
+      settings: OmitCodec<Options<I, O, E, EH, RH>>,
+      handler: (stocking: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>
+    ): Layer.Layer<Self, ServerError, RH | R> =>
+      serveAs(tag, { ...settings, codec } as Options<I, O, E, EH, RH>, handler)
+    return Object.assign(tag, { codec, layer, layerConfig, layerServe })
   }

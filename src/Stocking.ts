@@ -41,12 +41,50 @@ export type TypeId = typeof TypeId
 // Errors, options and layers, declared in their own modules
 // ---------------------------------------------------------------------------
 
-export { Closed, ConnectError, NotReady } from "./StockingError.js"
-export type { ClosedReason, StockingError } from "./StockingError.js"
-export { optionsFromConfig } from "./StockingOptions.js"
-export type { ConfigSettings, Options, Settings, Target, TlsOptions } from "./StockingOptions.js"
-export { layer, layerAs, layerConfig, Tag } from "./StockingLayer.js"
-export type { TagClass } from "./StockingLayer.js"
+export {
+  /** @since 0.1.0 */
+  Closed,
+  /** @since 0.1.0 */
+  ConnectError,
+  /** @since 0.1.0 */
+  NotReady
+} from "./StockingError.js"
+export type {
+  /** @since 0.1.0 */
+  ClosedReason,
+  /** @since 0.1.0 */
+  StockingError
+} from "./StockingError.js"
+export {
+  /** @since 0.1.0 */
+  optionsFromConfig
+} from "./StockingOptions.js"
+export type {
+  /** @since 0.1.0 */
+  ConfigSettings,
+  /** @since 0.1.0 */
+  Options,
+  /** @since 0.1.0 */
+  Settings,
+  /** @since 0.1.0 */
+  Target,
+  /** @since 0.1.0 */
+  TlsOptions
+} from "./StockingOptions.js"
+export {
+  /** @since 0.1.0 */
+  layer,
+  /** @since 0.1.0 */
+  layerAs,
+  /** @since 0.1.0 */
+  layerConfig,
+  /** @since 0.1.0 */
+  Tag
+} from "./StockingLayer.js"
+export type {
+  /** @since 0.1.0 */
+  TagClass
+} from "./StockingLayer.js"
 
 // ---------------------------------------------------------------------------
 // Models
@@ -177,7 +215,7 @@ export interface Stocking<in I = Message, out O = Message, out E = never> {
    * per message. Ends as `forEach`. The fast way to consume many messages,
    * and the one that keeps large messages cheap: a handler that goes through
    * the chunk with a plain loop lets each payload be collected young (see
-   * the README's Read section).
+   * docs/PERFORMANCE.md).
    *
    * @since 0.1.0
    * @example

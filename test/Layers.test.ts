@@ -104,6 +104,39 @@ describe("typed tags and layers", () => {
     })
   )
 
+  it.scopedLive("Server.layerServe provides the Server it serves with: a program on port 0 learns the port", () =>
+    Effect.gen(function* () {
+      const EchoLive = Server.layerServe({ port: 0 }, echo)
+      const reply = yield* Effect.gen(function* () {
+        const server = yield* Server.Server
+        assert.isAbove(server.port, 0)
+        assert.deepStrictEqual(server.address._tag === "Tcp" && server.address.port, server.port)
+        const client = yield* Stocking.make({ host: "127.0.0.1", port: server.port })
+        yield* client.write("which port?")
+        return yield* client.take
+      }).pipe(Effect.provide(EchoLive), Effect.scoped)
+      assert.strictEqual(reply, "which port?")
+    })
+  )
+
+  it.scopedLive("a Tag's layerServe provides the typed server it serves with, its codec on every connection", () =>
+    Effect.gen(function* () {
+      const TodoLive = TodoServer.layerServe({ port: 0 }, (stocking) =>
+        stocking.messages.pipe(Stream.runForEach(({ id }) => stocking.write({ id, name: `todo ${id}` })))
+      )
+      const name = yield* Effect.gen(function* () {
+        const server = yield* TodoServer
+        const client = yield* Effect.provide(
+          TodoClient,
+          yield* Layer.build(TodoClient.layer({ host: "127.0.0.1", port: server.port }))
+        )
+        yield* client.write({ id: 5 })
+        return (yield* client.take).name
+      }).pipe(Effect.provide(TodoLive), Effect.scoped)
+      assert.strictEqual(name, "todo 5")
+    })
+  )
+
   it.scopedLive("connections: a dropped handler leaves its connection open; forkScoped + close is the pattern", () =>
     Effect.gen(function* () {
       const server = yield* Server.make({ port: 0 })
@@ -230,6 +263,19 @@ describe("options from Config", () => {
         /STOCKING\.MAX_MESSAGE_SIZE.*"lots"/
       )
       assert.match(yield* message({ STOCKING_PORT: "70000" }), /STOCKING\.PORT.*from 1 to 65535/)
+      // What the README promises, whether the value is out of range or not a number at all.
+      assert.include(
+        yield* message({ STOCKING_PORT: "abc" }),
+        'Invalid data at STOCKING.PORT: "Expected a whole number from 1 to 65535, not "abc""'
+      )
+      assert.include(
+        yield* message({ STOCKING_SERVER_PORT: "abc" }, true),
+        'Invalid data at STOCKING_SERVER.PORT: "Expected a whole number from 0 to 65535, not "abc""'
+      )
+      assert.include(
+        yield* message({ STOCKING_PORT: "7000", STOCKING_MAX_QUEUED_BYTES: "0" }),
+        'Invalid data at STOCKING.MAX_QUEUED_BYTES: "Expected a whole number, 1 or more, not "0""'
+      )
       assert.match(
         yield* message({ STOCKING_PORT: "7000", STOCKING_CONNECT_TIMEOUT: "soon" }),
         /STOCKING\.CONNECT_TIMEOUT.*"soon"/

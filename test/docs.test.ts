@@ -1,10 +1,13 @@
 /**
- * The docs check: every `ts` block in README.md and every `@example` in
- * src/ is written out as a module of its own and type-checked against the
- * package (its subpaths mapped onto src/), in one compiler run. A block must
- * be complete, or declare what it assumes (`declare const host: string`).
+ * The docs check: every `ts` block in README.md and docs/*.md and every
+ * `@example` in src/ is written out as a module of its own and type-checked
+ * against the package (its subpaths mapped onto src/), in one compiler run. A
+ * block must be complete, or declare what it assumes (`declare const host:
+ * string`).
  *
- * It also checks that every public constructor and operation has an example.
+ * It also checks that every public constructor and operation has an example,
+ * and that every relative link in those Markdown files reaches a file of the
+ * repository (and a heading of it, for a link with a `#`).
  */
 import { assert, describe, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"
@@ -42,8 +45,18 @@ interface Block {
   readonly code: string
 }
 
-const readmeBlocks = (): Array<Block> => {
-  const lines = fs.readFileSync(path.join(root, "README.md"), "utf8").split("\n")
+/** The guide and the reference pages beside it (docs/api/ is generated, and not among them). */
+const markdownFiles = (): Array<string> => [
+  "README.md",
+  ...fs
+    .readdirSync(path.join(root, "docs"))
+    .filter((name) => name.endsWith(".md"))
+    .sort()
+    .map((name) => `docs/${name}`)
+]
+
+const markdownBlocks = (file: string): Array<Block> => {
+  const lines = fs.readFileSync(path.join(root, file), "utf8").split("\n")
   const blocks: Array<Block> = []
   for (let i = 0; i < lines.length; i++) {
     if (lines[i] !== "```ts") continue
@@ -51,15 +64,55 @@ const readmeBlocks = (): Array<Block> => {
     let end = start
     while (end < lines.length && lines[end] !== "```") end++
     blocks.push({
-      origin: `README.md:${start + 1}`,
-      id: `README.md:${start + 1}`,
-      file: "README.md",
+      origin: `${file}:${start + 1}`,
+      id: `${file}:${start + 1}`,
+      file,
       line: start + 1,
       code: lines.slice(start, end).join("\n")
     })
     i = end
   }
   return blocks
+}
+
+/** GitHub's anchor for a heading: lower case, punctuation dropped, spaces as hyphens. */
+const slug = (heading: string) =>
+  heading
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}\s_-]/gu, "")
+    .replace(/\s/g, "-")
+
+const anchors = (file: string): Set<string> =>
+  new Set(
+    fs
+      .readFileSync(file, "utf8")
+      .replace(/^```[\s\S]*?^```$/gm, "")
+      .split("\n")
+      .flatMap((line) => {
+        const heading = /^#{1,6}\s+(.*)$/.exec(line)?.[1]
+        return heading === undefined ? [] : [slug(heading)]
+      })
+  )
+
+/** Relative links of a Markdown file (outside code) that do not reach a file of the repository or its heading. */
+const brokenLinks = (file: string): Array<string> => {
+  const text = fs
+    .readFileSync(path.join(root, file), "utf8")
+    .replace(/^```[\s\S]*?^```$/gm, "")
+    .replace(/`[^`\n]*`/g, "")
+  const broken: Array<string> = []
+  for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+    if (/^[a-z]+:/i.test(target!)) continue
+    const [pathPart, anchor] = target!.split("#") as [string, string | undefined]
+    const resolved =
+      pathPart === "" ? path.join(root, file) : path.resolve(path.dirname(path.join(root, file)), pathPart)
+    const inside = !path.relative(root, resolved).startsWith("..")
+    if (!inside || !fs.existsSync(resolved)) broken.push(`${file}: ${target} (no such file in the repository)`)
+    else if (anchor !== undefined && resolved.endsWith(".md") && !anchors(resolved).has(anchor)) {
+      broken.push(`${file}: ${target} (no such heading)`)
+    }
+  }
+  return broken
 }
 
 const sourceFiles = (dir: string): Array<string> =>
@@ -144,7 +197,8 @@ const comments = sourceFiles("src").flatMap(docComments)
 
 /** The modules a user can import: the sources of the package's subpaths. */
 const publicModules = new Set(Object.values(subpathSources()).map(([source]) => source!.replace(/^\.\.\//, "")))
-const blocks = [...readmeBlocks(), ...comments.flatMap((c) => c.examples)]
+const docBlocks = markdownFiles().flatMap(markdownBlocks)
+const blocks = [...docBlocks, ...comments.flatMap((c) => c.examples)]
 
 interface Diagnostic {
   readonly line: number
@@ -219,13 +273,18 @@ describe("docs", () => {
     return results.get(block)!
   }
 
-  it("finds the README's blocks and the examples", () => {
+  it("finds the Markdown files' blocks and the examples", () => {
     assert.isAtLeast(
       blocks.filter((b) => b.file === "README.md").length,
       10,
       "README.md has its `ts` blocks (a fence of exactly ```ts)"
     )
-    assert.isAtLeast(blocks.length - readmeBlocks().length, 20)
+    assert.isAtLeast(
+      blocks.filter((b) => b.file.startsWith("docs/")).length,
+      5,
+      "docs/*.md have their `ts` blocks (a fence of exactly ```ts)"
+    )
+    assert.isAtLeast(blocks.length - docBlocks.length, 20)
     const unknown = [...pending].filter((id) => !blocks.some((b) => b.id === id))
     assert.deepStrictEqual(unknown, [], "pending blocks that no longer exist: take them off the list")
   })
@@ -241,6 +300,10 @@ describe("docs", () => {
       if (diagnostics.length > 0) assert.fail(report(block, diagnostics))
     })
   }
+
+  it("every relative link in README.md and docs/*.md reaches a file of the repository, and its heading", () => {
+    assert.deepStrictEqual(markdownFiles().flatMap(brokenLinks), [])
+  })
 
   it("every public constructor and operation has an example", () => {
     const missing = comments

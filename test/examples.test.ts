@@ -30,12 +30,14 @@ const freePort = () =>
     })
   })
 
-/** The first `ts` block of README.md after `heading` whose code includes `marker`. */
-const readmeBlock = (heading: string, marker = "") => {
-  const readme = fs.readFileSync(path.join(root, "README.md"), "utf8")
-  const section = readme.slice(readme.indexOf(heading))
+/** The first `ts` block of a Markdown file (README.md by default) after `heading` whose code includes `marker`. */
+const readmeBlock = (heading: string, marker = "", file = "README.md") => {
+  const text = fs.readFileSync(path.join(root, file), "utf8")
+  const at = text.indexOf(`${heading}\n`)
+  if (at === -1) throw new Error(`${file} has no heading ${heading}`)
+  const section = text.slice(at)
   const block = [...section.matchAll(/```ts\n([\s\S]*?)```/g)].map((m) => m[1]!).find((code) => code.includes(marker))
-  if (block === undefined) throw new Error(`README.md has no ts block with ${JSON.stringify(marker)} after ${heading}`)
+  if (block === undefined) throw new Error(`${file} has no ts block with ${JSON.stringify(marker)} after ${heading}`)
   return block
 }
 
@@ -62,8 +64,12 @@ describe("examples", () => {
     assert.strictEqual(stdout, "Test Message\nUint8Array(3) [ 1, 2, 3 ]\n")
   })
 
-  it("README's observability program exports spans and metrics through @effect/opentelemetry", async () => {
-    const { code: exit, stdout, stderr } = await runReadmeBlock(readmeBlock("## Observability", "NodeSdk"))
+  it("docs/OBSERVABILITY.md's program exports spans and metrics through @effect/opentelemetry", async () => {
+    const {
+      code: exit,
+      stdout,
+      stderr
+    } = await runReadmeBlock(readmeBlock("# Observability", "NodeSdk", "docs/OBSERVABILITY.md"))
     assert.strictEqual(exit, 0, stderr)
     // ConsoleSpanExporter prints each span, ConsoleMetricExporter each metric, when the program ends.
     assert.match(stdout, /name: 'stocking\.connect'/, stdout)

@@ -83,6 +83,15 @@ describe("package", () => {
     assert.strictEqual(pkg.license, "MIT")
   })
 
+  it("ES modules only: no require condition, so engines asks for the Node.js that can require() them (20.19)", () => {
+    for (const target of Object.values<null | string | Record<string, string>>(pkg.exports)) {
+      if (target !== null && typeof target === "object") assert.notProperty(target, "require")
+    }
+    assert.strictEqual(pkg.type, "module")
+    assert.strictEqual(pkg.engines.node, ">=20.19")
+    assert.includeMembers(pkg.keywords, ["effect", "stockings", "framing", "tcp"])
+  })
+
   it("every subpath export has its source module", () => {
     for (const [subpath, target] of Object.entries<null | { default?: string }>(pkg.exports)) {
       if (target === null || subpath === "./package.json") continue

@@ -94,7 +94,7 @@ const escapes: Record<string, string> = { "\\": "\\\\", "\n": "\\n", "\r": "\\r"
 
 /**
  * The characters no output of the CLI carries raw, readable or JSON (the
- * table in the README's CLI section): C0 controls, DEL and C1 controls (a
+ * table in docs/CLI.md): C0 controls, DEL and C1 controls (a
  * terminal acts on them: escape sequences, CSI U+009B, NEL U+0085), the
  * bidirectional controls (U+061C, U+200E, U+200F, U+202A-U+202E,
  * U+2066-U+2069: they reorder what follows on the line), the line and

@@ -21,13 +21,23 @@ export const DEFAULT_CLIENT_PREFIX = "STOCKING"
 /** @internal */
 export const DEFAULT_SERVER_PREFIX = "STOCKING_SERVER"
 
-const wholeNumber = (name: string, min: number, max: number): Config.Config<number> =>
-  Config.integer(name).pipe(
-    Config.validate({
-      message: `Expected a whole number from ${min} to ${max}`,
-      validation: (n) => n >= min && n <= max
-    })
-  )
+/**
+ * A whole number from `min` to `max` (default: the largest safe integer). It parses as
+ * `Config.integer` does; the message, for a value out of range and for one that is no number
+ * at all, says which numbers are taken.
+ */
+const wholeNumber = (name: string, min: number, max = Number.MAX_SAFE_INTEGER): Config.Config<number> =>
+  Config.mapOrFail(Config.string(name), (text) => {
+    const n = Number(text)
+    return Number.isInteger(n) && n >= min && n <= max
+      ? Either.right(n)
+      : Either.left(
+          ConfigError.InvalidData(
+            [],
+            `Expected a whole number${max === Number.MAX_SAFE_INTEGER ? `, ${min} or more` : ` from ${min} to ${max}`}, not "${text}"`
+          )
+        )
+  })
 
 const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
   Config.map(Config.option(config), Option.getOrUndefined)
@@ -44,11 +54,11 @@ const octalMode = (name: string): Config.Config<number> =>
   })
 
 const limitsConfig = Config.all({
-  maxMessageSize: optional(wholeNumber("MAX_MESSAGE_SIZE", 1, Number.MAX_SAFE_INTEGER)),
-  maxBufferedMessages: optional(wholeNumber("MAX_BUFFERED_MESSAGES", 1, Number.MAX_SAFE_INTEGER)),
-  maxBufferedBytes: optional(wholeNumber("MAX_BUFFERED_BYTES", 1, Number.MAX_SAFE_INTEGER)),
-  maxQueuedMessages: optional(wholeNumber("MAX_QUEUED_MESSAGES", 1, Number.MAX_SAFE_INTEGER)),
-  maxQueuedBytes: optional(wholeNumber("MAX_QUEUED_BYTES", 1, Number.MAX_SAFE_INTEGER)),
+  maxMessageSize: optional(wholeNumber("MAX_MESSAGE_SIZE", 1)),
+  maxBufferedMessages: optional(wholeNumber("MAX_BUFFERED_MESSAGES", 1)),
+  maxBufferedBytes: optional(wholeNumber("MAX_BUFFERED_BYTES", 1)),
+  maxQueuedMessages: optional(wholeNumber("MAX_QUEUED_MESSAGES", 1)),
+  maxQueuedBytes: optional(wholeNumber("MAX_QUEUED_BYTES", 1)),
   handshakeTimeout: optional(Config.duration("HANDSHAKE_TIMEOUT")),
   idleTimeout: optional(Config.duration("IDLE_TIMEOUT")),
   closeTimeout: optional(Config.duration("CLOSE_TIMEOUT"))
@@ -80,7 +90,7 @@ const serverConfig = Config.all({
   mode: optional(octalMode("MODE")),
   backlog: optional(wholeNumber("BACKLOG", 1, 2 ** 31 - 1)),
   maxConnections: optional(wholeNumber("MAX_CONNECTIONS", 1, 2 ** 31 - 1)),
-  maxTotalBytes: optional(wholeNumber("MAX_TOTAL_BYTES", 1, Number.MAX_SAFE_INTEGER)),
+  maxTotalBytes: optional(wholeNumber("MAX_TOTAL_BYTES", 1)),
   ca: optional(Config.string("TLS_CA")),
   cert: optional(Config.string("TLS_CERT")),
   key: optional(Config.string("TLS_KEY")),

@@ -168,7 +168,7 @@ export class Inbound {
    * Keeps a chunk for later (at the front: the rest of one cut short). Held
    * chunks are not charged to the budget: they are what one socket read
    * brought past the pause (a fixed cost per connection, stated with the
-   * worst case in the README), and charging them would let connections that
+   * worst case in docs/LIMITS.md), and charging them would let connections that
    * wait for room keep the budget from ever emptying, so that a message
    * larger than the budget could never be admitted.
    */
