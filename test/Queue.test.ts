@@ -283,3 +283,43 @@ describe("MessageQueue", () => {
     )
   )
 })
+
+describe("budget Pool", () => {
+  /** Lets queued microtasks (the pool serves its line in one) run. */
+  const microtasks = Effect.promise(() => new Promise<void>((resolve) => setTimeout(resolve, 0)))
+
+  it.effect(
+    "a holder granted while in line (its need fell within its allowance) leaves the line: the next is served",
+    () =>
+      Effect.gen(function* () {
+        const pool = new Pool(100, 10)
+        const needs = new Map<Holder, number>()
+        const granted: Array<string> = []
+        const make = (name: string) => {
+          const holder: Holder = new Holder(pool, () => {
+            if (holder.tryHold(needs.get(holder)!)) granted.push(name)
+          })
+          return holder
+        }
+        const [big, a, b] = [make("big"), make("a"), make("b")]
+        needs.set(big, 110)
+        assert.isTrue(big.tryHold(110))
+        assert.strictEqual(pool.used, 100)
+        // a and b are refused and wait in line, a first.
+        needs.set(a, 60)
+        needs.set(b, 30)
+        assert.isFalse(a.tryHold(60))
+        assert.isFalse(b.tryHold(30))
+        // a's need falls within its free allowance (its reader took what it held): granted at once, out of the line.
+        needs.set(a, 5)
+        assert.isTrue(a.tryHold(5))
+        assert.deepStrictEqual(pool.line, [b])
+        // The pool empties: b, now at the head, is served.
+        big.release()
+        yield* microtasks
+        assert.deepStrictEqual(granted, ["b"])
+        assert.strictEqual(pool.line.length, 0)
+        assert.strictEqual(pool.used, 20)
+      })
+  )
+})

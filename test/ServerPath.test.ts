@@ -230,6 +230,83 @@ const runPressureCase = (
     })
   }).pipe(within(3 * STALL_MS + 5_000, `the run did not finish (budget ${maxTotalBytes} B)`))
 
+/**
+ * Many echo clients at once through a server whose budget is far smaller than what they have in flight: each
+ * message must cross both pools (received, then echoed). Found a stall that 2-3 connections never showed: a
+ * holder granted while it waited stayed at the head of its pool's line, and with every holder waiting nothing
+ * was released to move the line on.
+ */
+const echoArb = fc.record({
+  maxTotalBytes: fc.integer({ min: 64 * KiB, max: 512 * KiB }),
+  clients: fc.integer({ min: 8, max: 40 }),
+  messages: fc.integer({ min: 10, max: 40 }),
+  maxSize: fc.integer({ min: KiB, max: 256 * KiB }),
+  /** Milliseconds a client sometimes waits before its next take (0: never). */
+  pause: fc.integer({ min: 0, max: 3 }),
+  seed: fc.integer(),
+  via: viaArb
+})
+
+/** No echo at all for this long is a stall; a loaded machine slows the run, never stops it. */
+const ECHO_STALL_MS = 10_000
+
+const runEchoCase = (
+  backend: (typeof backends)[number][1],
+  {
+    clients,
+    maxSize,
+    maxTotalBytes,
+    messages,
+    pause,
+    seed,
+    via
+  }: typeof echoArb extends fc.Arbitrary<infer A> ? A : never
+) =>
+  Effect.gen(function* () {
+    const listening = yield* listen(backend, {
+      transport: "tcp",
+      via,
+      server: { maxTotalBytes, closeTimeout: "1 second" },
+      handler: (s) => s.forEach((m) => s.write(m))
+    })
+    let echoes = 0
+    let state = seed | 0
+    const next = () => ((state = (Math.imul(state, 1103515245) + 12345) | 0) >>> 0) / 4294967296
+    const plans = Array.from({ length: clients }, (_, c) =>
+      Array.from({ length: messages }, (_, i) =>
+        messageOf(c, i, Math.round(12 * Math.pow(maxSize / 12, next())), false)
+      )
+    )
+    const pauses = plans.map((plan) => plan.map(() => pause > 0 && next() < 0.1))
+    const client = (c: number) =>
+      Effect.gen(function* () {
+        const stocking = yield* listening.connect({ closeTimeout: "1 second" })
+        const writer = yield* Effect.fork(Effect.forEach(plans[c]!, (m) => stocking.write(m), { discard: true }))
+        for (let i = 0; i < messages; i++) {
+          if (pauses[c]![i]) yield* Effect.sleep(pause)
+          const got = identify(yield* stocking.take)
+          if (got.writer !== c || got.seq !== i) {
+            return yield* Effect.fail(new Error(`client ${c}: echo ${i} came back as ${got.writer}:${got.seq}`))
+          }
+          echoes++
+        }
+        yield* Fiber.join(writer)
+      })
+    const watchdog = Effect.gen(function* () {
+      let last = -1
+      while (echoes !== last) {
+        last = echoes
+        yield* Effect.sleep(ECHO_STALL_MS)
+      }
+      return yield* Effect.fail(
+        new Error(`stalled: no echo for ${ECHO_STALL_MS} ms, ${echoes} of ${clients * messages} came back`)
+      )
+    })
+    yield* Effect.forEach(plans, (_, c) => client(c), { concurrency: "unbounded", discard: true }).pipe(
+      Effect.raceFirst(watchdog)
+    )
+  })
+
 describe("server path: the send path over Server-made connections (property)", () => {
   for (const [name, backend] of backends) {
     it(
@@ -250,6 +327,12 @@ describe("server path: the send path over Server-made connections (property)", (
     it(
       `${name}: the same with 2-3 connections at once and maxTotalBytes 64 KiB-1 MiB (${Math.max(6, Math.round(RUNS / 3))} runs)`,
       () => property(Math.max(6, Math.round(RUNS / 3)), pressureArb, (c) => runPressureCase(backend, c)),
+      1_200_000
+    )
+
+    it(
+      `${name}: 8-40 echo clients at once, maxTotalBytes 64-512 KiB: every echo in order, none stalls (${Math.max(10, Math.round(RUNS / 10))} runs)`,
+      () => property(Math.max(10, Math.round(RUNS / 10)), echoArb, (c) => runEchoCase(backend, c)),
       1_200_000
     )
   }

@@ -97,18 +97,16 @@ export class Holder {
   tryHold(held: number): boolean {
     const next = this.costOf(held)
     const more = next - this.charge
-    if (more <= 0) {
-      this.set(next)
-      return true
-    }
     const pool = this.pool
     const line = pool.line
-    const first = line.length === 0 || line[0] === this
-    if (first && (pool.used + more <= pool.limit || pool.used === this.charge)) {
-      if (this.waiting) {
-        this.waiting = false
-        line.shift()
-      }
+    // Within what it holds (or its allowance), or first in line with room: granted, and out of the line. A
+    // holder granted while it waits must leave the line, or the line would stop at it: the pool serves its
+    // line only when bytes are released, and one whose holders all wait may release none.
+    if (
+      more <= 0 ||
+      ((line.length === 0 || line[0] === this) && (pool.used + more <= pool.limit || pool.used === this.charge))
+    ) {
+      this.cancel()
       this.set(next)
       return true
     }
