@@ -8,7 +8,6 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { Message } from "../Framing.js"
-import type * as Server from "../Server.js"
 import type * as Stocking from "../Stocking.js"
 import type { BytesFormat } from "./args.js"
 import * as Status from "./status.js"
@@ -20,7 +19,7 @@ import * as Status from "./status.js"
  * @category models
  */
 export interface Output {
-  readonly listening: (address: Server.BoundAddress, tls: boolean) => Effect.Effect<void>
+  readonly listening: (address: Stocking.Address, tls: boolean) => Effect.Effect<void>
   readonly connected: (peer: string) => Effect.Effect<void>
   readonly message: (peer: string, message: Message) => Effect.Effect<void>
   readonly disconnected: (peer: string, closed: Stocking.Closed) => Effect.Effect<void>

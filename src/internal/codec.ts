@@ -9,7 +9,8 @@ import * as Effect from "effect/Effect"
 import type * as Public from "../Codec.js"
 import type { Message } from "../Framing.js"
 
-export type * from "../Codec.js"
+/** `Codec.Codec`. @internal */
+export type Codec<I, O, E = never> = Public.Codec<I, O, E>
 
 /** `Codec.TypeId`. @internal */
 export const TypeId: typeof Public.TypeId = Symbol.for("effect-stockings/Codec") as typeof Public.TypeId

@@ -1,15 +1,14 @@
 /**
  * The errors a Stocking fails with (`NotReady`, `Closed`, `ConnectError`),
  * declared here so that the modules that make them import no public module.
- * The `StockingError` module re-exports them, with their documentation; the
- * `Stocking` module re-exports that.
+ * The `Stocking` module re-exports them, with their documentation.
  *
  * @internal
  */
 import * as Data from "effect/Data"
-import type { ClosedReason } from "../StockingError.js"
+import type { ClosedReason } from "../Stocking.js"
 
-/** `StockingError.NotReady`. @internal */
+/** `Stocking.NotReady`. @internal */
 export class NotReady extends Data.TaggedError("NotReady")<{
   readonly stockingId: number
   readonly operation: "read" | "write"
@@ -22,7 +21,7 @@ export class NotReady extends Data.TaggedError("NotReady")<{
   }
 }
 
-/** `StockingError.Closed`. @internal */
+/** `Stocking.Closed`. @internal */
 export class Closed extends Data.TaggedError("Closed")<{
   readonly reason: ClosedReason
   readonly stockingId: number
@@ -84,7 +83,7 @@ const describeCause = (cause: unknown): string | undefined => {
   }
 }
 
-/** `StockingError.ConnectError`. @internal */
+/** `Stocking.ConnectError`. @internal */
 export class ConnectError extends Data.TaggedError("ConnectError")<{
   readonly reason: "Failed" | "Timeout" | "Tls" | "NotConnected" | "PathTooLong"
   /** The address tried, as `host:port` or a socket path. */
