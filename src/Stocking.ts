@@ -86,7 +86,9 @@ export type ClosedReason =
 /**
  * The Stocking is closed, or closed while the operation waited. Messages
  * that arrived whole before the close are still delivered by `read`,
- * `take` and `messages`; after them, reads fail with this.
+ * `take` and `messages`; after them, reads fail with this. `isClean` tells
+ * the ordinary end (closed here, or by the peer between messages) from the
+ * others.
  *
  * It carries no stack trace (`stack` is its first line only): every
  * connection makes one or more when it closes, and where that happens (a
@@ -557,8 +559,9 @@ export const isStocking = (u: unknown): u is Stocking<unknown, unknown, unknown>
 
 /**
  * Makes a Stocking in the current scope: connects (or takes over the given
- * socket, turning no-delay on), then forks the read loop, the send loop and
- * the handshake. Does not wait for the handshake: use `ready`.
+ * socket, turning no-delay on) and forks the handshake; the read loop and
+ * the send loop run in fibers of the connection only while they have work.
+ * Does not wait for the handshake: use `ready`.
  *
  * The send loop is the `Backend` in context, or `Auto`'s choice.
  *

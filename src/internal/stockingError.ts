@@ -42,6 +42,17 @@ export class Closed extends Data.TaggedError("Closed")<{
   }
 
   /**
+   * True for the ordinary end of a connection: closed on this side, or by
+   * the peer ending its stream between messages. `messages`, `forEach` and
+   * `forEachChunk` end quietly on such a close, and fail with any other.
+   *
+   * @since 0.1.0
+   */
+  get isClean(): boolean {
+    return this.reason === "ClosedLocally" || (this.reason === "ClosedByPeer" && this.cause === undefined)
+  }
+
+  /**
    * @since 0.1.0
    */
   override get message(): string {
