@@ -9,12 +9,13 @@
  *
  * @since 0.1.0
  */
-import * as Channel from "effect/Channel"
-import * as Chunk from "effect/Chunk"
-import * as Stream from "effect/Stream"
+import type * as Channel from "effect/Channel"
+import type * as Chunk from "effect/Chunk"
+import type * as Stream from "effect/Stream"
 import * as internal from "./internal/framing.js"
 import * as decoderInternal from "./internal/framingApi.js"
 import * as errorInternal from "./internal/framingError.js"
+import * as streamInternal from "./internal/framingStream.js"
 
 /**
  * A message: text (sent as UTF-8) or bytes. The kind survives the trip: a
@@ -437,22 +438,14 @@ export const encodeInto: (target: Uint8Array, offset: number, message: Message) 
  * @since 0.1.0
  * @category channels
  */
-export const pack = <IE = never, Done = unknown>(): Channel.Channel<
+export const pack: <IE = never, Done = unknown>() => Channel.Channel<
   Chunk.Chunk<Uint8Array>,
   Chunk.Chunk<Message>,
   IE,
   IE,
   Done,
   Done
-> => {
-  const loop: Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Message>, IE, IE, Done, Done> = Channel.readWith({
-    onInput: (input: Chunk.Chunk<Message>) =>
-      Chunk.isEmpty(input) ? loop : Channel.zipRight(Channel.write(Chunk.of(internal.encodeAll(input))), loop),
-    onFailure: Channel.fail,
-    onDone: Channel.succeed
-  })
-  return loop
-}
+> = streamInternal.pack
 
 /**
  * A channel that turns bytes into whole messages. Fails with `FramingError`
@@ -473,43 +466,10 @@ export const pack = <IE = never, Done = unknown>(): Channel.Channel<
  * @since 0.1.0
  * @category channels
  */
-export const unpack = <IE = never, Done = unknown>(
+export const unpack: <IE = never, Done = unknown>(
   options?: DecoderOptions
-): Channel.Channel<Chunk.Chunk<Message>, Chunk.Chunk<Uint8Array>, IE | FramingError, IE, Done, Done> =>
-  Channel.suspend(() => {
-    const decoder = unsafeMakeDecoder(options)
-    const loop: Channel.Channel<
-      Chunk.Chunk<Message>,
-      Chunk.Chunk<Uint8Array>,
-      IE | FramingError,
-      IE,
-      Done,
-      Done
-    > = Channel.readWith({
-      onInput: (input: Chunk.Chunk<Uint8Array>) => {
-        let messages: Array<Message> = []
-        for (const chunk of input) {
-          const out = decoder.push(chunk)
-          messages = messages.length === 0 ? out : messages.concat(out)
-          if (decoder.failure !== undefined) break
-        }
-        const emitted =
-          messages.length === 0 ? loop : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(messages)), loop)
-        return decoder.failure === undefined
-          ? emitted
-          : Channel.zipRight(
-              messages.length === 0 ? Channel.void : Channel.write(Chunk.unsafeFromArray(messages)),
-              Channel.fail(decoder.failure)
-            )
-      },
-      onFailure: Channel.fail,
-      onDone: (done) => {
-        const failure = decoder.end()
-        return failure === undefined ? Channel.succeed(done) : Channel.fail(failure)
-      }
-    })
-    return loop
-  })
+) => Channel.Channel<Chunk.Chunk<Message>, Chunk.Chunk<Uint8Array>, IE | FramingError, IE, Done, Done> =
+  streamInternal.unpack
 
 /**
  * Frames a stream of byte chunks into a stream of whole messages.
@@ -526,10 +486,10 @@ export const unpack = <IE = never, Done = unknown>(
  * @since 0.1.0
  * @category streams
  */
-export const decodeStream =
-  (options?: DecoderOptions) =>
-  <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Message, E | FramingError, R> =>
-    Stream.pipeThroughChannelOrFail(self, unpack<E>(options))
+export const decodeStream: (
+  options?: DecoderOptions
+) => <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<Message, E | FramingError, R> =
+  streamInternal.decodeStream
 
 /**
  * Encodes a stream of messages into a stream of framed bytes.
@@ -546,5 +506,5 @@ export const decodeStream =
  * @since 0.1.0
  * @category streams
  */
-export const encodeStream = <E, R>(self: Stream.Stream<Message, E, R>): Stream.Stream<Uint8Array, E, R> =>
-  Stream.pipeThroughChannelOrFail(self, pack<E>())
+export const encodeStream: <E, R>(self: Stream.Stream<Message, E, R>) => Stream.Stream<Uint8Array, E, R> =
+  streamInternal.encodeStream
