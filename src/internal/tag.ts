@@ -32,7 +32,7 @@ export const makeTagClass = <Self, Id extends string, Service, I, O, E, Options,
   readonly layerConfig: (settings?: object) => Layer.Layer<Self, MakeError | ConfigError.ConfigError>
 } => {
   const tag = Context.Tag(id)<Self, Service>()
-  const withCodec = { codec: codec ?? (codec_.identity as unknown as Codec.Codec<I, O, E>) }
+  const withCodec = { codec: (codec ?? codec_.identity) as Codec.Codec<I, O, E> }
   const layer = (options: object) => Layer.scoped(tag, make({ ...options, ...withCodec } as Options))
   const layerConfig = (settings: object = {}) =>
     Layer.scoped(tag, Effect.flatMap(fromConfig({ ...settings, ...withCodec } as Settings), make))
