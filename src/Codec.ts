@@ -5,11 +5,12 @@
  *
  * @since 0.1.0
  */
-import * as Effect from "effect/Effect"
-import * as ParseResult from "effect/ParseResult"
-import * as Schema from "effect/Schema"
+import type * as Effect from "effect/Effect"
+import type * as ParseResult from "effect/ParseResult"
+import type * as Schema from "effect/Schema"
 import type { Message } from "./Framing.js"
 import * as internal from "./internal/codec.js"
+import * as schemaInternal from "./internal/codecSchema.js"
 
 /**
  * @since 0.1.0
@@ -106,8 +107,6 @@ export const make: <I, O, E = never>(conversions: {
  */
 export const identity: Codec<Message, Message> = internal.identity
 
-const textDecoder = new TextDecoder("utf-8", { fatal: true })
-
 /**
  * A codec from a `Schema` whose encoded side is a message (`string`,
  * `Uint8Array`, or a union of them): `write` encodes with the schema,
@@ -132,11 +131,8 @@ const textDecoder = new TextDecoder("utf-8", { fatal: true })
  * @since 0.1.0
  * @category constructors
  */
-export const schema = <A, I extends Message>(schema: Schema.Schema<A, I>): Codec<A, A, ParseResult.ParseError> => {
-  const encode = Schema.encode(schema)
-  const decode = Schema.decodeUnknown(schema)
-  return make({ encode, decode })
-}
+export const schema: <A, I extends Message>(schema: Schema.Schema<A, I>) => Codec<A, A, ParseResult.ParseError> =
+  schemaInternal.schema
 
 /**
  * A codec that sends values as JSON in text messages, checked by `schema`
@@ -156,7 +152,7 @@ export const schema = <A, I extends Message>(schema: Schema.Schema<A, I>): Codec
  * @since 0.1.0
  * @category constructors
  */
-export const json = <A, I>(schema: Schema.Schema<A, I>): Codec<A, A, ParseResult.ParseError> => jsonPair(schema, schema)
+export const json: <A, I>(schema: Schema.Schema<A, I>) => Codec<A, A, ParseResult.ParseError> = schemaInternal.json
 
 /**
  * Like `json`, for protocols whose two directions carry different types: a
@@ -179,31 +175,7 @@ export const json = <A, I>(schema: Schema.Schema<A, I>): Codec<A, A, ParseResult
  * @since 0.1.0
  * @category constructors
  */
-export const jsonPair = <W, WI, R, RI>(
+export const jsonPair: <W, WI, R, RI>(
   write: Schema.Schema<W, WI>,
   read: Schema.Schema<R, RI>
-): Codec<W, R, ParseResult.ParseError> => {
-  const encode = Schema.encode(Schema.parseJson(write))
-  const decode = Schema.decodeUnknown(Schema.parseJson(read))
-  return make({
-    encode,
-    decode: (message) => {
-      if (typeof message === "string") return decode(message)
-      let text: string
-      try {
-        text = textDecoder.decode(message)
-      } catch {
-        return Effect.fail(
-          new ParseResult.ParseError({
-            issue: new ParseResult.Type(
-              Schema.String.ast,
-              message,
-              `expected a JSON text message, got ${message.length} bytes that are not UTF-8`
-            )
-          })
-        )
-      }
-      return decode(text)
-    }
-  })
-}
+) => Codec<W, R, ParseResult.ParseError> = schemaInternal.jsonPair

@@ -7,17 +7,15 @@
  * It depends on nothing platform-specific: use it over a WebSocket, a file or
  * a child process as well as a TCP socket.
  *
- * `FramingError` and the hand-fed decoder are declared in the `FramingError`
- * and `FramingDecoder` modules; this one re-exports them.
- *
  * @since 0.1.0
  */
-import * as Channel from "effect/Channel"
-import * as Chunk from "effect/Chunk"
-import * as Stream from "effect/Stream"
-import { type DecoderOptions, unsafeMakeDecoder } from "./FramingDecoder.js"
-import type { FramingError } from "./FramingError.js"
+import type * as Channel from "effect/Channel"
+import type * as Chunk from "effect/Chunk"
+import type * as Stream from "effect/Stream"
 import * as internal from "./internal/framing.js"
+import * as decoderInternal from "./internal/framingApi.js"
+import * as errorInternal from "./internal/framingError.js"
+import * as streamInternal from "./internal/framingStream.js"
 
 /**
  * A message: text (sent as UTF-8) or bytes. The kind survives the trip: a
@@ -75,33 +73,204 @@ export const MAX_HEADER_SIZE: number = internal.MAX_HEADER_SIZE
 export const DEFAULT_MAX_MESSAGE_SIZE: number = internal.DEFAULT_MAX_MESSAGE_SIZE
 
 // ---------------------------------------------------------------------------
-// Errors and decoding, declared in their own modules
+// Errors
 // ---------------------------------------------------------------------------
 
-export {
-  /** @since 0.1.0 */
-  FramingError,
-  /** @since 0.1.0 */
-  FramingErrorTypeId,
-  /** @since 0.1.0 */
-  isFramingError
-} from "./FramingError.js"
-export type {
-  /** @since 0.1.0 */
-  FramingErrorReason
-} from "./FramingError.js"
-export {
-  /** @since 0.1.0 */
-  decodeHeader,
-  /** @since 0.1.0 */
-  unsafeMakeDecoder
-} from "./FramingDecoder.js"
-export type {
-  /** @since 0.1.0 */
-  Decoder,
-  /** @since 0.1.0 */
-  DecoderOptions
-} from "./FramingDecoder.js"
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export const FramingErrorTypeId: unique symbol = errorInternal.FramingErrorTypeId
+
+/**
+ * @since 0.1.0
+ * @category type ids
+ */
+export type FramingErrorTypeId = typeof FramingErrorTypeId
+
+/**
+ * Why a byte stream is not valid Stockings framing.
+ *
+ * - `MessageTooLarge`: a header declared more than `maxMessageSize` bytes.
+ *   Raised as soon as the header is complete, before any payload is buffered.
+ * - `HeaderTooLong`: 8 header bytes arrived without the last-byte flag.
+ * - `LengthOverflow`: the header's length is above 2^53 - 1.
+ * - `InvalidUtf8`: a text message's payload is not valid UTF-8.
+ * - `Truncated`: the stream ended in the middle of a header or a payload.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type FramingErrorReason = "MessageTooLarge" | "HeaderTooLong" | "LengthOverflow" | "InvalidUtf8" | "Truncated"
+
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export declare namespace FramingError {
+  /**
+   * What a `FramingError` carries.
+   *
+   * @since 0.1.0
+   * @category errors
+   */
+  export interface Fields {
+    readonly reason: FramingErrorReason
+    /** Byte offset, in the whole stream, of the first byte of the offending header. */
+    readonly offset: number
+    /** The header bytes received, as hex. */
+    readonly received?: string | undefined
+    /** The payload length the header declared. */
+    readonly declaredLength?: number | undefined
+    /** The configured `maxMessageSize`. */
+    readonly limit?: number | undefined
+    /** For `Truncated`: how many bytes of the unfinished header or payload had arrived. */
+    readonly buffered?: number | undefined
+    readonly cause?: unknown
+  }
+}
+
+/**
+ * A byte stream that is not valid Stockings framing. Once a decoder has
+ * failed it stays failed: there is no resynchronising on garbage.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const FramingError: typeof errorInternal.FramingError = errorInternal.FramingError
+
+/**
+ * The type of a `FramingError`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type FramingError = errorInternal.FramingError
+
+/**
+ * Tells whether a value is a `FramingError`.
+ *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * const decoder = Framing.unsafeMakeDecoder({ maxMessageSize: 4 })
+ * decoder.push(Uint8Array.of(0x85)) // []: the header declares a 5-byte text message, over the limit
+ * Framing.isFramingError(decoder.failure) // true, with reason "MessageTooLarge"
+ * Framing.isFramingError(new Error("no")) // false
+ * ```
+ *
+ * @since 0.1.0
+ * @category refinements
+ */
+export const isFramingError: (u: unknown) => u is FramingError = errorInternal.isFramingError
+
+// ---------------------------------------------------------------------------
+// Decoding
+// ---------------------------------------------------------------------------
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface DecoderOptions {
+  /**
+   * Largest payload accepted, in bytes. A header declaring more fails the
+   * decoder with `MessageTooLarge` before any payload byte is buffered.
+   * Default 16 MiB; at most 2^53 - 1.
+   */
+  readonly maxMessageSize?: number | undefined
+  /**
+   * Allocates the buffer a payload spread over chunks is handed out in, of
+   * exactly the payload's length; it is filled completely before it is
+   * handed out, so it need not be zeroed (on Node.js,
+   * `Buffer.allocUnsafeSlow`). Default: `new Uint8Array(size)`.
+   */
+  readonly allocate?: ((size: number) => Uint8Array) | undefined
+}
+
+/**
+ * An incremental decoder: feed it chunks as they arrive, get whole messages
+ * back. A plain mutable object, one per byte stream, with no Effect inside.
+ *
+ * A payload lying whole inside one chunk is handed out as a view of that
+ * chunk (no copy); a payload spread over chunks is assembled into one buffer
+ * of exactly its length when it is complete. Text payloads come out as
+ * strings. The decoder keeps views of the chunks it is given, so a chunk
+ * must not be changed after it is pushed (reading into one reused buffer
+ * calls for a copy of each read).
+ *
+ * Memory for an unfinished payload follows what has arrived, never what its
+ * header declares: a payload in large chunks is held as views of them and
+ * copied once, at its end; one arriving in many small chunks (a peer that
+ * drips it a byte at a time) is copied into blocks as it arrives, so it holds
+ * at most its bytes plus one block (1 KiB, growing with what has arrived to
+ * 64 KiB), not the few hundred bytes each chunk would cost to keep.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Decoder {
+  /** The limit this decoder enforces. */
+  readonly maxMessageSize: number
+  /**
+   * Takes the next chunk of the stream and returns the messages it completes
+   * (often none, sometimes many). Never throws: when the stream turns out to
+   * be invalid, returns the messages completed before the fault and sets
+   * `failure`; every later call returns `[]`.
+   */
+  push(chunk: Uint8Array): Array<Message>
+  /**
+   * Marks the end of the stream: a `Truncated` error if a message was
+   * unfinished, else the earlier failure if any, else `undefined`.
+   */
+  end(): FramingError | undefined
+  /** Set once the stream has proved invalid. */
+  readonly failure: FramingError | undefined
+  /** Bytes consumed so far. */
+  readonly position: number
+  /** Bytes held of the unfinished header or payload. */
+  readonly buffered: number
+  /** True when no message is in progress (at a message boundary). */
+  readonly idle: boolean
+}
+
+/**
+ * Makes an incremental decoder. `unsafe` because it is mutable state: use one
+ * per stream and do not share it between fibers.
+ *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * const decoder = Framing.unsafeMakeDecoder({ maxMessageSize: 1024 })
+ * decoder.push(Uint8Array.of(0x82, 0x68)) // []
+ * decoder.push(Uint8Array.of(0x69, 0xc1)) // ["hi"]
+ * decoder.push(Uint8Array.of(0x07))       // [Uint8Array [7]]
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export const unsafeMakeDecoder: (options?: DecoderOptions) => Decoder = decoderInternal.unsafeMakeDecoder
+
+/**
+ * Reads the header at the start of `bytes`: the header, a `FramingError` if
+ * it is malformed, or `undefined` if `bytes` ends before the header does.
+ *
+ * @example
+ * ```ts
+ * import { Framing } from "effect-stockings"
+ *
+ * Framing.decodeHeader(Uint8Array.of(0x68, 0x8f, 0xff)) // { kind: "bytes", length: 1000, size: 2 }
+ * Framing.decodeHeader(Uint8Array.of(0x68)) // undefined: the header goes on past these bytes
+ * Framing.decodeHeader(new Uint8Array(8)) // a FramingError: HeaderTooLong
+ * ```
+ *
+ * @since 0.1.0
+ * @category decoding
+ */
+export const decodeHeader: (bytes: Uint8Array) => Header | FramingError | undefined = decoderInternal.decodeHeader
 
 // ---------------------------------------------------------------------------
 // Encoding
@@ -269,22 +438,14 @@ export const encodeInto: (target: Uint8Array, offset: number, message: Message) 
  * @since 0.1.0
  * @category channels
  */
-export const pack = <IE = never, Done = unknown>(): Channel.Channel<
+export const pack: <IE = never, Done = unknown>() => Channel.Channel<
   Chunk.Chunk<Uint8Array>,
   Chunk.Chunk<Message>,
   IE,
   IE,
   Done,
   Done
-> => {
-  const loop: Channel.Channel<Chunk.Chunk<Uint8Array>, Chunk.Chunk<Message>, IE, IE, Done, Done> = Channel.readWith({
-    onInput: (input: Chunk.Chunk<Message>) =>
-      Chunk.isEmpty(input) ? loop : Channel.zipRight(Channel.write(Chunk.of(internal.encodeAll(input))), loop),
-    onFailure: Channel.fail,
-    onDone: Channel.succeed
-  })
-  return loop
-}
+> = streamInternal.pack
 
 /**
  * A channel that turns bytes into whole messages. Fails with `FramingError`
@@ -305,43 +466,10 @@ export const pack = <IE = never, Done = unknown>(): Channel.Channel<
  * @since 0.1.0
  * @category channels
  */
-export const unpack = <IE = never, Done = unknown>(
+export const unpack: <IE = never, Done = unknown>(
   options?: DecoderOptions
-): Channel.Channel<Chunk.Chunk<Message>, Chunk.Chunk<Uint8Array>, IE | FramingError, IE, Done, Done> =>
-  Channel.suspend(() => {
-    const decoder = unsafeMakeDecoder(options)
-    const loop: Channel.Channel<
-      Chunk.Chunk<Message>,
-      Chunk.Chunk<Uint8Array>,
-      IE | FramingError,
-      IE,
-      Done,
-      Done
-    > = Channel.readWith({
-      onInput: (input: Chunk.Chunk<Uint8Array>) => {
-        let messages: Array<Message> = []
-        for (const chunk of input) {
-          const out = decoder.push(chunk)
-          messages = messages.length === 0 ? out : messages.concat(out)
-          if (decoder.failure !== undefined) break
-        }
-        const emitted =
-          messages.length === 0 ? loop : Channel.zipRight(Channel.write(Chunk.unsafeFromArray(messages)), loop)
-        return decoder.failure === undefined
-          ? emitted
-          : Channel.zipRight(
-              messages.length === 0 ? Channel.void : Channel.write(Chunk.unsafeFromArray(messages)),
-              Channel.fail(decoder.failure)
-            )
-      },
-      onFailure: Channel.fail,
-      onDone: (done) => {
-        const failure = decoder.end()
-        return failure === undefined ? Channel.succeed(done) : Channel.fail(failure)
-      }
-    })
-    return loop
-  })
+) => Channel.Channel<Chunk.Chunk<Message>, Chunk.Chunk<Uint8Array>, IE | FramingError, IE, Done, Done> =
+  streamInternal.unpack
 
 /**
  * Frames a stream of byte chunks into a stream of whole messages.
@@ -358,10 +486,10 @@ export const unpack = <IE = never, Done = unknown>(
  * @since 0.1.0
  * @category streams
  */
-export const decodeStream =
-  (options?: DecoderOptions) =>
-  <E, R>(self: Stream.Stream<Uint8Array, E, R>): Stream.Stream<Message, E | FramingError, R> =>
-    Stream.pipeThroughChannelOrFail(self, unpack<E>(options))
+export const decodeStream: (
+  options?: DecoderOptions
+) => <E, R>(self: Stream.Stream<Uint8Array, E, R>) => Stream.Stream<Message, E | FramingError, R> =
+  streamInternal.decodeStream
 
 /**
  * Encodes a stream of messages into a stream of framed bytes.
@@ -378,5 +506,5 @@ export const decodeStream =
  * @since 0.1.0
  * @category streams
  */
-export const encodeStream = <E, R>(self: Stream.Stream<Message, E, R>): Stream.Stream<Uint8Array, E, R> =>
-  Stream.pipeThroughChannelOrFail(self, pack<E>())
+export const encodeStream: <E, R>(self: Stream.Stream<Message, E, R>) => Stream.Stream<Uint8Array, E, R> =
+  streamInternal.encodeStream

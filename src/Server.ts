@@ -4,17 +4,18 @@
  * handshake, limits, backend). Closing the server's scope stops listening
  * and closes every connection.
  *
- * Its layers and `Tag` are declared in the `ServerLayer` module; this one
- * re-exports them.
+ * This module holds the server, its error, its options and its layers.
  *
  * @since 0.1.0
  */
 import type * as ConfigError from "effect/ConfigError"
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
+import type * as Codec from "./Codec.js"
 import type { Message } from "./Framing.js"
 import * as configInternal from "./internal/config.js"
 import * as internal from "./internal/server.js"
@@ -137,16 +138,6 @@ export const DEFAULT_BACKLOG: number = internal.DEFAULT_BACKLOG
 export const DEFAULT_TLS_HANDSHAKE_TIMEOUT: Duration.Duration = internal.DEFAULT_TLS_HANDSHAKE_TIMEOUT
 
 /**
- * The address a server is bound to.
- *
- * @since 0.1.0
- * @category models
- */
-export type BoundAddress =
-  | { readonly _tag: "Tcp"; readonly address: string; readonly port: number; readonly family: string }
-  | { readonly _tag: "Unix"; readonly path: string }
-
-/**
  * A listening server.
  *
  * @since 0.1.0
@@ -154,7 +145,7 @@ export type BoundAddress =
  */
 export interface Server<I = Message, O = Message, E = never> {
   /** Where it listens; for port 0, the port the OS picked. */
-  readonly address: BoundAddress
+  readonly address: Stocking.Address
   /** The TCP port it listens on (for port 0, the one the OS picked); `0` for a Unix socket. */
   readonly port: number
   /**
@@ -248,7 +239,7 @@ export type Options<I = Message, O = Message, E = never, EH = never, RH = never>
 /**
  * The default `maxConnections`.
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category constants
  */
 export const DEFAULT_MAX_CONNECTIONS = serverApi.DEFAULT_MAX_CONNECTIONS
@@ -256,7 +247,7 @@ export const DEFAULT_MAX_CONNECTIONS = serverApi.DEFAULT_MAX_CONNECTIONS
 /**
  * The default `maxTotalBytes`: 512 MiB.
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category constants
  */
 export const DEFAULT_MAX_TOTAL_BYTES = serverApi.DEFAULT_MAX_TOTAL_BYTES
@@ -266,7 +257,7 @@ export const DEFAULT_MAX_TOTAL_BYTES = serverApi.DEFAULT_MAX_TOTAL_BYTES
  * drawing on `maxTotalBytes`: 16 KiB received (queued and in progress), 16
  * KiB to send (queued and in the socket's buffer).
  *
- * @since 0.2.0
+ * @since 0.1.0
  * @category constants
  */
 export const CONNECTION_ALLOWANCE = serverApi.CONNECTION_ALLOWANCE
@@ -304,23 +295,8 @@ export const make: <I = Message, O = Message, E = never, EH = never, RH = never>
 ) => Effect.Effect<Server<I, O, E>, ServerError, Scope.Scope | RH> = internal.make
 
 // ---------------------------------------------------------------------------
-// The tag and options from Config (the layers are in ServerLayer)
+// The tag and options from Config
 // ---------------------------------------------------------------------------
-
-export {
-  /** @since 0.1.0 */
-  layer,
-  /** @since 0.1.0 */
-  layerConfig,
-  /** @since 0.1.0 */
-  layerServe,
-  /** @since 0.1.0 */
-  Tag
-} from "./ServerLayer.js"
-export type {
-  /** @since 0.1.0 */
-  TagClass
-} from "./ServerLayer.js"
 
 /**
  * The Server service (identity codec), provided by `layer` and
@@ -342,7 +318,7 @@ export type {
  * @since 0.1.0
  * @category tags
  */
-export const Server: Context.Tag<Server, Server> = tagInternal.Server
+export const Server: Context.Tag<Server, Server> = Context.GenericTag<Server>("effect-stockings/Server")
 
 /**
  * What `layerConfig` takes: the settings given in code (a codec, a
@@ -404,3 +380,196 @@ export type ConfigSettings<I = Message, O = Message, E = never, EH = never, RH =
 export const optionsFromConfig: <I = Message, O = Message, E = never, EH = never, RH = never>(
   settings?: ConfigSettings<I, O, E, EH, RH>
 ) => Effect.Effect<Options<I, O, E, EH, RH>, ConfigError.ConfigError> = configInternal.serverOptions
+
+// ---------------------------------------------------------------------------
+// Layers
+// ---------------------------------------------------------------------------
+
+/**
+ * A Layer providing the `Server` service (identity codec): it listens as
+ * long as the Layer lives.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Stream } from "effect"
+ * import { Server } from "effect-stockings/node"
+ *
+ * const program = Effect.gen(function* () {
+ *   const server = yield* Server.Server
+ *   yield* Effect.log(`listening on port ${server.port}`)
+ *   yield* server.serve((stocking) => stocking.messages.pipe(Stream.runForEach(stocking.write)))
+ * }).pipe(Effect.provide(Server.layer({ port: 0 })))
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <EH = never, RH = never>(
+  options: Options<Message, Message, never, EH, RH>
+): Layer.Layer<Server, ServerError, RH> => Layer.scoped(Server, make(options))
+
+/**
+ * A Layer that listens and serves every connection with `handler` for as
+ * long as it lives (`serve`, forked into the Layer's scope): the usual
+ * shape of a service. Launch it with `Layer.launch` or merge it into your
+ * application's layer.
+ *
+ * It provides the `Server` it serves with, so that a program listening on
+ * port 0 learns the port (`port`, `address`). Its connections are the
+ * handler's: do not `serve` or take `connections` from it again. With a
+ * codec it provides nothing; declare the server with `Tag`, whose
+ * `layerServe` provides the typed server.
+ *
+ * @example
+ * ```ts
+ * import { NodeRuntime } from "@effect/platform-node"
+ * import { Effect, Layer, Stream } from "effect"
+ * import { Server } from "effect-stockings/node"
+ *
+ * const EchoLive = Server.layerServe({ port: 7000 }, (stocking) =>
+ *   stocking.messages.pipe(Stream.runForEach(stocking.write))
+ * )
+ *
+ * NodeRuntime.runMain(Layer.launch(EchoLive))
+ *
+ * // On a free port: the program reads the one the OS picked.
+ * const program = Effect.flatMap(Server.Server, (server) => Effect.log(`listening on ${server.port}`)).pipe(
+ *   Effect.provide(Server.layerServe({ port: 0 }, (stocking) => stocking.messages.pipe(Stream.runForEach(stocking.write))))
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerServe = <I = Message, O = Message, E = never, EH = never, RH = never, X = never, R = never>(
+  options: Options<I, O, E, EH, RH>,
+  handler: (stocking: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>
+): Layer.Layer<ServedServer<I, O, E>, ServerError, RH | R> =>
+  serveAs(
+    Server as Context.Tag<unknown, unknown> as Context.Tag<ServedServer<I, O, E>, Server<I, O, E>>,
+    options,
+    handler
+  )
+
+/** What `layerServe` provides: the `Server` service when the server has the identity codec's types, else nothing. */
+type ServedServer<I, O, E> = [I, O, E] extends [Message, Message, never]
+  ? [Message, Message, never] extends [I, O, E]
+    ? Server
+    : never
+  : never
+
+/** Listens with `options`, serves with `handler` in the Layer's scope, and provides the server under `tag`. */
+const serveAs = <Self, I, O, E, EH, RH, X, R>(
+  tag: Context.Tag<Self, Server<I, O, E>>,
+  options: Options<I, O, E, EH, RH>,
+  handler: (stocking: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>
+): Layer.Layer<Self, ServerError, RH | R> =>
+  Layer.scoped(
+    tag,
+    Effect.tap(make(options), (server) => Effect.forkScoped(server.serve(handler)))
+  )
+
+/**
+ * A Layer providing the `Server` service (identity codec), its options read
+ * through `Config` as `optionsFromConfig` does.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Server } from "effect-stockings/node"
+ *
+ * // STOCKING_SERVER_PORT=7000
+ * const program = Effect.flatMap(Server.Server, (server) => Effect.log(`listening on ${server.port}`)).pipe(
+ *   Effect.provide(Server.layerConfig())
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = <EH = never, RH = never>(
+  settings?: ConfigSettings<Message, Message, never, EH, RH>
+): Layer.Layer<Server, ServerError | ConfigError.ConfigError, RH> =>
+  Layer.scoped(Server, Effect.flatMap(configInternal.serverOptions(settings), make))
+
+/** `Omit` for each member of a union (the listen targets stay apart). */
+type OmitCodec<T> = T extends unknown ? Omit<T, "codec"> : never
+
+/**
+ * A Tag class for a server with a codec, made by `Tag`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TagClass<Self, Id extends string, I, O, E> extends Context.TagClass<Self, Id, Server<I, O, E>> {
+  /** The codec every accepted Stocking uses. */
+  readonly codec: Codec.Codec<I, O, E>
+  /** Listens with these options (and the tag's codec) as long as the Layer lives. */
+  readonly layer: <EH = never, RH = never>(
+    options: OmitCodec<Options<I, O, E, EH, RH>>
+  ) => Layer.Layer<Self, ServerError, RH>
+  /** As `layer`, with the options read through `Config` (see `optionsFromConfig`). */
+  readonly layerConfig: <EH = never, RH = never>(
+    settings?: Omit<ConfigSettings<I, O, E, EH, RH>, "codec">
+  ) => Layer.Layer<Self, ServerError | ConfigError.ConfigError, RH>
+  /**
+   * Listens with these options (and the tag's codec) and serves every
+   * connection with `handler` as long as the Layer lives, providing the
+   * server it serves with (see `layerServe`).
+   */
+  readonly layerServe: <EH = never, RH = never, X = never, R = never>(
+    options: OmitCodec<Options<I, O, E, EH, RH>>,
+    handler: (stocking: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>
+  ) => Layer.Layer<Self, ServerError, RH | R>
+}
+
+/**
+ * Declares a service holding a server with a codec, in one class: the
+ * service's type (`Server<I, O, E>`) is inferred from the codec, and the
+ * class has `layer`, `layerConfig` and `layerServe`.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema, Stream } from "effect"
+ * import { Codec } from "effect-stockings"
+ * import { Server } from "effect-stockings/node"
+ *
+ * const Ping = Schema.Struct({ n: Schema.Number })
+ *
+ * class PingServer extends Server.Tag<PingServer>()("PingServer", { codec: Codec.json(Ping) }) {}
+ *
+ * const program = Effect.gen(function* () {
+ *   const server = yield* PingServer
+ *   yield* server.serve((stocking) =>
+ *     stocking.messages.pipe(Stream.runForEach(({ n }) => stocking.write({ n: n + 1 })))
+ *   )
+ * }).pipe(Effect.provide(PingServer.layer({ port: 7000 })))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const Tag =
+  <Self>() =>
+  <const Id extends string, I = Message, O = Message, E = never>(
+    id: Id,
+    options: { readonly codec?: Codec.Codec<I, O, E> | undefined } = {}
+  ): TagClass<Self, Id, I, O, E> => {
+    const tag = tagInternal.makeTagClass<
+      Self,
+      Id,
+      Server<I, O, E>,
+      I,
+      O,
+      E,
+      Options<I, O, E>,
+      ConfigSettings<I, O, E>,
+      ServerError
+    >(id, options.codec, make, configInternal.serverOptions)
+    const layerServe = <EH, RH, X, R>(
+      settings: OmitCodec<Options<I, O, E, EH, RH>>,
+      handler: (stocking: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>
+    ): Layer.Layer<Self, ServerError, RH | R> =>
+      serveAs(tag, { ...settings, codec: tag.codec } as Options<I, O, E, EH, RH>, handler)
+    return Object.assign(tag, { layerServe })
+  }

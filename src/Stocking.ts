@@ -1,29 +1,33 @@
 /**
  * A Stocking wraps a connected socket so that each side writes and reads
  * whole messages. It is a scoped resource: acquiring one takes over the
- * socket and forks its read loop, its send loop and the handshake into the
- * scope; closing the scope flushes what was written, ends the connection and
- * releases the socket and every fiber.
+ * socket and starts its handshake; its read and send loops run in fibers of
+ * the connection only while they have work. Closing the scope flushes what
+ * was written, ends the connection and releases the socket and every fiber.
  *
- * Its errors, options and layers are declared in the `StockingError`,
- * `StockingOptions` and `StockingLayer` modules; this one re-exports them.
+ * This module holds the service, its errors, its options and its layers.
  *
  * @since 0.1.0
  */
 import type * as Chunk from "effect/Chunk"
-import type * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import type * as ConfigError from "effect/ConfigError"
+import * as Context from "effect/Context"
+import type * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
+import type * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type * as Sink from "effect/Sink"
 import type * as Stream from "effect/Stream"
 import type { Duplex } from "node:stream"
-import type { Message } from "./Framing.js"
 import type * as Backend from "./Backend/Backend.js"
+import type * as Codec from "./Codec.js"
+import type { FramingError, Message } from "./Framing.js"
+import * as configInternal from "./internal/config.js"
 import * as internal from "./internal/stocking.js"
+import * as errorInternal from "./internal/stockingError.js"
 import * as tagInternal from "./internal/tag.js"
-import type { Closed, ConnectError, NotReady } from "./StockingError.js"
-import type { Options } from "./StockingOptions.js"
 
 /**
  * @since 0.1.0
@@ -38,60 +42,262 @@ export const TypeId: unique symbol = internal.TypeId
 export type TypeId = typeof TypeId
 
 // ---------------------------------------------------------------------------
-// Errors, options and layers, declared in their own modules
+// Errors
 // ---------------------------------------------------------------------------
 
-export {
-  /** @since 0.1.0 */
-  Closed,
-  /** @since 0.1.0 */
-  ConnectError,
-  /** @since 0.1.0 */
-  NotReady
-} from "./StockingError.js"
-export type {
-  /** @since 0.1.0 */
-  ClosedReason,
-  /** @since 0.1.0 */
-  StockingError
-} from "./StockingError.js"
-export {
-  /** @since 0.1.0 */
-  optionsFromConfig
-} from "./StockingOptions.js"
-export type {
-  /** @since 0.1.0 */
-  ConfigSettings,
-  /** @since 0.1.0 */
-  Options,
-  /** @since 0.1.0 */
-  Settings,
-  /** @since 0.1.0 */
-  Target,
-  /** @since 0.1.0 */
-  TlsOptions
-} from "./StockingOptions.js"
-export {
-  /** @since 0.1.0 */
-  layer,
-  /** @since 0.1.0 */
-  layerAs,
-  /** @since 0.1.0 */
-  layerConfig,
-  /** @since 0.1.0 */
-  Tag
-} from "./StockingLayer.js"
-export type {
-  /** @since 0.1.0 */
-  TagClass
-} from "./StockingLayer.js"
+/**
+ * `read`, `take` or `write` was called before the handshake completed (the
+ * original's `Stockings.NotReady`). Wait on `ready` first.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const NotReady: typeof errorInternal.NotReady = errorInternal.NotReady
+
+/**
+ * The type of a `NotReady` error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type NotReady = errorInternal.NotReady
+
+/**
+ * Why a Stocking is closed.
+ *
+ * - `ClosedLocally`: `close`, `abort` or the end of its scope, on this side.
+ * - `ClosedByPeer`: the peer ended the connection. If it ended in the middle
+ *   of a message, `cause` is the `FramingError` (`Truncated`) saying how much
+ *   had arrived.
+ * - `SocketError`: the socket failed (reset, timeout, ...); `cause` is the
+ *   error.
+ * - `HandshakeFailed`: the handshake returned `false`, failed or timed out;
+ *   `cause` says which.
+ * - `ProtocolError`: the peer broke the wire format; `cause` is the
+ *   `FramingError`.
+ * - `IdleTimeout`: nothing moved for `idleTimeout`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ClosedReason =
+  "ClosedLocally" | "ClosedByPeer" | "SocketError" | "HandshakeFailed" | "ProtocolError" | "IdleTimeout"
+
+/**
+ * The Stocking is closed, or closed while the operation waited. Messages
+ * that arrived whole before the close are still delivered by `read`,
+ * `take` and `messages`; after them, reads fail with this. `isClean` tells
+ * the ordinary end (closed here, or by the peer between messages) from the
+ * others.
+ *
+ * It carries no stack trace (`stack` is its first line only): every
+ * connection makes one or more when it closes, and where that happens (a
+ * socket event, a finalizer) says nothing the `reason` and `cause` do not,
+ * while capturing a trace costs more than the rest of the error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const Closed: typeof errorInternal.Closed = errorInternal.Closed
+
+/**
+ * The type of a `Closed` error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type Closed = errorInternal.Closed
+
+/**
+ * Connecting failed: the address refused or was unreachable (`Failed`), did
+ * not answer within `connectTimeout` (`Timeout`), or the TLS handshake failed,
+ * for instance an unknown CA, a certificate for another host, or a server
+ * that closed the connection during the handshake (`Tls`); after every retry
+ * the `retry` schedule allowed. `NotConnected`: the socket given to `make`
+ * was already destroyed. `PathTooLong`: a Unix socket path longer than the
+ * platform takes (107 bytes on Linux, 103 on macOS), refused before trying
+ * (Node would cut it short and connect elsewhere); the message gives both
+ * lengths. For a Unix socket path, a `Failed` message says what was there
+ * instead of a listening server: no file, no directory, a stale socket file.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export const ConnectError: typeof errorInternal.ConnectError = errorInternal.ConnectError
+
+/**
+ * The type of a `ConnectError` error.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type ConnectError = errorInternal.ConnectError
+
+/**
+ * Every error a Stocking's operations can fail with, besides the codec's own.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export type StockingError = NotReady | Closed | ConnectError | FramingError
+
+// ---------------------------------------------------------------------------
+// Options
+// ---------------------------------------------------------------------------
+
+/**
+ * Where the Stocking's connection comes from: a socket that is already
+ * connected (the original's way), or an address to connect to.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export type Target =
+  | {
+      /** A connected socket (or any `Duplex`); the Stocking takes it over. */
+      readonly socket: Duplex
+    }
+  | {
+      readonly host?: string | undefined
+      readonly port: number
+    }
+  | {
+      /** A Unix domain socket path. */
+      readonly path: string
+    }
+
+/**
+ * Everything but the target.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export interface Settings<I = Message, O = Message, E = never, EH = never, RH = never> {
+  /** Turns written values into messages and messages into values. Default: `Codec.identity`. */
+  readonly codec?: Codec.Codec<I, O, E> | undefined
+  /**
+   * Runs in its own fiber when the Stocking starts, with frame-level access.
+   * `true` makes the Stocking ready; `false` or a failure closes it with
+   * `HandshakeFailed`. Default: ready at once.
+   */
+  readonly handshake?: ((raw: Raw) => Effect.Effect<boolean, EH, RH>) | undefined
+  /** Closes the Stocking (`HandshakeFailed`) if the handshake takes longer. Default: no limit. */
+  readonly handshakeTimeout?: Duration.DurationInput | undefined
+  /** Largest message accepted from the peer, in bytes. Default 16 MiB. */
+  readonly maxMessageSize?: number | undefined
+  /** Messages held for the reader before the socket is paused. Default 4096. */
+  readonly maxBufferedMessages?: number | undefined
+  /** Bytes of messages held for the reader before the socket is paused. Default 32 MiB. */
+  readonly maxBufferedBytes?: number | undefined
+  /** Messages queued for sending before `write` suspends. Default 4096. */
+  readonly maxQueuedMessages?: number | undefined
+  /** Bytes of messages queued for sending before `write` suspends. Default 8 MiB. */
+  readonly maxQueuedBytes?: number | undefined
+  /** How long a graceful close waits for queued messages to go out and the peer to end. Default 10 seconds. */
+  readonly closeTimeout?: Duration.DurationInput | undefined
+  /** Gives up connecting after this long (per attempt). Default: the OS's own timeout. */
+  readonly connectTimeout?: Duration.DurationInput | undefined
+  /** Retries a failed connect on this schedule (a server that is still starting). Default: no retry. */
+  readonly retry?: Schedule.Schedule<unknown, ConnectError> | undefined
+  /**
+   * Connect over TLS (`node:tls`). The server's certificate is verified
+   * against `ca` (default: the system's CAs) and the host name, unless you
+   * set `rejectUnauthorized: false`. `true` means TLS with the defaults.
+   * A failed verification is a `ConnectError` with reason `Tls`.
+   */
+  readonly tls?: TlsOptions | true | undefined
+  /**
+   * Closes the Stocking (reason `IdleTimeout`) when no bytes have moved in
+   * either direction for this long. Default: never.
+   */
+  readonly idleTimeout?: Duration.DurationInput | undefined
+}
+
+/**
+ * TLS client options, passed to `tls.connect`: `ca`, `cert` and `key` for
+ * client certificates, `servername` (default: the host), and so on.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export type TlsOptions = Omit<import("node:tls").ConnectionOptions, "host" | "port" | "path" | "socket">
+
+/**
+ * Options for `make`: a target plus settings.
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export type Options<I = Message, O = Message, E = never, EH = never, RH = never> = Target & Settings<I, O, E, EH, RH>
+
+/**
+ * What `layerConfig` takes: the settings given in code (a codec, a
+ * handshake, and defaults for anything the environment may set), and the
+ * prefix of the variables (default `STOCKING`).
+ *
+ * @since 0.1.0
+ * @category options
+ */
+export type ConfigSettings<I = Message, O = Message, E = never, EH = never, RH = never> = configInternal.ClientSettings<
+  I,
+  O,
+  E,
+  EH,
+  RH
+>
+
+/**
+ * Reads `make`'s options through Effect `Config`, under `prefix` (default
+ * `STOCKING`; with the environment provider, `STOCKING_PORT` and so on).
+ * A variable that is set wins over the same setting given in code; one that
+ * is not leaves the code's value, or the library's default.
+ *
+ * - `STOCKING_HOST` (default `localhost`) and `STOCKING_PORT`, or
+ *   `STOCKING_PATH` for a Unix socket: where to connect (required, here or
+ *   in code).
+ * - `STOCKING_TLS`: `true` for TLS with the system's CAs.
+ * - `STOCKING_TLS_CA`, `STOCKING_TLS_CERT`, `STOCKING_TLS_KEY`: PEM files,
+ *   each implying TLS; `STOCKING_TLS_SERVERNAME`.
+ * - `STOCKING_CONNECT_TIMEOUT`, `STOCKING_HANDSHAKE_TIMEOUT`,
+ *   `STOCKING_IDLE_TIMEOUT`, `STOCKING_CLOSE_TIMEOUT`: durations
+ *   (`5 seconds`, `500 millis`).
+ * - `STOCKING_MAX_MESSAGE_SIZE`, `STOCKING_MAX_BUFFERED_MESSAGES`,
+ *   `STOCKING_MAX_BUFFERED_BYTES`, `STOCKING_MAX_QUEUED_MESSAGES`,
+ *   `STOCKING_MAX_QUEUED_BYTES`: whole numbers, 1 or more.
+ *
+ * A missing target, a bad number or duration, or a TLS file that cannot be
+ * read fails with a `ConfigError` that names the variable.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Stocking } from "effect-stockings/node"
+ *
+ * // STOCKING_HOST=db.internal STOCKING_PORT=7000 STOCKING_TLS_CA=/etc/app/ca.pem
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const options = yield* Stocking.optionsFromConfig({ closeTimeout: "2 seconds" })
+ *     const stocking = yield* Stocking.make(options)
+ *     yield* stocking.write("hello")
+ *   })
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category config
+ */
+export const optionsFromConfig: <I = Message, O = Message, E = never, EH = never, RH = never>(
+  settings?: ConfigSettings<I, O, E, EH, RH>
+) => Effect.Effect<Options<I, O, E, EH, RH>, ConfigError.ConfigError> = configInternal.clientOptions
 
 // ---------------------------------------------------------------------------
 // Models
 // ---------------------------------------------------------------------------
 
 /**
- * The peer's address, as `getpeername` gives it.
+ * A socket address: a TCP one (as `getpeername` or `getsockname` gives it),
+ * or a Unix socket path. A Stocking's `remoteAddress` is its peer's; a
+ * server's `address` is where it listens.
  *
  * @since 0.1.0
  * @category models
@@ -215,7 +421,7 @@ export interface Stocking<in I = Message, out O = Message, out E = never> {
    * per message. Ends as `forEach`. The fast way to consume many messages,
    * and the one that keeps large messages cheap: a handler that goes through
    * the chunk with a plain loop lets each payload be collected young (see
-   * docs/PERFORMANCE.md).
+   * the README's Read section).
    *
    * @since 0.1.0
    * @example
@@ -327,7 +533,7 @@ export interface Stocking<in I = Message, out O = Message, out E = never> {
  * @since 0.1.0
  * @category tags
  */
-export const Stocking: Context.Tag<Stocking, Stocking> = tagInternal.Stocking
+export const Stocking: Context.Tag<Stocking, Stocking> = Context.GenericTag<Stocking>("effect-stockings/Stocking")
 
 /**
  * Tells whether a value is a `Stocking`.
@@ -353,8 +559,9 @@ export const isStocking = (u: unknown): u is Stocking<unknown, unknown, unknown>
 
 /**
  * Makes a Stocking in the current scope: connects (or takes over the given
- * socket, turning no-delay on), then forks the read loop, the send loop and
- * the handshake. Does not wait for the handshake: use `ready`.
+ * socket, turning no-delay on) and forks the handshake; the read loop and
+ * the send loop run in fibers of the connection only while they have work.
+ * Does not wait for the handshake: use `ready`.
  *
  * The send loop is the `Backend` in context, or `Auto`'s choice.
  *
@@ -378,3 +585,150 @@ export const isStocking = (u: unknown): u is Stocking<unknown, unknown, unknown>
 export const make: <I = Message, O = Message, E = never, EH = never, RH = never>(
   options: Options<I, O, E, EH, RH>
 ) => Effect.Effect<Stocking<I, O, E>, ConnectError, Scope.Scope | RH> = internal.make
+
+// ---------------------------------------------------------------------------
+// Layers
+// ---------------------------------------------------------------------------
+
+/**
+ * A Layer providing the `Stocking` service (identity codec): the connection
+ * lives as long as the Layer.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Stocking } from "effect-stockings/node"
+ *
+ * const StockingLive = Stocking.layer({ path: "/tmp/app.sock", closeTimeout: "2 seconds" })
+ * const program = Effect.flatMap(Stocking.Stocking, (stocking) => stocking.write("hi")).pipe(
+ *   Effect.provide(StockingLive)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layer = <EH = never, RH = never>(
+  options: Options<Message, Message, never, EH, RH>
+): Layer.Layer<Stocking, ConnectError, RH> => Layer.scoped(Stocking, make(options))
+
+/**
+ * A Layer providing a Stocking with a typed codec under a tag you declared
+ * by hand. `Tag` does the same in one declaration, with the type inferred
+ * from the codec.
+ *
+ * @example
+ * ```ts
+ * import { Context, Schema } from "effect"
+ * import type { ParseResult } from "effect"
+ * import { Codec } from "effect-stockings"
+ * import { Stocking } from "effect-stockings/node"
+ *
+ * const Status = Schema.Struct({ user: Schema.String, status: Schema.String })
+ * class StatusLink extends Context.Tag("StatusLink")<
+ *   StatusLink,
+ *   Stocking.Stocking<typeof Status.Type, typeof Status.Type, ParseResult.ParseError>
+ * >() {}
+ *
+ * const StatusLinkLive = Stocking.layerAs(StatusLink, { port: 1234, codec: Codec.json(Status) })
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerAs = <Id, I, O, E, EH = never, RH = never>(
+  tag: Context.Tag<Id, Stocking<I, O, E>>,
+  options: Options<I, O, E, EH, RH>
+): Layer.Layer<Id, ConnectError, RH> => Layer.scoped(tag, make(options))
+
+/**
+ * A Layer providing the `Stocking` service (identity codec), its options
+ * read through `Config` as `optionsFromConfig` does.
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Stocking } from "effect-stockings/node"
+ *
+ * // Reads STOCKING_HOST, STOCKING_PORT (or STOCKING_PATH), STOCKING_TLS_CA, ...
+ * const StockingLive = Stocking.layerConfig()
+ * const program = Effect.flatMap(Stocking.Stocking, (stocking) => stocking.write("hi")).pipe(
+ *   Effect.provide(StockingLive)
+ * )
+ * ```
+ *
+ * @since 0.1.0
+ * @category layers
+ */
+export const layerConfig = <EH = never, RH = never>(
+  settings?: ConfigSettings<Message, Message, never, EH, RH>
+): Layer.Layer<Stocking, ConnectError | ConfigError.ConfigError, RH> =>
+  Layer.scoped(Stocking, Effect.flatMap(configInternal.clientOptions(settings), make))
+
+/**
+ * A Tag class for a Stocking with a codec, made by `Tag`: the service's type
+ * comes from the codec, and the class carries its own layers.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface TagClass<Self, Id extends string, I, O, E> extends Context.TagClass<Self, Id, Stocking<I, O, E>> {
+  /** The codec every Stocking made for this tag uses. */
+  readonly codec: Codec.Codec<I, O, E>
+  /** Connects with these options (and the tag's codec); the connection lives as long as the Layer. */
+  readonly layer: <EH = never, RH = never>(
+    options: Target & Omit<Settings<I, O, E, EH, RH>, "codec">
+  ) => Layer.Layer<Self, ConnectError, RH>
+  /** As `layer`, with the options read through `Config` (see `optionsFromConfig`). */
+  readonly layerConfig: <EH = never, RH = never>(
+    settings?: Omit<ConfigSettings<I, O, E, EH, RH>, "codec">
+  ) => Layer.Layer<Self, ConnectError | ConfigError.ConfigError, RH>
+}
+
+/**
+ * Declares a service holding a Stocking with a codec, in one class: the
+ * service's type (`Stocking<I, O, E>`) is inferred from the codec, and the
+ * class has `layer` and `layerConfig`. Written the way
+ * `Context.Reference<Self>()(key, options)` is.
+ *
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Codec } from "effect-stockings"
+ * import { Stocking } from "effect-stockings/node"
+ *
+ * const Request = Schema.Struct({ id: Schema.Number })
+ * const Response = Schema.Struct({ id: Schema.Number, name: Schema.String })
+ *
+ * class TodoClient extends Stocking.Tag<TodoClient>()("TodoClient", {
+ *   codec: Codec.jsonPair(Request, Response)
+ * }) {}
+ *
+ * const program = Effect.gen(function* () {
+ *   const client = yield* TodoClient // Stocking<{ id }, { id, name }, ParseError>
+ *   yield* client.write({ id: 1 })
+ *   const todo = yield* client.take
+ *   return todo.name
+ * }).pipe(Effect.provide(TodoClient.layer({ host: "127.0.0.1", port: 7000 })))
+ * ```
+ *
+ * @since 0.1.0
+ * @category tags
+ */
+export const Tag =
+  <Self>() =>
+  <const Id extends string, I = Message, O = Message, E = never>(
+    id: Id,
+    options: { readonly codec?: Codec.Codec<I, O, E> | undefined } = {}
+  ): TagClass<Self, Id, I, O, E> =>
+    tagInternal.makeTagClass<
+      Self,
+      Id,
+      Stocking<I, O, E>,
+      I,
+      O,
+      E,
+      Options<I, O, E>,
+      ConfigSettings<I, O, E>,
+      ConnectError
+    >(id, options.codec, make, configInternal.clientOptions)

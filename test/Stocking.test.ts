@@ -141,6 +141,8 @@ for (const combo of combinations) {
         assert.isFalse(yield* client.isActive)
         const closedAtServer = yield* server.closed
         assert.strictEqual(closedAtServer.reason, "ClosedByPeer")
+        assert.isTrue(closedAtServer.isClean, "the peer's end of stream between messages is a clean close")
+        assert.isTrue((yield* client.closed).isClean, "a close on this side is a clean close")
         assert.isFalse(yield* server.isActive)
         assert.strictEqual(yield* server.take, "one")
         assert.deepStrictEqual(yield* server.read, Option.some("two"))
@@ -281,6 +283,7 @@ for (const combo of combinations) {
         assert.strictEqual(yield* stocking.take, "whole")
         const error = (yield* Effect.flip(stocking.take)) as Stocking.Closed
         assert.strictEqual(error.reason, "ClosedByPeer")
+        assert.isFalse(error.isClean, "a peer that left mid-message did not close cleanly")
         const cause = error.cause as Framing.FramingError
         assert.strictEqual(cause.reason, "Truncated")
         assert.strictEqual(cause.declaredLength, 1000)
@@ -298,6 +301,7 @@ for (const combo of combinations) {
         assert.strictEqual(yield* stocking.take, "ok")
         const error = (yield* Effect.flip(stocking.take)) as Stocking.Closed
         assert.strictEqual(error.reason, "ProtocolError")
+        assert.isFalse(error.isClean)
         const cause = error.cause as Framing.FramingError
         assert.strictEqual(cause.reason, "MessageTooLarge")
         assert.strictEqual(cause.declaredLength, 2 ** 50)

@@ -61,7 +61,7 @@ export class ConnectionError extends Data.TaggedError("ConnectionError")<{
    */
   override get message(): string {
     const why =
-      this.socketError !== undefined && Output.isCleanClose(this.closed)
+      this.socketError !== undefined && this.closed.isClean
         ? `connection to ${this.peer} failed: ${Output.describeSocketError(this.socketError)}`
         : Output.describeClosed(this.peer, this.closed)
     return this.undelivered === undefined || this.undelivered === 0
@@ -185,7 +185,7 @@ export const checkDelivered = (
     // After the close, `sent` fails if anything written was dropped before it reached the OS.
     const allSent = yield* Effect.isSuccess(stocking.sent)
     const error = socketError()
-    if (Output.isCleanClose(closed) && error === undefined && allSent) return closed
+    if (closed.isClean && error === undefined && allSent) return closed
     return yield* Effect.fail(new ConnectionError({ peer, closed, socketError: error, undelivered: written }))
   })
 

@@ -8,7 +8,6 @@
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type { Message } from "../Framing.js"
-import type * as Server from "../Server.js"
 import type * as Stocking from "../Stocking.js"
 import type { BytesFormat } from "./args.js"
 import * as Status from "./status.js"
@@ -20,7 +19,7 @@ import * as Status from "./status.js"
  * @category models
  */
 export interface Output {
-  readonly listening: (address: Server.BoundAddress, tls: boolean) => Effect.Effect<void>
+  readonly listening: (address: Stocking.Address, tls: boolean) => Effect.Effect<void>
   readonly connected: (peer: string) => Effect.Effect<void>
   readonly message: (peer: string, message: Message) => Effect.Effect<void>
   readonly disconnected: (peer: string, closed: Stocking.Closed) => Effect.Effect<void>
@@ -250,16 +249,6 @@ export const describeClosed = (peer: string, closed: Stocking.Closed): string =>
 export const undeliveredText = (messages: number): string =>
   `${messages.toLocaleString("en-US")} ${messages === 1 ? "message" : "messages"} may not have been delivered`
 
-/**
- * True when a Stocking closed the ordinary way: here, or by the peer
- * ending the stream between messages.
- *
- * @since 0.1.0
- * @category output
- */
-export const isCleanClose = (closed: Stocking.Closed): boolean =>
-  closed.reason === "ClosedLocally" || (closed.reason === "ClosedByPeer" && closed.cause === undefined)
-
 const bytesText = (bytes: Uint8Array, format: BytesFormat): string =>
   Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString(format)
 
@@ -304,13 +293,13 @@ export const make = (options: {
     disconnected: (peer, closed) =>
       json
         ? emit(
-            isCleanClose(closed)
+            closed.isClean
               ? { event: "disconnected", peer, reason: closed.reason }
               : { event: "disconnected", peer, reason: closed.reason, error: closedReason(closed) }
           )
         : events
           ? text(
-              isCleanClose(closed)
+              closed.isClean
                 ? `${escapeText(peer)} disconnected`
                 : `${escapeText(peer)} disconnected: ${closedReason(closed)}`
             )

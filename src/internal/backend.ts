@@ -8,7 +8,11 @@
 import * as Context from "effect/Context"
 import type * as Public from "../Backend/Backend.js"
 
-export type * from "../Backend/Backend.js"
+/** `Backend.Link`. @internal */
+export type Link = Public.Link
+
+/** `Backend.Name`. @internal */
+export type Name = Public.Name
 
 /** `Backend.TypeId`. @internal */
 export const TypeId: typeof Public.TypeId = Symbol.for("effect-stockings/Backend") as typeof Public.TypeId

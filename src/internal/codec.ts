@@ -1,7 +1,9 @@
 /**
- * What internal code needs of the `Codec` module at run time (the identity
- * codec, which a Stocking skips), declared here so that it imports no public
- * module. The `Codec` module re-exports it, with its documentation.
+ * What internal code needs of the `Codec` module at run time (`make`, and
+ * the identity codec, which a Stocking skips), declared here so that it
+ * imports no public module. The `Codec` module re-exports them, with their
+ * documentation. The codecs made from a `Schema` are in `codecSchema.ts`,
+ * so that a Stocking does not load `Schema`.
  *
  * @internal
  */
@@ -9,7 +11,8 @@ import * as Effect from "effect/Effect"
 import type * as Public from "../Codec.js"
 import type { Message } from "../Framing.js"
 
-export type * from "../Codec.js"
+/** `Codec.Codec`. @internal */
+export type Codec<I, O, E = never> = Public.Codec<I, O, E>
 
 /** `Codec.TypeId`. @internal */
 export const TypeId: typeof Public.TypeId = Symbol.for("effect-stockings/Codec") as typeof Public.TypeId

@@ -1,24 +1,28 @@
 /**
- * The `Framing` module as internal code uses it: its values declared (or
- * re-exported) here, and its types re-exported, so that internal modules
- * import this one as `Framing` and never the public module (which imports
- * them: an import cycle). The `Framing` and `FramingDecoder` modules
- * re-export these values, with their documentation.
+ * The `Framing` module's values as internal code uses them (its decoder
+ * constructors, its error, `encode`), declared (or re-exported) here so that
+ * internal modules import this one as `Framing` and never the public module,
+ * which imports them. The `Framing` module re-exports these values, with
+ * their documentation.
  *
  * @internal
  */
-import type { Decoder, DecoderOptions, Header } from "../Framing.js"
+import type * as Public from "../Framing.js"
 import { DecoderImpl, decodeHeader as decodeHeaderWith, type MakeError } from "./decoder.js"
 import { FramingError } from "./framingError.js"
 
-export type * from "../Framing.js"
 export { DEFAULT_MAX_MESSAGE_SIZE, encode } from "./framing.js"
 export { FramingError, FramingErrorTypeId, isFramingError } from "./framingError.js"
 
+/** `Framing.Message`. @internal */
+export type Message = Public.Message
+
 const makeError: MakeError = (fields) => new FramingError(fields)
 
-/** `FramingDecoder.unsafeMakeDecoder`. @internal */
-export const unsafeMakeDecoder = (options?: DecoderOptions): Decoder => new DecoderImpl(options, makeError)
+/** `Framing.unsafeMakeDecoder`. @internal */
+export const unsafeMakeDecoder = (options?: Public.DecoderOptions): Public.Decoder =>
+  new DecoderImpl(options, makeError)
 
-/** `FramingDecoder.decodeHeader`. @internal */
-export const decodeHeader = (bytes: Uint8Array): Header | FramingError | undefined => decodeHeaderWith(bytes, makeError)
+/** `Framing.decodeHeader`. @internal */
+export const decodeHeader = (bytes: Uint8Array): Public.Header | FramingError | undefined =>
+  decodeHeaderWith(bytes, makeError)

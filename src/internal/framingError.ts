@@ -1,21 +1,20 @@
 /**
  * The wire format's error, `FramingError`, declared here so that the
- * modules that make it import no public module. The `FramingError` module
- * re-exports it, with its documentation; the `Framing` module re-exports
- * that.
+ * modules that make it import no public module. The `Framing` module
+ * re-exports it, with its documentation.
  *
  * @internal
  */
 import * as Data from "effect/Data"
-import type * as Public from "../FramingError.js"
+import type * as Public from "../Framing.js"
 import { MAX_HEADER_SIZE, MAX_LENGTH } from "./framing.js"
 
-/** `FramingError.FramingErrorTypeId`. @internal */
+/** `Framing.FramingErrorTypeId`. @internal */
 export const FramingErrorTypeId: typeof Public.FramingErrorTypeId = Symbol.for(
   "effect-stockings/Framing/FramingError"
 ) as typeof Public.FramingErrorTypeId
 
-/** `FramingError.FramingError`. @internal */
+/** `Framing.FramingError`. @internal */
 export class FramingError extends Data.TaggedError("FramingError")<Public.FramingError.Fields> {
   /**
    * @since 0.1.0
@@ -45,6 +44,6 @@ export class FramingError extends Data.TaggedError("FramingError")<Public.Framin
   }
 }
 
-/** `FramingError.isFramingError`. @internal */
+/** `Framing.isFramingError`. @internal */
 export const isFramingError = (u: unknown): u is FramingError =>
   typeof u === "object" && u !== null && FramingErrorTypeId in u

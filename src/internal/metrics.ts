@@ -7,9 +7,10 @@
  */
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
-import type { Role } from "../Metrics.js"
+import type * as Public from "../Metrics.js"
 
-export type * from "../Metrics.js"
+/** `Metrics.Role`. @internal */
+export type Role = Public.Role
 
 /** `Metrics.messagesReceived`. @internal */
 export const messagesReceived = Metric.counter("stockings_messages_received_total", {

@@ -17,12 +17,16 @@ import { type Closed, NotReady } from "./stockingError.js"
 import type { Connection } from "./lifecycle.js"
 import { sizeOf } from "./outbound.js"
 
+/**
+ * Why a read or a write cannot go ahead before the handshake has completed:
+ * `NotReady`, or the `Closed` error once the connection has closed (say why,
+ * not just "not ready").
+ */
+export const notReady = (conn: Connection, operation: "read" | "write"): NotReady | Closed =>
+  conn.closedWith ?? new NotReady({ stockingId: conn.id, operation })
+
 /** The end of the stream, for consumers that end quietly on a clean close. */
 const END: unique symbol = Symbol("effect-stockings/END")
-
-/** A close that ends a stream of messages quietly: ours, or the peer's end of stream. */
-const isClean = (closed: Closed): boolean =>
-  closed.reason === "ClosedLocally" || (closed.reason === "ClosedByPeer" && closed.cause === undefined)
 
 /** Runs `f` on each value `next` gives, until it gives `END`: one step per value, no Effect of ours in between. */
 const untilEnd = <A, E1, X, R>(
@@ -69,17 +73,12 @@ export class Reader<O, E> {
     private readonly decode: ((message: Framing.Message) => Effect.Effect<O, E>) | undefined
   ) {}
 
-  /** Closed before the handshake completed: say why, not just "not ready". */
-  private notReady(): NotReady | Closed {
-    return this.conn.closedWith ?? new NotReady({ stockingId: this.conn.id, operation: "read" })
-  }
-
   get read(): Effect.Effect<Option.Option<O>, NotReady | Closed | E> {
     if (this.cachedRead !== undefined) return this.cachedRead
     const conn = this.conn
     const decode = this.decode
     const readMessage: Effect.Effect<Option.Option<Framing.Message>, NotReady | Closed> = Effect.suspend(() =>
-      conn.opened ? pollInbox(conn) : Effect.fail(this.notReady())
+      conn.opened ? pollInbox(conn) : Effect.fail(notReady(conn, "read"))
     )
     return (this.cachedRead =
       decode === undefined
@@ -95,7 +94,7 @@ export class Reader<O, E> {
     const inbox = conn.inbound.queue
     // One step when a message is waiting (the common case under load); else one wait, woken into this same step.
     const takeMessage: Effect.Effect<Framing.Message, NotReady | Closed> = Effect.suspend(() => {
-      if (!conn.opened) return Effect.fail(this.notReady())
+      if (!conn.opened) return Effect.fail(notReady(conn, "read"))
       const message = inbox.poll()
       if (message !== undefined) return Effect.succeed(message)
       return inbox.isEnded ? Effect.fail(inbox.endedWith!) : wait
@@ -138,7 +137,7 @@ export class Reader<O, E> {
     const conn = this.conn
     const inbox = conn.inbound.queue
     const self: Effect.Effect<Chunk.Chunk<O> | A, NotReady | Closed | E> = Effect.suspend(() => {
-      if (!conn.opened) return Effect.fail(this.notReady())
+      if (!conn.opened) return Effect.fail(notReady(conn, "read"))
       const queued = this.drain()
       if (queued !== undefined) return queued
       return inbox.isEnded ? atEnd(inbox.endedWith!) : empty
@@ -162,7 +161,7 @@ export class Reader<O, E> {
   private pull(): Effect.Effect<Chunk.Chunk<O> | typeof END, NotReady | Closed | E> {
     return (this.cachedPull ??= this.batch<typeof END>(
       (self) => this.conn.inbound.queue.makeWait(self),
-      (closed) => (isClean(closed) ? Effect.succeed(END) : Effect.fail(closed))
+      (closed) => (closed.isClean ? Effect.succeed(END) : Effect.fail(closed))
     ))
   }
 
@@ -180,12 +179,12 @@ export class Reader<O, E> {
     const conn = this.conn
     const inbox = conn.inbound.queue
     const takeMessage: Effect.Effect<Framing.Message | typeof END, NotReady | Closed> = Effect.suspend(() => {
-      if (!conn.opened) return Effect.fail(this.notReady())
+      if (!conn.opened) return Effect.fail(notReady(conn, "read"))
       const message = inbox.poll()
       if (message !== undefined) return Effect.succeed(message)
       if (!inbox.isEnded) return wait
       const closed = inbox.endedWith!
-      return isClean(closed) ? Effect.succeed(END) : Effect.fail(closed)
+      return closed.isClean ? Effect.succeed(END) : Effect.fail(closed)
     })
     const wait = inbox.makeWait(takeMessage)
     const decode = this.decode

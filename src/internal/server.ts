@@ -255,7 +255,7 @@ const listen = (
     ({ server }) => server
   )
 
-const boundAddress = (server: net.Server, target: Server.ListenTarget): Server.BoundAddress => {
+const boundAddress = (server: net.Server, target: Server.ListenTarget): Stocking.Address => {
   // The path asked for: with `mode`, the socket was bound under another name and then given this one.
   if ("path" in target) return { _tag: "Unix", path: target.path }
   const address = server.address()

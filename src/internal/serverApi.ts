@@ -8,8 +8,16 @@
  * @internal
  */
 import * as Data from "effect/Data"
+import type * as Public from "../Server.js"
 
-export type * from "../Server.js"
+/** `Server.ListenTarget`. @internal */
+export type ListenTarget = Public.ListenTarget
+
+/** `Server.Options`. @internal */
+export type Options<I, O, E, EH, RH> = Public.Options<I, O, E, EH, RH>
+
+/** `Server.Server`. @internal */
+export type Server<I, O, E> = Public.Server<I, O, E>
 
 /** `Server.ServerError`. @internal */
 export class ServerError extends Data.TaggedError("ServerError")<{

@@ -1,8 +1,9 @@
 /**
  * The Stocking value and `make`: connects, builds the `Connection` (its
  * state machine in `lifecycle.ts`, its sides in `inbound.ts` and
- * `outbound.ts`), forks the read loop, the send loop and the handshake in
- * the Stocking's scope, and hands out the Effects users call.
+ * `outbound.ts`, its loops, started only while they have work, in
+ * `loops.ts`), forks the handshake in the Stocking's scope, and hands out
+ * the Effects users call.
  *
  * @internal
  */
@@ -21,11 +22,11 @@ import * as Codec from "./codec.js"
 import type * as Framing from "../Framing.js"
 import type * as Metrics from "../Metrics.js"
 import type * as Stocking from "../Stocking.js"
-import { type Closed, type ConnectError, NotReady } from "./stockingError.js"
+import type { Closed, ConnectError, NotReady } from "./stockingError.js"
 import type { Budget } from "./budget.js"
 import { addressOf, connect, describeAddress } from "./connect.js"
 import { Connection } from "./lifecycle.js"
-import { pollInbox, Reader } from "./reader.js"
+import { notReady, pollInbox, Reader } from "./reader.js"
 
 /** @internal */
 export const TypeId: typeof Stocking.TypeId = Symbol.for("effect-stockings/Stocking") as typeof Stocking.TypeId
@@ -196,11 +197,6 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
     return this.conn.socket
   }
 
-  /** Closed before the handshake completed: say why, not just "not ready". */
-  private notReady(operation: "read" | "write"): NotReady | Closed {
-    return this.conn.closedWith ?? new NotReady({ stockingId: this.conn.id, operation })
-  }
-
   private get reader(): Reader<O, E> {
     return (this.cachedReader ??= new Reader(this.conn, this.decode))
   }
@@ -245,14 +241,14 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
   // hot path of a program sending small messages.
   readonly write = (value: I): Effect.Effect<void, NotReady | Closed | E> =>
     Effect.suspend((): Effect.Effect<void, NotReady | Closed | E> =>
-      this.conn.isOpen ? this.writeOne(value) : Effect.fail(this.notReady("write"))
+      this.conn.isOpen ? this.writeOne(value) : Effect.fail(notReady(this.conn, "write"))
     )
 
   // All or none: the values are encoded first, then queued in one step once there is room for all of them.
   readonly writeAll = (values: Iterable<I>): Effect.Effect<void, NotReady | Closed | E> =>
     Effect.suspend((): Effect.Effect<void, NotReady | Closed | E> => {
       const conn = this.conn
-      if (!conn.isOpen) return Effect.fail(this.notReady("write"))
+      if (!conn.isOpen) return Effect.fail(notReady(conn, "write"))
       const all = Array.isArray(values) ? (values as ReadonlyArray<I>) : Array.from(values)
       const encode = this.encode
       if (encode === undefined) {

@@ -1,15 +1,14 @@
 /**
  * The errors a Stocking fails with (`NotReady`, `Closed`, `ConnectError`),
  * declared here so that the modules that make them import no public module.
- * The `StockingError` module re-exports them, with their documentation; the
- * `Stocking` module re-exports that.
+ * The `Stocking` module re-exports them, with their documentation.
  *
  * @internal
  */
 import * as Data from "effect/Data"
-import type { ClosedReason } from "../StockingError.js"
+import type { ClosedReason } from "../Stocking.js"
 
-/** `StockingError.NotReady`. @internal */
+/** `Stocking.NotReady`. @internal */
 export class NotReady extends Data.TaggedError("NotReady")<{
   readonly stockingId: number
   readonly operation: "read" | "write"
@@ -22,7 +21,7 @@ export class NotReady extends Data.TaggedError("NotReady")<{
   }
 }
 
-/** `StockingError.Closed`. @internal */
+/** `Stocking.Closed`. @internal */
 export class Closed extends Data.TaggedError("Closed")<{
   readonly reason: ClosedReason
   readonly stockingId: number
@@ -40,6 +39,17 @@ export class Closed extends Data.TaggedError("Closed")<{
     } finally {
       Error.stackTraceLimit = limit
     }
+  }
+
+  /**
+   * True for the ordinary end of a connection: closed on this side, or by
+   * the peer ending its stream between messages. `messages`, `forEach` and
+   * `forEachChunk` end quietly on such a close, and fail with any other.
+   *
+   * @since 0.1.0
+   */
+  get isClean(): boolean {
+    return this.reason === "ClosedLocally" || (this.reason === "ClosedByPeer" && this.cause === undefined)
   }
 
   /**
@@ -84,7 +94,7 @@ const describeCause = (cause: unknown): string | undefined => {
   }
 }
 
-/** `StockingError.ConnectError`. @internal */
+/** `Stocking.ConnectError`. @internal */
 export class ConnectError extends Data.TaggedError("ConnectError")<{
   readonly reason: "Failed" | "Timeout" | "Tls" | "NotConnected" | "PathTooLong"
   /** The address tried, as `host:port` or a socket path. */

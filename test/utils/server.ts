@@ -244,9 +244,7 @@ export const resetPeer = (peer: RawPeer): void => {
 // ---------------------------------------------------------------------------
 
 /** A close that ends a read cleanly: the peer's end of stream with nothing wrong, or our own close. */
-export const isCleanClose = (error: unknown): boolean =>
-  error instanceof Stocking.Closed &&
-  (error.reason === "ClosedLocally" || (error.reason === "ClosedByPeer" && error.cause === undefined))
+export const isCleanClose = (error: unknown): boolean => error instanceof Stocking.Closed && error.isClean
 
 /** `Closed` with reason `ClosedByPeer` and no cause: the peer ended its stream after whole messages. */
 export const isPeerEnd = (error: unknown): boolean =>
