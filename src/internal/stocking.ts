@@ -95,7 +95,9 @@ export const makeWithRole = <I, O, E, EH, RH>(
           yield* Scope.addFinalizer(
             scope,
             Effect.ensuring(
-              conn.gracefulClose(conn.closedError("ClosedLocally")),
+              // The reason is made when the scope closes: a Closed is an Error, and building one captures a
+              // stack trace, for every connection, whether it is ever closed this way or not.
+              Effect.suspend(() => conn.gracefulClose(conn.closedError("ClosedLocally"))),
               Effect.zipRight(
                 Effect.sync(() => {
                   conn.detach()
