@@ -2,6 +2,8 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as DefaultServices from "effect/DefaultServices"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -10,6 +12,7 @@ import * as Mailbox from "effect/Mailbox"
 import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
@@ -287,6 +290,26 @@ const settingsOf = <I, O, E, EH, RH>(options: Server.Options<I, O, E, EH, RH>): 
   return settings
 }
 
+/** Effect's own tracer, which records nothing: the one in place unless a program installs another. */
+const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
+
+/**
+ * The `stocking.accept` span around taking a connection, made only when a
+ * tracer that records spans is installed: with Effect's own, a span per
+ * connection costs a clock read, the peer's address as a string and the
+ * span's objects, for nothing anyone can see.
+ */
+const acceptSpan = <A, E, R>(effect: Effect.Effect<A, E, R>, socket: net.Socket): Effect.Effect<A, E, R> =>
+  Effect.tracerWith((tracer) =>
+    tracer === nativeTracer
+      ? effect
+      : Effect.withSpan(effect, "stocking.accept", {
+          attributes: { "net.peer": `${socket.remoteAddress}:${socket.remotePort}` },
+          // No stack trace: it would be captured for every connection.
+          captureStackTrace: false
+        })
+  )
+
 /** @internal */
 export const make = <I, O, E, EH, RH>(
   options: Server.Options<I, O, E, EH, RH>
@@ -317,15 +340,9 @@ export const make = <I, O, E, EH, RH>(
     const accept = (socket: net.Socket): Effect.Effect<void, never, RH> =>
       Effect.gen(function* () {
         const scope = yield* Scope.fork(serverScope, { _tag: "Sequential" })
-        const exit = yield* stocking.makeWithRole<I, O, E, EH, RH>({ ...settings, socket }, "server", budget).pipe(
-          Scope.extend(scope),
-          // No stack trace: it would be captured for every connection, tracer or not.
-          Effect.withSpan("stocking.accept", {
-            attributes: { "net.peer": `${socket.remoteAddress}:${socket.remotePort}` },
-            captureStackTrace: false
-          }),
-          Effect.exit
-        )
+        const exit = yield* stocking
+          .makeWithRole<I, O, E, EH, RH>({ ...settings, socket }, "server", budget)
+          .pipe(Scope.extend(scope), (make) => acceptSpan(make, socket), Effect.exit)
         if (Exit.isFailure(exit)) {
           yield* Scope.close(scope, exit)
           return
