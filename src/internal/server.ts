@@ -290,6 +290,30 @@ const settingsOf = <I, O, E, EH, RH>(options: Server.Options<I, O, E, EH, RH>): 
   return settings
 }
 
+/**
+ * A running `serve`: handles a connection in the fiber that accepted it,
+ * once its handshake has succeeded, and closes its scope at the end.
+ */
+interface Serving<I, O, E> {
+  readonly handle: (connection: Stocking.Stocking<I, O, E>, scope: Scope.CloseableScope) => Effect.Effect<void>
+}
+
+/**
+ * A `serve` handler: its failure is logged, its connection closing (or its
+ * interruption) is the normal end of a connection.
+ */
+const guarded = <I, O, E, X, R>(
+  handler: (s: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>,
+  connection: Stocking.Stocking<I, O, E>
+): Effect.Effect<void, never, R> =>
+  Effect.catchAllCause(handler(connection), (cause) =>
+    Option.exists(Cause.failureOption(cause), (error) => error instanceof Closed) || Cause.isInterruptedOnly(cause)
+      ? Effect.void
+      : Effect.logWarning("Stocking handler failed; closing its connection", cause).pipe(
+          Effect.annotateLogs({ stockingId: connection.id })
+        )
+  )
+
 /** Effect's own tracer, which records nothing: the one in place unless a program installs another. */
 const nativeTracer = Context.get(DefaultServices.liveServices, Tracer.Tracer)
 
@@ -337,6 +361,11 @@ export const make = <I, O, E, EH, RH>(
     // One byte budget for every connection of this server (see budget.ts).
     const budget = new Budget(options.maxTotalBytes ?? Server.DEFAULT_MAX_TOTAL_BYTES, Server.CONNECTION_ALLOWANCE)
 
+    // The `serve` calls running now. While one runs, a connection is handled
+    // in the fiber that accepted it (see `Serving`), not delivered through
+    // the Mailbox to a fiber of its own.
+    const serving: Array<Serving<I, O, E>> = []
+
     const accept = (socket: net.Socket): Effect.Effect<void, never, RH> =>
       Effect.gen(function* () {
         const scope = yield* Scope.fork(serverScope, { _tag: "Sequential" })
@@ -351,7 +380,13 @@ export const make = <I, O, E, EH, RH>(
         // Delivered once its handshake has succeeded; one that fails it is
         // closed without ever reaching the consumer, and let go at once.
         const ready = yield* Effect.exit(connection.ready)
-        if (Exit.isFailure(ready) || !mailbox.unsafeOffer(connection)) {
+        if (Exit.isFailure(ready)) {
+          yield* Scope.close(scope, Exit.void)
+          return
+        }
+        const direct = serving[0]
+        if (direct !== undefined) return yield* direct.handle(connection, scope)
+        if (!mailbox.unsafeOffer(connection)) {
           yield* Scope.close(scope, Exit.void)
           return
         }
@@ -374,25 +409,37 @@ export const make = <I, O, E, EH, RH>(
 
     const connections = Mailbox.toStream(mailbox)
     const serve = <X, R>(handler: (s: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>) =>
-      Effect.flatMap(FiberSet.make<void, never>(), (handlers) =>
-        Stream.runForEach(connections, (connection) =>
-          FiberSet.run(
-            handlers,
-            handler(connection).pipe(
-              Effect.catchAllCause((cause) =>
-                // A handler ending because its connection closed is the normal end of a connection.
-                Option.exists(Cause.failureOption(cause), (error) => error instanceof Closed) ||
-                Cause.isInterruptedOnly(cause)
-                  ? Effect.void
-                  : Effect.logWarning("Stocking handler failed; closing its connection", cause).pipe(
-                      Effect.annotateLogs({ stockingId: connection.id })
-                    )
-              ),
-              Effect.ensuring(connection.close)
-            )
-          )
+      Effect.gen(function* () {
+        const handlers = yield* FiberSet.make<void, never>()
+        // What a handler's fiber would have inherited from this one: its context (R), log annotations, tracer.
+        const refs = yield* Effect.getFiberRefs
+        const entry: Serving<I, O, E> = {
+          handle: (connection, scope) =>
+            // Runs in the accepting fiber, which becomes the handler's: it
+            // joins this `serve`'s fibers (interrupted when it ends) and takes
+            // on this fiber's references, then the connection's scope is
+            // closed as soon as the handler and the close are done.
+            Effect.ensuring(
+              Effect.withFiberRuntime<void, never, R>((fiber) => {
+                FiberSet.unsafeAdd(handlers, fiber)
+                return Effect.zipRight(Effect.setFiberRefs(refs), guarded(handler, connection))
+              }),
+              Effect.zipRight(connection.close, Scope.close(scope, Exit.void))
+            ) as Effect.Effect<void>
+        }
+        serving.push(entry)
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            const index = serving.indexOf(entry)
+            if (index >= 0) serving.splice(index, 1)
+          })
         )
-      ).pipe(Effect.zipRight(Effect.never), Effect.scoped)
+        // Connections accepted while no `serve` ran wait in the Mailbox.
+        yield* Stream.runForEach(connections, (connection) =>
+          FiberSet.run(handlers, Effect.ensuring(guarded(handler, connection), connection.close))
+        )
+        return yield* Effect.never
+      }).pipe(Effect.scoped)
 
     const address = boundAddress(server, options)
     return { address, port: address._tag === "Tcp" ? address.port : 0, connections, serve }
