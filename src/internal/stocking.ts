@@ -7,6 +7,7 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -266,7 +267,39 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
     })
 
   get sink(): Sink.Sink<void, I, never, NotReady | Closed | E> {
-    return Sink.forEachChunk((chunk: Chunk.Chunk<I>) => this.writeAll(Chunk.toReadonlyArray(chunk)))
+    return Sink.fromChannel(this.sinkChannel)
+  }
+
+  /**
+   * The sink's loop: each chunk is one `writeAll`. Without a codec, a chunk
+   * that fits is queued as it is read, with no Effect run for it (the
+   * queue's step is synchronous when it admits at once, see `queue.ts`):
+   * a stream of small chunks costs the sink little more than reading them.
+   */
+  private get sinkChannel(): Channel.Channel<never, Chunk.Chunk<I>, NotReady | Closed | E, never, void, unknown> {
+    const loop: Channel.Channel<
+      never,
+      Chunk.Chunk<I>,
+      NotReady | Closed | E,
+      never,
+      void,
+      unknown
+    > = Channel.readWithCause({
+      onInput: (chunk: Chunk.Chunk<I>) => {
+        const conn = this.conn
+        if (this.encode === undefined && conn.isOpen) {
+          const queued = conn.outbound.unsafeOfferAll(
+            Chunk.toReadonlyArray(chunk) as ReadonlyArray<unknown> as ReadonlyArray<Framing.Message>
+          )
+          // `Effect.void` when the chunk was queued at once: nothing to run, the next chunk is read now.
+          return queued === Effect.void ? loop : Channel.zipRight(Channel.fromEffect(queued), loop)
+        }
+        return Channel.zipRight(Channel.fromEffect(this.writeAll(Chunk.toReadonlyArray(chunk))), loop)
+      },
+      onFailure: Channel.failCause,
+      onDone: () => Channel.void
+    })
+    return loop
   }
 
   get flushed(): Effect.Effect<void, Closed> {
