@@ -13,6 +13,9 @@
  *   node .bench-build/bench/ab/accept-count.js --count 2000 --baseline
  *
  * `--baseline` serves with the bare node:net echo server of bench/accept.ts.
+ * `--handler forEach` echoes with `forEach(write)` instead (no Stream run, so
+ * no scope, fiber or Channel per connection of the handler's own), to tell
+ * the handler's share from the server's.
  */
 import { Effect, Stream } from "effect"
 import * as net from "node:net"
@@ -31,8 +34,10 @@ const value = (name: string): string | undefined => {
 }
 const count = Number(value("--count") ?? 2000)
 const baseline = args.includes("--baseline")
+const handler = value("--handler") ?? "messages"
 // The build directory: the argument that is neither a flag nor a flag's value (`--count N`, `--size B`).
-const dir = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--count" && args[i - 1] !== "--size")
+const withValue = new Set(["--count", "--size", "--handler"])
+const dir = args.find((a, i) => !a.startsWith("--") && !withValue.has(args[i - 1]!))
 
 /** Clients in flight at once. */
 const BATCH = 50
@@ -83,7 +88,9 @@ if (baseline) {
     Effect.scoped(
       Effect.gen(function* () {
         const server = yield* lib.Server.make({ port: 0 })
-        yield* server.serve((s) => s.messages.pipe(Stream.runForEach(s.write))).pipe(Effect.forkScoped)
+        yield* server
+          .serve((s) => (handler === "forEach" ? s.forEach(s.write) : s.messages.pipe(Stream.runForEach(s.write))))
+          .pipe(Effect.forkScoped)
         yield* Effect.promise(() => rounds(server.port))
       })
     ).pipe(Effect.provideService(lib.Backend.Backend, lib.Poll.backend))

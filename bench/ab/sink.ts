@@ -12,7 +12,9 @@
  * - `sinkSingle`: the same stream of one-message chunks run straight into
  *   the sink (`npm run bench`'s `sink(1)` row);
  * - `drainSingle`: that stream drained with `Stream.runDrain`, no Stocking
- *   at all: what producing it costs, which no sink can save.
+ *   at all: what producing it costs, which no sink can save;
+ * - `drainRechunk`: that stream rechunked to 1000 and drained, no Stocking:
+ *   what `sinkRechunk` pays before its sink.
  *
  *   bash bench/ab/build.sh HEAD~1 HEAD && npx tsc -p tsconfig.bench.json
  *   node .bench-build/bench/ab/sink.js [--memory] [--n 60000] [--rounds 15] [--modes writeAll,sinkRechunk] BUILD...
@@ -34,8 +36,8 @@ import { median, now } from "../util.js"
 import { memoryPair } from "./pair.js"
 
 type Library = typeof Lib
-type Mode = "writeAll" | "sink" | "sinkRechunk" | "sinkSingle" | "drainSingle"
-const MODES: ReadonlyArray<Mode> = ["writeAll", "sink", "sinkRechunk", "sinkSingle", "drainSingle"]
+type Mode = "writeAll" | "sink" | "sinkRechunk" | "sinkSingle" | "drainSingle" | "drainRechunk"
+const MODES: ReadonlyArray<Mode> = ["writeAll", "sink", "sinkRechunk", "sinkSingle", "drainSingle", "drainRechunk"]
 
 const args = process.argv.slice(2)
 const value = (name: string): string | undefined => {
@@ -100,6 +102,8 @@ const writeCount = (writing: Lib.Stocking.Stocking, mode: Mode, messages: number
       return Stream.run(single(messages), writing.sink)
     case "drainSingle":
       return Stream.runDrain(single(messages))
+    case "drainRechunk":
+      return Stream.runDrain(single(messages).pipe(Stream.rechunk(BATCH)))
   }
 }
 
@@ -125,7 +129,7 @@ const round = async (
         reading = yield* lib.Stocking.make({ host: "127.0.0.1", port: net.port })
         writing = yield* lib.Stocking.make({ socket: yield* Effect.promise(() => net.accepted) })
       }
-      const expected = mode === "drainSingle" ? 0 : messages
+      const expected = mode.startsWith("drain") ? 0 : messages
       let received = 0
       const reader = yield* Effect.fork(
         expected === 0

@@ -288,9 +288,13 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
       onInput: (chunk: Chunk.Chunk<I>) => {
         const conn = this.conn
         if (this.encode === undefined && conn.isOpen) {
-          const queued = conn.outbound.unsafeOfferAll(
-            Chunk.toReadonlyArray(chunk) as ReadonlyArray<unknown> as ReadonlyArray<Framing.Message>
-          )
+          // A one-message chunk (a stream of single events) as `write` queues it: no batch arrays.
+          const queued =
+            chunk.length === 1
+              ? conn.outbound.unsafeOffer(Chunk.unsafeHead(chunk) as unknown as Framing.Message)
+              : conn.outbound.unsafeOfferAll(
+                  Chunk.toReadonlyArray(chunk) as ReadonlyArray<unknown> as ReadonlyArray<Framing.Message>
+                )
           // `Effect.void` when the chunk was queued at once: nothing to run, the next chunk is read now.
           return queued === Effect.void ? loop : Channel.zipRight(Channel.fromEffect(queued), loop)
         }
