@@ -108,6 +108,37 @@ describe("Server", () => {
     })
   )
 
+  it.live("closing the server's scope while serve runs closes every connection; handlers end", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const server = yield* Server.make({ port: 0 }).pipe(Scope.extend(scope))
+      const port = server.address._tag === "Tcp" ? server.address.port : 0
+      let started = 0
+      let ended = 0
+      // `serve` outlives the server's scope: its handlers end because their connections close.
+      const serving = yield* Effect.fork(
+        server.serve((s) =>
+          Effect.sync(() => started++).pipe(
+            Effect.zipRight(Effect.forever(s.take)),
+            Effect.ensuring(Effect.sync(() => ended++))
+          )
+        )
+      )
+      const clientScope = yield* Scope.make()
+      const clients = yield* Effect.forEach([1, 2, 3], () => Stocking.make({ host: "127.0.0.1", port })).pipe(
+        Scope.extend(clientScope)
+      )
+      while (started < 3) yield* Effect.sleep("5 millis")
+      yield* Scope.close(scope, Exit.void)
+      for (const c of clients) assert.strictEqual((yield* c.closed).reason, "ClosedByPeer")
+      while (ended < 3) yield* Effect.sleep("5 millis")
+      const refused = yield* Effect.flip(Effect.scoped(Stocking.make({ host: "127.0.0.1", port })))
+      assert.strictEqual(refused._tag, "ConnectError")
+      yield* Fiber.interrupt(serving)
+      yield* Scope.close(clientScope, Exit.void)
+    })
+  )
+
   it.scopedLive("a connection that closes releases its scope; the server keeps serving", () =>
     Effect.gen(function* () {
       const server = yield* Server.make({ port: 0 })

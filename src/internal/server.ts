@@ -18,6 +18,9 @@ import * as net from "node:net"
 import * as path from "node:path"
 import * as tls from "node:tls"
 import * as Server from "./serverApi.js"
+import * as Auto from "./auto.js"
+import * as Backend from "./backend.js"
+import * as Poll from "./poll.js"
 
 import type * as Stocking from "../Stocking.js"
 import { Closed } from "./stockingError.js"
@@ -291,11 +294,28 @@ const settingsOf = <I, O, E, EH, RH>(options: Server.Options<I, O, E, EH, RH>): 
 }
 
 /**
- * A running `serve`: handles a connection in the fiber that accepted it,
- * once its handshake has succeeded, and closes its scope at the end.
+ * A running `serve`: forks its handler for a connection (open, past its
+ * handshake), which runs `release` at the end.
  */
 interface Serving<I, O, E> {
-  readonly handle: (connection: Stocking.Stocking<I, O, E>, scope: Scope.CloseableScope) => Effect.Effect<void>
+  readonly handle: (connection: Stocking.Stocking<I, O, E>, release: Effect.Effect<void>) => void
+}
+
+/**
+ * The backend a server's connections get when they can be made in the
+ * listener's callback, with no Effect run (no handshake to wait for, no
+ * tracer to report the accept to): the one provided, or the one `Auto`
+ * picks when that needs no configuration. `undefined`: a fiber per
+ * connection makes it, as `Stocking.make` does.
+ */
+const immediateBackend = (
+  options: { readonly handshake?: unknown },
+  provided: Option.Option<Backend.Backend>,
+  tracer: Tracer.Tracer
+): Backend.Backend | undefined => {
+  if (options.handshake !== undefined || tracer !== nativeTracer) return undefined
+  if (Option.isSome(provided)) return provided.value
+  return Auto.supportsReadiness() ? Poll.backend : undefined
 }
 
 /**
@@ -356,16 +376,41 @@ export const make = <I, O, E, EH, RH>(
     // Connection fibers live in this set, itself in the server's scope.
     const fibers = yield* FiberSet.make()
     const run = yield* FiberSet.runtime(fibers)<RH>()
+    // The runtime the connections' read and send loops are forked with.
+    const runtime = yield* Effect.runtime<never>()
     const server = yield* listen(options, options.tls, options.tlsHandshakeTimeout, options.handshakeTimeout, max)
     const settings = settingsOf(options)
     // One byte budget for every connection of this server (see budget.ts).
     const budget = new Budget(options.maxTotalBytes ?? Server.DEFAULT_MAX_TOTAL_BYTES, Server.CONNECTION_ALLOWANCE)
 
-    // The `serve` calls running now. While one runs, a connection is handled
-    // in the fiber that accepted it (see `Serving`), not delivered through
-    // the Mailbox to a fiber of its own.
+    // The `serve` calls running now. While one runs, a connection goes
+    // straight to its handler (`Serving`), not through the Mailbox.
     const serving: Array<Serving<I, O, E>> = []
 
+    /**
+     * Hands a connection, open and past its handshake, to a running `serve`,
+     * or else to whoever reads `connections`; `release` lets it go.
+     */
+    const deliver = (connection: Stocking.Stocking<I, O, E>, release: Effect.Effect<void>): void => {
+      const direct = serving[0]
+      if (direct !== undefined) return direct.handle(connection, release)
+      if (!mailbox.unsafeOffer(connection)) {
+        run(release)
+        return
+      }
+      // Release the connection once nothing of it is wanted: closed and read
+      // to its end, or closed by its user (a `serve` handler's end closes
+      // it). A hook on the connection, not a fiber per connection.
+      stocking.unsafeOnReleasable(connection, () => run(Effect.zipRight(Effect.yieldNow(), release)))
+    }
+
+    /**
+     * With a handshake to run, or a tracer to report the accept to, a fiber
+     * per connection takes it: the Stocking is made in a scope of its own
+     * inside the server's, and delivered once its handshake has succeeded;
+     * one that fails it is closed without ever reaching the consumer, and
+     * let go at once.
+     */
     const accept = (socket: net.Socket): Effect.Effect<void, never, RH> =>
       Effect.gen(function* () {
         const scope = yield* Scope.fork(serverScope, { _tag: "Sequential" })
@@ -377,31 +422,56 @@ export const make = <I, O, E, EH, RH>(
           return
         }
         const connection = exit.value
-        // Delivered once its handshake has succeeded; one that fails it is
-        // closed without ever reaching the consumer, and let go at once.
         const ready = yield* Effect.exit(connection.ready)
         if (Exit.isFailure(ready)) {
           yield* Scope.close(scope, Exit.void)
           return
         }
-        const direct = serving[0]
-        if (direct !== undefined) return yield* direct.handle(connection, scope)
-        if (!mailbox.unsafeOffer(connection)) {
-          yield* Scope.close(scope, Exit.void)
-          return
-        }
-        // Release the connection's scope once nothing of it is wanted: closed
-        // and read to its end, or closed by its user (a `serve` handler's end
-        // closes it). A hook on the connection, not a fiber per connection.
-        stocking.unsafeOnReleasable(connection, () =>
-          run(Effect.zipRight(Effect.yieldNow(), Scope.close(scope, Exit.void)))
-        )
+        deliver(connection, Scope.close(scope, Exit.void))
       })
 
+    // Otherwise (the common case) a connection is made in the listener's
+    // callback, with no Effect run: no fiber of its own, no scope. The
+    // releases of those still open; the server's scope runs them (before it
+    // stops listening, as it would close their scopes), and refuses
+    // connections from then on.
+    const unscoped = new Set<Effect.Effect<void>>()
+    let closing = false
+    yield* Effect.addFinalizer(() =>
+      Effect.suspend(() => {
+        closing = true
+        const open = Array.from(unscoped).reverse()
+        unscoped.clear()
+        return Effect.forEach(open, (release) => release, { discard: true })
+      })
+    )
+    const acceptNow = (socket: net.Socket, backend: Backend.Backend): void => {
+      if (closing) {
+        socket.destroy()
+        return
+      }
+      const made = stocking.unsafeAccept<I, O, E, EH, RH>({ ...settings, socket }, socket, budget, runtime, backend)
+      if (made === undefined) return
+      let released = false
+      const release: Effect.Effect<void> = Effect.suspend(() => {
+        if (released) return Effect.void
+        released = true
+        unscoped.delete(release)
+        return made.release
+      })
+      unscoped.add(release)
+      deliver(made.stocking, release)
+    }
+    const now = immediateBackend(options, yield* Effect.serviceOption(Backend.Backend), yield* Effect.tracer)
+    const onSocket =
+      now === undefined
+        ? (socket: net.Socket) => void run(accept(socket))
+        : (socket: net.Socket) => acceptNow(socket, now)
+
     if (options.tls === undefined) {
-      server.on("connection", (socket: net.Socket) => run(accept(socket)))
+      server.on("connection", onSocket)
     } else {
-      server.on("secureConnection", (socket: tls.TLSSocket) => run(accept(socket)))
+      server.on("secureConnection", onSocket)
       // A client that fails the TLS handshake, or does not finish it within
       // the handshake timeout, never becomes a connection: drop its socket.
       server.on("tlsClientError", (_error, socket) => socket.destroy())
@@ -411,23 +481,15 @@ export const make = <I, O, E, EH, RH>(
     const serve = <X, R>(handler: (s: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>) =>
       Effect.gen(function* () {
         const handlers = yield* FiberSet.make<void, never>()
-        // What a handler's fiber would have inherited from this one: its context (R), log annotations, tracer.
-        const refs = yield* Effect.getFiberRefs
+        // Forks with this fiber's context (R), log annotations and tracer, as a child of it would have.
+        const runHandler = yield* FiberSet.runtime(handlers)<R>()
         const entry: Serving<I, O, E> = {
-          handle: (connection, scope) =>
-            // Runs in the accepting fiber, which becomes the handler's: it
-            // joins this `serve`'s fibers (interrupted when it ends) and takes
-            // on this fiber's references, then the connection's scope is
-            // closed as soon as the handler and the close are done.
-            Effect.ensuring(
-              Effect.withFiberRuntime<void, never, R>((fiber) => {
-                FiberSet.unsafeAdd(handlers, fiber)
-                return Effect.zipRight(Effect.setFiberRefs(refs), guarded(handler, connection))
-              }),
-              Effect.zipRight(connection.close, Scope.close(scope, Exit.void))
-            ) as Effect.Effect<void>
+          // The handler's fiber releases the connection once the handler and the close are done.
+          handle: (connection, release) =>
+            void runHandler(Effect.ensuring(guarded(handler, connection), Effect.zipRight(connection.close, release)))
         }
         serving.push(entry)
+        // Before `handlers` closes: no connection is handed to this `serve` once it has begun to stop.
         yield* Effect.addFinalizer(() =>
           Effect.sync(() => {
             const index = serving.indexOf(entry)

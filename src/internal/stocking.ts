@@ -12,6 +12,7 @@ import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
@@ -24,9 +25,10 @@ import type * as Metrics from "../Metrics.js"
 import type * as Stocking from "../Stocking.js"
 import { type Closed, type ConnectError, NotReady } from "./stockingError.js"
 import type { Budget } from "./budget.js"
-import { addressOf, connect, describeAddress } from "./connect.js"
+import { addressOf, connect, describeAddress, type SocketLike } from "./connect.js"
 import { Connection } from "./lifecycle.js"
 import { pollInbox, Reader } from "./reader.js"
+import type { PooledReads } from "./reads.js"
 
 /** @internal */
 export const TypeId: typeof Stocking.TypeId = Symbol.for("effect-stockings/Stocking") as typeof Stocking.TypeId
@@ -62,20 +64,15 @@ export const makeWithRole = <I, O, E, EH, RH>(
     return yield* Effect.uninterruptible(
       Effect.flatMap(Effect.interruptible(connect(options)), ({ reads, socket, watchRejection }) =>
         Effect.gen(function* () {
-          socket.setNoDelay?.(true)
-          const id = nextId++
-          const remoteAddress = addressOf(socket, options)
-          const conn = new Connection(
-            id,
+          const { conn, release, remoteAddress, stocking } = build(
+            options,
+            role,
+            budget,
+            runtime,
+            backend,
             socket,
-            reads,
-            options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
-            describeAddress(remoteAddress),
-            budget === undefined ? options : { ...options, budget },
-            role
+            reads
           )
-          // No fiber yet for the read and send loops: they are forked when they have work.
-          conn.startLoops(runtime, backend)
           // A TLS 1.3 server that rejected our certificate without an alert: a TLS error, not a clean close.
           watchRejection?.((error) => {
             // The socket reports it as well, for whoever watches it once the Stocking is closing.
@@ -90,29 +87,88 @@ export const makeWithRole = <I, O, E, EH, RH>(
               Effect.forkIn(scope)
             )
           }
-          // One finalizer for the whole connection: the graceful close (the
-          // send loop, started for it if need be, flushes what is queued),
-          // then the socket is let go, then any loop still running is stopped.
-          yield* Scope.addFinalizer(
-            scope,
-            Effect.ensuring(
-              // The reason is made when the scope closes: a Closed is an Error, and building one captures a
-              // stack trace, for every connection, whether it is ever closed this way or not.
-              Effect.suspend(() => conn.gracefulClose(conn.closedError("ClosedLocally"))),
-              Effect.zipRight(
-                Effect.sync(() => {
-                  conn.detach()
-                  socket.destroy()
-                }),
-                conn.stopLoops()
-              )
-            )
-          )
-          return new StockingImpl(conn, remoteAddress, backend.name, options.codec)
+          yield* Scope.addFinalizer(scope, release)
+          return stocking
         }).pipe(Effect.onError(() => Effect.sync(() => socket.destroy())))
       )
     )
   })
+
+/**
+ * A Stocking over a socket a server has just accepted, made at once, with
+ * no Effect run: for a server with no `handshake` (it is open as soon as it
+ * is made), which already knows its runtime and backend. `release` is what
+ * `makeWithRole` puts in the Stocking's scope; the caller runs it (once) when
+ * the connection is done. `undefined` if the socket is gone already (or
+ * the Stocking could not be made): the connection is dropped.
+ *
+ * @internal
+ */
+export const unsafeAccept = <I, O, E, EH, RH>(
+  options: Stocking.Options<I, O, E, EH, RH>,
+  socket: SocketLike,
+  budget: Budget,
+  runtime: Runtime.Runtime<never>,
+  backend: Backend.Backend
+): { readonly stocking: Stocking.Stocking<I, O, E>; readonly release: Effect.Effect<void> } | undefined => {
+  if (socket.destroyed) return undefined
+  try {
+    const { conn, release, stocking } = build(options, "server", budget, runtime, backend, socket, undefined)
+    conn.ready()
+    return { stocking, release }
+  } catch {
+    // As `makeWithRole` failing for the server: the connection is dropped.
+    socket.destroy()
+    return undefined
+  }
+}
+
+/**
+ * The Connection and the Stocking over a connected socket, and the
+ * connection's finalizer: the graceful close (the send loop, started for it
+ * if need be, flushes what is queued), then the socket is let go, then any
+ * loop still running is stopped. No fiber yet for the read and send loops:
+ * they are forked when they have work.
+ */
+const build = <I, O, E, EH, RH>(
+  options: Stocking.Options<I, O, E, EH, RH>,
+  role: Metrics.Role,
+  budget: Budget | undefined,
+  runtime: Runtime.Runtime<never>,
+  backend: Backend.Backend,
+  socket: SocketLike,
+  reads: PooledReads | undefined
+) => {
+  socket.setNoDelay?.(true)
+  const remoteAddress = addressOf(socket, options)
+  const conn = new Connection(
+    nextId++,
+    socket,
+    reads,
+    options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
+    describeAddress(remoteAddress),
+    budget === undefined ? options : { ...options, budget },
+    role
+  )
+  conn.startLoops(runtime, backend)
+  const release = Effect.ensuring(
+    // The reason is made when the connection is released, not kept from its start for its whole life.
+    Effect.suspend(() => conn.gracefulClose(conn.closedError("ClosedLocally"))),
+    Effect.zipRight(
+      Effect.sync(() => {
+        conn.detach()
+        socket.destroy()
+      }),
+      conn.stopLoops()
+    )
+  )
+  return {
+    conn,
+    release,
+    remoteAddress,
+    stocking: new StockingImpl<I, O, E>(conn, remoteAddress, backend.name, options.codec)
+  }
+}
 
 /**
  * Calls `f` once when nothing of the Stocking is still wanted: it is closed
