@@ -110,4 +110,25 @@ describe("Observability", () => {
       assert.isTrue(ended.every((s) => s.ok))
     })
   )
+
+  it.live("the accept span with a tracer and no handshake, one per connection", () =>
+    Effect.gen(function* () {
+      const { tracer, ended } = recordingTracer()
+      yield* Effect.scoped(
+        Effect.gen(function* () {
+          const server = yield* Server.make({ port: 0 })
+          const port = server.address._tag === "Tcp" ? server.address.port : 0
+          yield* Effect.forkScoped(server.serve((s) => Effect.flatMap(s.take, s.write)))
+          for (const text of ["a", "b"]) {
+            const client = yield* Stocking.make({ host: "127.0.0.1", port })
+            yield* client.write(text)
+            assert.strictEqual(yield* client.take, text)
+          }
+        })
+      ).pipe(Effect.withTracer(tracer))
+      const accepts = ended.filter((s) => s.name === "stocking.accept")
+      assert.strictEqual(accepts.length, 2)
+      for (const span of accepts) assert.match(String(span.attributes.get("net.peer")), /^127\.0\.0\.1:\d+$/)
+    })
+  )
 })

@@ -1,5 +1,5 @@
 import { assert, describe, it } from "@effect/vitest"
-import { Cause, Chunk, Effect, Exit, Fiber, Option, Schema, Scope, Stream } from "effect"
+import { Cause, Chunk, Context, Effect, Exit, Fiber, Logger, Option, Schema, Scope, Stream } from "effect"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
@@ -108,6 +108,37 @@ describe("Server", () => {
     })
   )
 
+  it.live("closing the server's scope while serve runs closes every connection; handlers end", () =>
+    Effect.gen(function* () {
+      const scope = yield* Scope.make()
+      const server = yield* Server.make({ port: 0 }).pipe(Scope.extend(scope))
+      const port = server.address._tag === "Tcp" ? server.address.port : 0
+      let started = 0
+      let ended = 0
+      // `serve` outlives the server's scope: its handlers end because their connections close.
+      const serving = yield* Effect.fork(
+        server.serve((s) =>
+          Effect.sync(() => started++).pipe(
+            Effect.zipRight(Effect.forever(s.take)),
+            Effect.ensuring(Effect.sync(() => ended++))
+          )
+        )
+      )
+      const clientScope = yield* Scope.make()
+      const clients = yield* Effect.forEach([1, 2, 3], () => Stocking.make({ host: "127.0.0.1", port })).pipe(
+        Scope.extend(clientScope)
+      )
+      while (started < 3) yield* Effect.sleep("5 millis")
+      yield* Scope.close(scope, Exit.void)
+      for (const c of clients) assert.strictEqual((yield* c.closed).reason, "ClosedByPeer")
+      while (ended < 3) yield* Effect.sleep("5 millis")
+      const refused = yield* Effect.flip(Effect.scoped(Stocking.make({ host: "127.0.0.1", port })))
+      assert.strictEqual(refused._tag, "ConnectError")
+      yield* Fiber.interrupt(serving)
+      yield* Scope.close(clientScope, Exit.void)
+    })
+  )
+
   it.scopedLive("a connection that closes releases its scope; the server keeps serving", () =>
     Effect.gen(function* () {
       const server = yield* Server.make({ port: 0 })
@@ -128,6 +159,80 @@ describe("Server", () => {
         if (Date.now() > deadline) assert.fail("server-side sockets were not released")
         yield* Effect.sleep("10 millis")
       }
+    })
+  )
+
+  it.scopedLive("serve: connections accepted before it started are served too; handlers see serve's context", () =>
+    Effect.gen(function* () {
+      class Prefix extends Context.Tag("test/Prefix")<Prefix, string>() {}
+      const server = yield* Server.make({ port: 0 })
+      const port = server.address._tag === "Tcp" ? server.address.port : 0
+      // Accepted while nothing consumes the server: it waits for a consumer.
+      const early = yield* Stocking.make({ host: "127.0.0.1", port })
+      yield* early.write("early")
+      yield* Effect.sleep("50 millis")
+      const handler = (s: Stocking.Stocking) =>
+        Effect.flatMap(Prefix, (prefix) => s.messages.pipe(Stream.runForEach((m) => s.write(`${prefix} ${String(m)}`))))
+      // The handler's requirement is provided to `serve` only, not to `Server.make`.
+      yield* Effect.forkScoped(server.serve(handler).pipe(Effect.provideService(Prefix, "echo")))
+      assert.strictEqual(yield* early.take, "echo early")
+      const late = yield* Stocking.make({ host: "127.0.0.1", port })
+      yield* late.write("late")
+      assert.strictEqual(yield* late.take, "echo late")
+      yield* early.write("again")
+      assert.strictEqual(yield* early.take, "echo again")
+    })
+  )
+
+  it.scopedLive("serve: interrupting it interrupts its handlers and closes their connections; the server goes on", () =>
+    Effect.gen(function* () {
+      const server = yield* Server.make({ port: 0 })
+      const port = server.address._tag === "Tcp" ? server.address.port : 0
+      let started = 0
+      let interrupted = 0
+      const serving = yield* Effect.forkScoped(
+        server.serve(() =>
+          Effect.sync(() => started++).pipe(
+            Effect.zipRight(Effect.never),
+            Effect.onInterrupt(() => Effect.sync(() => interrupted++))
+          )
+        )
+      )
+      const clients = yield* Effect.forEach([1, 2, 3], () => Stocking.make({ host: "127.0.0.1", port }))
+      while (started < 3) yield* Effect.sleep("5 millis")
+      yield* Fiber.interrupt(serving)
+      assert.strictEqual(interrupted, 3)
+      for (const c of clients) assert.strictEqual((yield* c.closed).reason, "ClosedByPeer")
+      // A new `serve` takes the connections that come next.
+      yield* Effect.forkScoped(server.serve(echo))
+      const next = yield* Stocking.make({ host: "127.0.0.1", port })
+      yield* next.write("still here")
+      assert.strictEqual(yield* next.take, "still here")
+    })
+  )
+
+  it.scopedLive("serve: a failing handler is logged and its connection closed; the others go on", () =>
+    Effect.gen(function* () {
+      const server = yield* Server.make({ port: 0 })
+      const port = server.address._tag === "Tcp" ? server.address.port : 0
+      const logged: Array<string> = []
+      const logger = Logger.make(({ message }) => logged.push(String(message)))
+      yield* Effect.forkScoped(
+        server
+          .serve((s) =>
+            Effect.flatMap(s.take, (m): Effect.Effect<void, unknown> =>
+              m === "fail" ? Effect.fail("handler failed") : Effect.zipRight(s.write(m), echo(s))
+            )
+          )
+          .pipe(Effect.provide(Logger.replace(Logger.defaultLogger, logger)))
+      )
+      const failing = yield* Stocking.make({ host: "127.0.0.1", port })
+      const fine = yield* Stocking.make({ host: "127.0.0.1", port })
+      yield* failing.write("fail")
+      assert.strictEqual((yield* failing.closed).reason, "ClosedByPeer")
+      yield* fine.write("ok")
+      assert.strictEqual(yield* fine.take, "ok")
+      assert.isTrue(logged.some((m) => m.includes("Stocking handler failed")))
     })
   )
 

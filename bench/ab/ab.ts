@@ -34,12 +34,12 @@
  */
 import { Deferred, Effect, Exit, Fiber, Stream } from "effect"
 import * as net from "node:net"
-import { Duplex } from "node:stream"
 import { constants, type PerformanceEntry, PerformanceObserver } from "node:perf_hooks"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
 import type * as Lib from "../../src/node.js"
 import { Receiver, Sender } from "../baseline.js"
+import { memoryPair } from "./pair.js"
 import { Inbox, readMany, writeMany } from "../floor.js"
 import { floorRound } from "../throughput.js"
 import { median, now } from "../util.js"
@@ -88,36 +88,6 @@ const listener = (): Promise<{ port: number; accepted: Promise<net.Socket>; clos
       resolve({ port: (server.address() as net.AddressInfo).port, accepted, close: () => server.close() })
     )
   })
-
-/**
- * Two connected in-memory duplex streams, for `--memory`: what one writes
- * the other reads, on the same turn (no kernel, no I/O polling), so a run
- * takes the same steps whatever the machine's load: instruction counts of
- * the library's own work repeat exactly, which over TCP they do not (how
- * many messages each read brings depends on timing, and with it the work
- * per message).
- */
-const memoryPair = (): readonly [Duplex, Duplex] => {
-  const ends: Array<Duplex> = []
-  const make = (other: number) =>
-    new Duplex({
-      read() {},
-      write(chunk: Uint8Array, _encoding, callback) {
-        ends[other]!.push(chunk)
-        callback()
-      },
-      writev(chunks, callback) {
-        for (const { chunk } of chunks) ends[other]!.push(chunk as Uint8Array)
-        callback()
-      },
-      final(callback) {
-        ends[other]!.push(null)
-        callback()
-      }
-    })
-  ends.push(make(1), make(0))
-  return [ends[0]!, ends[1]!]
-}
 
 /**
  * One round: `lead` untimed messages, then `messages` timed ones, written

@@ -13,6 +13,19 @@
  *   node .bench-build/bench/ab/accept-count.js --count 2000 --baseline
  *
  * `--baseline` serves with the bare node:net echo server of bench/accept.ts.
+ * `--handler forEach` echoes with `forEach(write)` instead (no Stream run, so
+ * no scope, fiber or Channel per connection of the handler's own), to tell
+ * the handler's share from the server's.
+ *
+ * `--memory` takes TCP out: each client is an in-memory duplex pair
+ * (`pair.ts`), one end handed to the listening server as an accepted socket
+ * (its 'connection' event), the other the client's. The client writes its
+ * message, ends its side once the echo is in, and is done when the server's
+ * end has closed. Over TCP how many connections come in one event-loop turn
+ * depends on timing, and with it the work per connection (the counts of two
+ * runs of one build differ by up to 40%); in memory every run takes the same
+ * steps. The bare server there ends its side when the client's ends, as
+ * Node does for a TCP server without `allowHalfOpen`.
  */
 import { Effect, Stream } from "effect"
 import * as net from "node:net"
@@ -21,6 +34,7 @@ import { pathToFileURL } from "node:url"
 import type * as Lib from "../../src/node.js"
 import { encode } from "../../src/internal/framing.js"
 import { closeServer, listen, portOf, Receiver, Sender } from "../baseline.js"
+import { memoryPair } from "./pair.js"
 
 type Library = typeof Lib
 
@@ -31,8 +45,11 @@ const value = (name: string): string | undefined => {
 }
 const count = Number(value("--count") ?? 2000)
 const baseline = args.includes("--baseline")
+const handler = value("--handler") ?? "messages"
+const inMemory = args.includes("--memory")
 // The build directory: the argument that is neither a flag nor a flag's value (`--count N`, `--size B`).
-const dir = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--count" && args[i - 1] !== "--size")
+const withValue = new Set(["--count", "--size", "--handler"])
+const dir = args.find((a, i) => !a.startsWith("--") && !withValue.has(args[i - 1]!))
 
 /** Clients in flight at once. */
 const BATCH = 50
@@ -53,9 +70,32 @@ const client = (port: number): Promise<void> =>
     socket.on("error", reject)
   })
 
+/** The listening servers, as they start listening: `--memory` hands them its accepted ends. */
+const listening: Array<net.Server> = []
+const listenAt = net.Server.prototype.listen
+net.Server.prototype.listen = function (this: net.Server, ...rest: Array<unknown>) {
+  listening.push(this)
+  return (listenAt as (...a: Array<unknown>) => net.Server).apply(this, rest)
+}
+
+/** One in-memory client: the server gets the other end as accepted; done once the server's end has closed. */
+const memoryClient = (): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const [own, accepted] = memoryPair()
+    let got = 0
+    own.on("data", (chunk: Buffer) => {
+      got += chunk.length
+      if (got >= REQUEST.length) own.end()
+    })
+    own.on("error", reject)
+    accepted.on("close", () => (got >= REQUEST.length ? resolve() : reject(new Error("no echo"))))
+    listening.at(-1)!.emit("connection", accepted)
+    own.write(REQUEST)
+  })
+
 const clients = async (port: number, n: number): Promise<void> => {
   for (let i = 0; i < n; i += BATCH) {
-    await Promise.all(Array.from({ length: Math.min(BATCH, n - i) }, () => client(port)))
+    await Promise.all(Array.from({ length: Math.min(BATCH, n - i) }, () => (inMemory ? memoryClient() : client(port))))
   }
 }
 
@@ -70,6 +110,7 @@ if (baseline) {
   const server = await listen((socket: net.Socket) => {
     const sender = new Sender(socket)
     socket.on("data", new Receiver((message) => sender.write(message)).push)
+    if (inMemory) socket.on("end", () => socket.end())
   })
   await rounds(portOf(server))
   await closeServer(server)
@@ -83,7 +124,9 @@ if (baseline) {
     Effect.scoped(
       Effect.gen(function* () {
         const server = yield* lib.Server.make({ port: 0 })
-        yield* server.serve((s) => s.messages.pipe(Stream.runForEach(s.write))).pipe(Effect.forkScoped)
+        yield* server
+          .serve((s) => (handler === "forEach" ? s.forEach(s.write) : s.messages.pipe(Stream.runForEach(s.write))))
+          .pipe(Effect.forkScoped)
         yield* Effect.promise(() => rounds(server.port))
       })
     ).pipe(Effect.provideService(lib.Backend.Backend, lib.Poll.backend))

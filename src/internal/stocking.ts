@@ -8,10 +8,12 @@
  * @internal
  */
 import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
 import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
+import type * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
@@ -24,9 +26,10 @@ import type * as Metrics from "../Metrics.js"
 import type * as Stocking from "../Stocking.js"
 import type { Closed, ConnectError, NotReady } from "./stockingError.js"
 import type { Budget } from "./budget.js"
-import { addressOf, connect, describeAddress } from "./connect.js"
+import { addressOf, connect, describeAddress, type SocketLike } from "./connect.js"
 import { Connection } from "./lifecycle.js"
 import { notReady, pollInbox, Reader } from "./reader.js"
+import type { PooledReads } from "./reads.js"
 
 /** @internal */
 export const TypeId: typeof Stocking.TypeId = Symbol.for("effect-stockings/Stocking") as typeof Stocking.TypeId
@@ -62,20 +65,15 @@ export const makeWithRole = <I, O, E, EH, RH>(
     return yield* Effect.uninterruptible(
       Effect.flatMap(Effect.interruptible(connect(options)), ({ reads, socket, watchRejection }) =>
         Effect.gen(function* () {
-          socket.setNoDelay?.(true)
-          const id = nextId++
-          const remoteAddress = addressOf(socket, options)
-          const conn = new Connection(
-            id,
+          const { conn, release, remoteAddress, stocking } = build(
+            options,
+            role,
+            budget,
+            runtime,
+            backend,
             socket,
-            reads,
-            options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
-            describeAddress(remoteAddress),
-            budget === undefined ? options : { ...options, budget },
-            role
+            reads
           )
-          // No fiber yet for the read and send loops: they are forked when they have work.
-          conn.startLoops(runtime, backend)
           // A TLS 1.3 server that rejected our certificate without an alert: a TLS error, not a clean close.
           watchRejection?.((error) => {
             // The socket reports it as well, for whoever watches it once the Stocking is closing.
@@ -90,27 +88,88 @@ export const makeWithRole = <I, O, E, EH, RH>(
               Effect.forkIn(scope)
             )
           }
-          // One finalizer for the whole connection: the graceful close (the
-          // send loop, started for it if need be, flushes what is queued),
-          // then the socket is let go, then any loop still running is stopped.
-          yield* Scope.addFinalizer(
-            scope,
-            Effect.ensuring(
-              conn.gracefulClose(conn.closedError("ClosedLocally")),
-              Effect.zipRight(
-                Effect.sync(() => {
-                  conn.detach()
-                  socket.destroy()
-                }),
-                conn.stopLoops()
-              )
-            )
-          )
-          return new StockingImpl(conn, remoteAddress, backend.name, options.codec)
+          yield* Scope.addFinalizer(scope, release)
+          return stocking
         }).pipe(Effect.onError(() => Effect.sync(() => socket.destroy())))
       )
     )
   })
+
+/**
+ * A Stocking over a socket a server has just accepted, made at once, with
+ * no Effect run: for a server with no `handshake` (it is open as soon as it
+ * is made), which already knows its runtime and backend. `release` is what
+ * `makeWithRole` puts in the Stocking's scope; the caller runs it (once) when
+ * the connection is done. `undefined` if the socket is gone already (or
+ * the Stocking could not be made): the connection is dropped.
+ *
+ * @internal
+ */
+export const unsafeAccept = <I, O, E, EH, RH>(
+  options: Stocking.Options<I, O, E, EH, RH>,
+  socket: SocketLike,
+  budget: Budget,
+  runtime: Runtime.Runtime<never>,
+  backend: Backend.Backend
+): { readonly stocking: Stocking.Stocking<I, O, E>; readonly release: Effect.Effect<void> } | undefined => {
+  if (socket.destroyed) return undefined
+  try {
+    const { conn, release, stocking } = build(options, "server", budget, runtime, backend, socket, undefined)
+    conn.ready()
+    return { stocking, release }
+  } catch {
+    // As `makeWithRole` failing for the server: the connection is dropped.
+    socket.destroy()
+    return undefined
+  }
+}
+
+/**
+ * The Connection and the Stocking over a connected socket, and the
+ * connection's finalizer: the graceful close (the send loop, started for it
+ * if need be, flushes what is queued), then the socket is let go, then any
+ * loop still running is stopped. No fiber yet for the read and send loops:
+ * they are forked when they have work.
+ */
+const build = <I, O, E, EH, RH>(
+  options: Stocking.Options<I, O, E, EH, RH>,
+  role: Metrics.Role,
+  budget: Budget | undefined,
+  runtime: Runtime.Runtime<never>,
+  backend: Backend.Backend,
+  socket: SocketLike,
+  reads: PooledReads | undefined
+) => {
+  socket.setNoDelay?.(true)
+  const remoteAddress = addressOf(socket, options)
+  const conn = new Connection(
+    nextId++,
+    socket,
+    reads,
+    options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
+    describeAddress(remoteAddress),
+    budget === undefined ? options : { ...options, budget },
+    role
+  )
+  conn.startLoops(runtime, backend)
+  const release = Effect.ensuring(
+    // The reason is made when the connection is released, not kept from its start for its whole life.
+    Effect.suspend(() => conn.gracefulClose(conn.closedError("ClosedLocally"))),
+    Effect.zipRight(
+      Effect.sync(() => {
+        conn.detach()
+        socket.destroy()
+      }),
+      conn.stopLoops()
+    )
+  )
+  return {
+    conn,
+    release,
+    remoteAddress,
+    stocking: new StockingImpl<I, O, E>(conn, remoteAddress, backend.name, options.codec)
+  }
+}
 
 /**
  * Calls `f` once when nothing of the Stocking is still wanted: it is closed
@@ -260,7 +319,43 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
     })
 
   get sink(): Sink.Sink<void, I, never, NotReady | Closed | E> {
-    return Sink.forEachChunk((chunk: Chunk.Chunk<I>) => this.writeAll(Chunk.toReadonlyArray(chunk)))
+    return Sink.fromChannel(this.sinkChannel)
+  }
+
+  /**
+   * The sink's loop: each chunk is one `writeAll`. Without a codec, a chunk
+   * that fits is queued as it is read, with no Effect run for it (the
+   * queue's step is synchronous when it admits at once, see `queue.ts`):
+   * a stream of small chunks costs the sink little more than reading them.
+   */
+  private get sinkChannel(): Channel.Channel<never, Chunk.Chunk<I>, NotReady | Closed | E, never, void, unknown> {
+    const loop: Channel.Channel<
+      never,
+      Chunk.Chunk<I>,
+      NotReady | Closed | E,
+      never,
+      void,
+      unknown
+    > = Channel.readWithCause({
+      onInput: (chunk: Chunk.Chunk<I>) => {
+        const conn = this.conn
+        if (this.encode === undefined && conn.isOpen) {
+          // A one-message chunk (a stream of single events) as `write` queues it: no batch arrays.
+          const queued =
+            chunk.length === 1
+              ? conn.outbound.unsafeOffer(Chunk.unsafeHead(chunk) as unknown as Framing.Message)
+              : conn.outbound.unsafeOfferAll(
+                  Chunk.toReadonlyArray(chunk) as ReadonlyArray<unknown> as ReadonlyArray<Framing.Message>
+                )
+          // `Effect.void` when the chunk was queued at once: nothing to run, the next chunk is read now.
+          return queued === Effect.void ? loop : Channel.zipRight(Channel.fromEffect(queued), loop)
+        }
+        return Channel.zipRight(Channel.fromEffect(this.writeAll(Chunk.toReadonlyArray(chunk))), loop)
+      },
+      onFailure: Channel.failCause,
+      onDone: () => Channel.void
+    })
+    return loop
   }
 
   get flushed(): Effect.Effect<void, Closed> {
