@@ -56,8 +56,6 @@ export class MessageQueue<A, E> {
   private cachedTake: Effect.Effect<A, E> | undefined = undefined
   private offers: Array<Offer<A, E>> | undefined = undefined
   private spaceWaiters: Set<Waker> | undefined = undefined
-  /** Called when a take leaves the queue ended and empty (set by the connection while it waits for that). */
-  onDrained: (() => void) | undefined = undefined
   /** Bytes and messages of writers admitted but not yet queued. */
   private admittedBytes = 0
   private admittedCount = 0
@@ -76,7 +74,9 @@ export class MessageQueue<A, E> {
      * Called after an admitted writer queued its messages, from that
      * writer's fiber (never from inside `poll`, `takeAll` or an offer).
      */
-    private readonly onLatePush?: (() => void) | undefined
+    private readonly onLatePush?: (() => void) | undefined,
+    /** Called when a take leaves the queue ended and empty. */
+    private readonly onDrained?: (() => void) | undefined
   ) {}
 
   get size(): number {

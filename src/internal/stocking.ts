@@ -1,8 +1,9 @@
 /**
  * The Stocking value and `make`: connects, builds the `Connection` (its
  * state machine in `lifecycle.ts`, its sides in `inbound.ts` and
- * `outbound.ts`), forks the read loop, the send loop and the handshake in
- * the Stocking's scope, and hands out the Effects users call.
+ * `outbound.ts`) with the backend chosen for its socket and the handles its
+ * loops run in (`loops.ts`), forks the handshake in the Stocking's scope,
+ * and hands out the Effects users call.
  *
  * @internal
  */
@@ -25,6 +26,7 @@ import { type Closed, type ConnectError, NotReady } from "./stockingError.js"
 import type { Budget } from "./budget.js"
 import { addressOf, connect, describeAddress } from "./connect.js"
 import { Connection } from "./lifecycle.js"
+import * as Loops from "./loops.js"
 import { pollInbox, Reader } from "./reader.js"
 
 /** @internal */
@@ -54,6 +56,7 @@ export const makeWithRole = <I, O, E, EH, RH>(
     const provided = yield* Effect.serviceOption(Backend.Backend)
     const backend = Option.isSome(provided) ? provided.value : yield* defaultBackend
     const scope = yield* Effect.scope
+    // Captured here, outside the uninterruptible section below: the loops' fibers run with it, interruptible.
     const runtime = yield* Effect.runtime<never>()
     // Uninterruptible from the moment the socket is ours until its finalizer
     // is in the scope, so nothing can slip out in between. The connect itself
@@ -62,8 +65,11 @@ export const makeWithRole = <I, O, E, EH, RH>(
       Effect.flatMap(Effect.interruptible(connect(options)), ({ reads, socket, watchRejection }) =>
         Effect.gen(function* () {
           socket.setNoDelay?.(true)
+          // Before the close finalizer, so that the scope closes them after it (see loops.ts).
+          const loops = yield* Loops.make(runtime)
           const id = nextId++
           const remoteAddress = addressOf(socket, options)
+          // No fiber yet for the read and send loops: they are started when they have work.
           const conn = new Connection(
             id,
             socket,
@@ -71,10 +77,10 @@ export const makeWithRole = <I, O, E, EH, RH>(
             options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
             describeAddress(remoteAddress),
             budget === undefined ? options : { ...options, budget },
-            role
+            role,
+            backend,
+            loops
           )
-          // No fiber yet for the read and send loops: they are forked when they have work.
-          conn.startLoops(runtime, backend)
           // A TLS 1.3 server that rejected our certificate without an alert: a TLS error, not a clean close.
           watchRejection?.((error) => {
             // The socket reports it as well, for whoever watches it once the Stocking is closing.
@@ -90,19 +96,16 @@ export const makeWithRole = <I, O, E, EH, RH>(
             )
           }
           // One finalizer for the whole connection: the graceful close (the
-          // send loop, started for it if need be, flushes what is queued),
-          // then the socket is let go, then any loop still running is stopped.
+          // backend flushes what is queued), then the socket is let go. Any
+          // loop still running is interrupted after it, by its handle.
           yield* Scope.addFinalizer(
             scope,
             Effect.ensuring(
               conn.gracefulClose(conn.closedError("ClosedLocally")),
-              Effect.zipRight(
-                Effect.sync(() => {
-                  conn.detach()
-                  socket.destroy()
-                }),
-                conn.stopLoops()
-              )
+              Effect.sync(() => {
+                conn.detach()
+                socket.destroy()
+              })
             )
           )
           return new StockingImpl(conn, remoteAddress, backend.name, options.codec)
@@ -298,17 +301,11 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
   }
 
   get close(): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      this.conn.closedByUser()
-      return this.conn.gracefulClose(this.conn.closedError("ClosedLocally"))
-    })
+    return Effect.suspend(() => this.conn.close())
   }
 
   get abort(): Effect.Effect<void> {
-    return Effect.sync(() => {
-      this.conn.closedByUser()
-      this.conn.abort(this.conn.closedError("ClosedLocally", "aborted"))
-    })
+    return Effect.sync(() => this.conn.abort(this.conn.closedError("ClosedLocally", "aborted"), true))
   }
 
   get closed(): Effect.Effect<Closed> {
