@@ -73,10 +73,11 @@ export interface Link {
   readonly drained: Effect.Effect<void>
   /**
    * Runs `loop` in the connection's send fiber, unless that fiber is
-   * running: the Stocking's scope owns it, and interrupts it when it closes.
-   * A loop should return once it has nothing left to do, so that an idle
-   * connection holds no fiber; if messages were queued while it was
-   * returning, the strategy is told of them again.
+   * running: the Stocking's scope owns it, and interrupts it when it has
+   * closed the connection. A loop should return once it has nothing left to do, so that an
+   * idle connection holds no fiber; if messages were queued while it was
+   * returning, the strategy is told of them again. Does nothing once the
+   * connection is closing: a strategy told of a close flushes at once.
    */
   readonly run: (loop: Effect.Effect<void>) => void
 }
@@ -94,8 +95,9 @@ export interface Backend {
   /**
    * Sets up the strategy for one connection, when it starts, and returns
    * what the connection calls, synchronously, each time writers have queued
-   * messages, and once when a graceful close finds messages still queued.
-   * It may flush at once, schedule a flush, or `run` a send loop.
+   * messages, and once when a graceful close finds messages still queued
+   * (`closing` is then true: flush them at once). It may flush at once,
+   * schedule a flush, or `run` a send loop.
    */
   readonly start: (link: Link) => () => void
 }

@@ -18,8 +18,8 @@
  *   socket's `drain`, then flushes what queued up meanwhile and goes back to
  *   Idle (the fiber ends).
  *
- * A graceful close finding messages queued schedules a flush, as a write
- * does (or leaves them to the send loop while Draining).
+ * A graceful close finding messages queued flushes them at once, whatever
+ * the socket holds: a close needs no fiber.
  *
  * While the socket keeps up there is no fiber at all: the flushes run as
  * microtasks started by the writes. Waking a fiber for every batch cost more

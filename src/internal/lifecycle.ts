@@ -18,7 +18,7 @@ import type { Budget } from "./budget.js"
 import { resetSocket, type SocketLike } from "./connect.js"
 import type { FramingError } from "./framingError.js"
 import { Inbound } from "./inbound.js"
-import type { Loop } from "./loops.js"
+import type { Loops } from "./loops.js"
 import { Outbound } from "./outbound.js"
 import type { PooledReads } from "./reads.js"
 import { type Event, HANDSHAKING, isClosing, type State, transition } from "./machine.js"
@@ -71,7 +71,7 @@ export class Connection {
     role: Metrics.Role,
     backend: Backend.Backend,
     /** Where the read loop and the send loop run (`loops.ts`). */
-    loops: { readonly read: Loop; readonly send: Loop }
+    loops: Loops
   ) {
     this.labels = Metrics.roleLabel(role)
     Metrics.connectionsOpen.unsafeModify(1, this.labels)

@@ -152,7 +152,10 @@ export class Outbound implements Backend.Link {
     return this.socket.writableLength === 0
   }
 
-  readonly run = (loop: Effect.Effect<void>): void => this.loop.start(loop, this.again)
+  // No loop starts once the connection is closing: the strategy, told of the close, flushes at once.
+  readonly run = (loop: Effect.Effect<void>): void => {
+    if (!this.closing) this.loop.start(loop, this.again)
+  }
 
   /** The send loop has returned: messages queued while its fiber was finishing go to the strategy. */
   private readonly again = (): void => {

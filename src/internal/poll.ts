@@ -45,6 +45,8 @@ const start = (link: Backend.Link): (() => void) => {
   }
 
   return () => {
+    // A close: what is queued goes out now, whatever the socket holds (no loop runs once closing).
+    if (link.closing) return void link.flush()
     if (scheduled || draining) return
     scheduled = true
     queueMicrotask(flushScheduled)

@@ -65,8 +65,7 @@ export const makeWithRole = <I, O, E, EH, RH>(
       Effect.flatMap(Effect.interruptible(connect(options)), ({ reads, socket, watchRejection }) =>
         Effect.gen(function* () {
           socket.setNoDelay?.(true)
-          // Before the close finalizer, so that the scope closes them after it (see loops.ts).
-          const loops = yield* Loops.make(runtime)
+          const loops = Loops.make(runtime)
           const id = nextId++
           const remoteAddress = addressOf(socket, options)
           // No fiber yet for the read and send loops: they are started when they have work.
@@ -96,16 +95,19 @@ export const makeWithRole = <I, O, E, EH, RH>(
             )
           }
           // One finalizer for the whole connection: the graceful close (the
-          // backend flushes what is queued), then the socket is let go. Any
-          // loop still running is interrupted after it, by its handle.
+          // backend flushes what is queued), then the socket is let go, then
+          // any loop still running is interrupted (none starts once closing).
           yield* Scope.addFinalizer(
             scope,
             Effect.ensuring(
               conn.gracefulClose(conn.closedError("ClosedLocally")),
-              Effect.sync(() => {
-                conn.detach()
-                socket.destroy()
-              })
+              Effect.zipRight(
+                Effect.sync(() => {
+                  conn.detach()
+                  socket.destroy()
+                }),
+                Loops.interrupt(loops)
+              )
             )
           )
           return new StockingImpl(conn, remoteAddress, backend.name, options.codec)
