@@ -16,13 +16,14 @@
  * backend's whole strategy is one function of a small `Link` (what is
  * queued, flush it, wait for the drain, run a loop), in its own file.
  *
- * `Auto.layer` picks the best one the platform can run. Endpoints using
- * different backends talk to each other: the wire format is the same.
+ * `Auto.layer` picks the best one for each connection's socket. Endpoints
+ * using different backends talk to each other: the wire format is the same.
  *
  * @since 0.1.0
  */
 import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type { Duplex } from "node:stream"
 import * as internal from "../internal/backend.js"
 
 /**
@@ -90,7 +91,7 @@ export interface Link {
  */
 export interface Backend {
   readonly [TypeId]: TypeId
-  /** Which backend this is. */
+  /** Which backend this is (`Auto`'s: the one it picks for a socket that signals readiness). */
   readonly name: Name
   /**
    * Sets up the strategy for one connection, when it starts, and returns
@@ -100,6 +101,12 @@ export interface Backend {
    * schedule a flush, or `run` a send loop.
    */
   readonly start: (link: Link) => () => void
+  /**
+   * Optional: picks the backend for one connection from its socket, as
+   * `Auto`'s does. A Stocking then uses the backend it returns (and reports
+   * its name).
+   */
+  readonly forSocket?: ((socket: Duplex) => Backend) | undefined
 }
 
 /**

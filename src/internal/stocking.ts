@@ -54,7 +54,6 @@ export const makeWithRole = <I, O, E, EH, RH>(
 ): Effect.Effect<Stocking.Stocking<I, O, E>, ConnectError, Scope.Scope | RH> =>
   Effect.gen(function* () {
     const provided = yield* Effect.serviceOption(Backend.Backend)
-    const backend = Option.isSome(provided) ? provided.value : yield* defaultBackend
     const scope = yield* Effect.scope
     // Captured here, outside the uninterruptible section below: the loops' fibers run with it, interruptible.
     const runtime = yield* Effect.runtime<never>()
@@ -65,6 +64,8 @@ export const makeWithRole = <I, O, E, EH, RH>(
       Effect.flatMap(Effect.interruptible(connect(options)), ({ reads, socket, watchRejection }) =>
         Effect.gen(function* () {
           socket.setNoDelay?.(true)
+          // Per connection: `Auto`'s backend, or the default, picks from the socket (see auto.ts).
+          const backend = Option.isSome(provided) ? forSocket(provided.value, socket) : yield* Auto.forSocket(socket)
           const loops = Loops.make(runtime)
           const id = nextId++
           const remoteAddress = addressOf(socket, options)
@@ -127,12 +128,9 @@ export const makeWithRole = <I, O, E, EH, RH>(
 export const unsafeOnReleasable = <I, O, E>(stocking: Stocking.Stocking<I, O, E>, f: () => void): void =>
   (stocking as StockingImpl<I, O, E>).onReleasable(f)
 
-/**
- * The backend used when none is in context: `Auto`'s choice. An invalid
- * `STOCKING_SELECT_SEND_INTERVAL` is a deployment defect here (provide
- * `Auto.layer` or `Select.layer` to handle it as a typed `ConfigError`).
- */
-const defaultBackend: Effect.Effect<Backend.Backend> = Effect.orDie(Auto.make)
+/** The backend in context, or the one it picks for this socket (`Auto`'s picks per socket). */
+const forSocket = (backend: Backend.Backend, socket: Duplex): Backend.Backend =>
+  backend.forSocket === undefined ? backend : backend.forSocket(socket)
 
 const runHandshake = <EH, RH>(
   conn: Connection,
