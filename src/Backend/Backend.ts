@@ -11,17 +11,19 @@
  *   `STOCKING_SELECT_SEND_INTERVAL` seconds, then sends everything queued
  *   by then in one write.
  *
- * A backend's send loop runs in a fiber only while it has work: with its
- * optional `idle`, a connection with nothing to send holds no fiber and no
- * timer.
+ * A backend's send loop runs in a fiber only while it has work: a
+ * connection with nothing to send holds no fiber and no timer. Each
+ * backend's whole strategy is one function of a small `Link` (what is
+ * queued, flush it, wait for the drain, run a loop), in its own file.
  *
- * `Auto.layer` picks the best one the platform can run. Endpoints using
- * different backends talk to each other: the wire format is the same.
+ * `Auto.layer` picks the best one for each connection's socket. Endpoints
+ * using different backends talk to each other: the wire format is the same.
  *
  * @since 0.1.0
  */
 import type * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
+import type { Duplex } from "node:stream"
 import * as internal from "../internal/backend.js"
 
 /**
@@ -45,9 +47,7 @@ export type TypeId = typeof TypeId
 export type Name = "poll" | "select"
 
 /**
- * What a backend drives: one Stocking's outbound queue and its socket. The
- * Stocking makes one per connection and runs `sendLoop` on it in a fiber of
- * the connection only while the loop has work (see `Backend.idle`). A
+ * What a backend drives: one Stocking's outbound queue and its socket. A
  * backend decides only *when* to flush; order is the Link's: `flush` writes
  * everything it takes before it returns.
  *
@@ -57,40 +57,30 @@ export type Name = "poll" | "select"
 export interface Link {
   /** How many messages are queued. */
   readonly queued: number
-  /**
-   * Sets (or, with `undefined`, clears) the function called synchronously
-   * each time a writer queues messages or the queue is closed: a backend
-   * that flushes without waking a fiber listens here. It is not called for
-   * writers admitted from a wait for room, which happens inside `flush`:
-   * check `queued` after flushing.
-   */
-  readonly onQueued: (listener: (() => void) | undefined) => void
+  /** True once the connection is closing: what is queued should go out without delay. */
+  readonly closing: boolean
+  /** True when the socket holds nothing unsent: a write now goes straight to the OS. */
+  readonly idle: boolean
   /**
    * Encodes every queued message and hands them to the socket (small
    * messages batched into one buffer, large payloads passed without a
-   * copy). Writers waiting for room may be admitted meanwhile: they stay
-   * queued for the next flush. Returns `false` when the socket's buffer is
-   * past its high-water mark: wait for `drained` before flushing again.
+   * copy). Writers waiting for room may be admitted meanwhile: they queue
+   * their messages after it returns, and the strategy hears of them then.
+   * Returns `false` when the socket's buffer is past its high-water mark:
+   * wait for `drained` before flushing again.
    */
   readonly flush: () => boolean
-  /** Completes when the socket's buffer has drained (at once if it is not full). */
+  /** Completes when the socket's buffer has drained (at once if it is not past its high-water mark). */
   readonly drained: Effect.Effect<void>
-  /** True when the socket's buffer is past its high-water mark. */
-  readonly needsDrain: () => boolean
-  /** True when the socket holds nothing unsent: a write now goes straight to the OS. */
-  readonly isIdle: () => boolean
-  /** True once a close is waiting for the queue to empty: a backend should not delay then. */
-  readonly isClosing: () => boolean
-  /** Completes once a close is waiting for the queue to empty (see `isClosing`). */
-  readonly closing: Effect.Effect<void>
-  /** True once the queue is closed and empty: the send loop is done. */
-  readonly isDone: () => boolean
   /**
-   * Runs `sendLoop` in a fiber of the connection unless it is running; when
-   * the link is already done and no loop runs, reports it done at once
-   * instead. For a backend's `idle` strategy, when it needs its fiber.
+   * Runs `loop` in the connection's send fiber, unless that fiber is
+   * running: the Stocking's scope owns it, and interrupts it when it has
+   * closed the connection. A loop should return once it has nothing left to do, so that an
+   * idle connection holds no fiber; if messages were queued while it was
+   * returning, the strategy is told of them again. Does nothing once the
+   * connection is closing: a strategy told of a close flushes at once.
    */
-  readonly startLoop: () => void
+  readonly run: (loop: Effect.Effect<void>) => void
 }
 
 /**
@@ -101,25 +91,22 @@ export interface Link {
  */
 export interface Backend {
   readonly [TypeId]: TypeId
-  /** Which backend this is. */
+  /** Which backend this is (`Auto`'s: the one it picks for a socket that signals readiness). */
   readonly name: Name
   /**
-   * The send loop for one connection, run in a fiber. It returns once the
-   * queue is closed and empty (`isDone`); a backend with `idle` may also
-   * return as soon as it has nothing left to do, and is handed back to
-   * `idle` then.
+   * Sets up the strategy for one connection, when it starts, and returns
+   * what the connection calls, synchronously, each time writers have queued
+   * messages, and once when a graceful close finds messages still queued
+   * (`closing` is then true: flush them at once). It may flush at once,
+   * schedule a flush, or `run` a send loop.
    */
-  readonly sendLoop: (link: Link) => Effect.Effect<void>
+  readonly start: (link: Link) => () => void
   /**
-   * Optional: what the backend does while no send loop runs, so that an
-   * idle connection holds no fiber. The Stocking calls it once the
-   * connection starts, and again each time `sendLoop` returns before the
-   * link is done. It may set an `onQueued` listener that flushes without a
-   * fiber, and calls `link.startLoop()` when it needs one (the socket must
-   * drain, or the queue is done). Without it, the loop is started at the
-   * first queued message (or close) and runs until the link is done.
+   * Optional: picks the backend for one connection from its socket, as
+   * `Auto`'s does. A Stocking then uses the backend it returns (and reports
+   * its name).
    */
-  readonly idle?: ((link: Link) => void) | undefined
+  readonly forSocket?: ((socket: Duplex) => Backend) | undefined
 }
 
 /**

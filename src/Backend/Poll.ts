@@ -17,11 +17,14 @@
  * - **Draining**: the send loop's fiber, started for it, waits for the
  *   socket's `drain`, then flushes what queued up meanwhile and goes back to
  *   Idle (the fiber ends).
- * - **Done** once a close has emptied the queue.
+ *
+ * A graceful close finding messages queued flushes them at once, whatever
+ * the socket holds: a close needs no fiber.
  *
  * While the socket keeps up there is no fiber at all: the flushes run as
  * microtasks started by the writes. Waking a fiber for every batch cost more
  * than the batch, and a fiber parked on every idle connection costs memory.
+ * The code is one function of the `Link`, in `src/internal/poll.ts`.
  *
  * @since 0.1.0
  */

@@ -11,12 +11,14 @@
  * close issued while the loop waits cuts the wait short: what is queued goes
  * out at once.
  *
- * The strategy: with nothing queued, no fiber and no timer (`idle`); the
- * first message queued starts the send loop, which waits out the interval,
- * or less if a close comes; flushes everything queued, in one write; if the
- * socket is past its high-water mark, waits for its `drain`; and returns
- * once nothing is queued. Writers admitted from a wait for room during a
- * flush go out with the next interval's batch.
+ * The strategy: with nothing queued, no fiber and no timer; the first
+ * message queued starts the send loop, which waits out the interval;
+ * flushes everything queued, in one write; if the socket is past its
+ * high-water mark, waits for its `drain`; and returns once nothing is
+ * queued. Writers admitted from a wait for room during a flush go out with
+ * the next interval's batch. A graceful close flushes what is queued at
+ * once, without waiting for the interval. The code is one function of the
+ * `Link`, in `src/internal/select.ts`.
  *
  * @since 0.1.0
  */

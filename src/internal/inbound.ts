@@ -8,22 +8,24 @@
  * the queue is full, or the peer has ended its stream (`loops.ts`). A
  * connection whose reader keeps up holds no read fiber.
  *
- * Its states:
+ * Its states, while the connection is in service:
  *
  * - **Flowing**: chunks are decoded as they arrive.
  * - **Paused**: the queue is full, or (on a server) the budget has no room
  *   yet for the next message; the socket is paused and chunks that were
  *   already on their way are held, undecoded, until readers make room or
  *   the budget admits the message.
- * - **Ended**: the peer ended its stream; once every held chunk is decoded
- *   the read loop returns and the connection closes.
- * - **Stopped**: the connection is closing; what is queued can still be
- *   taken, and whatever else arrives is dropped.
+ * - **Ended**: the peer ended its stream (the machine's `peerEnded`), and
+ *   every held chunk has been decoded: the read loop has returned to close
+ *   the connection.
+ *
+ * Once the connection is closing (the machine's Closing or Closed, see
+ * `machine.ts`) the inbound side is stopped, whatever its state: what is
+ * queued can still be taken, and whatever else arrives is dropped.
  *
  * @internal
  */
 import * as Effect from "effect/Effect"
-import { constVoid } from "effect/Function"
 import type * as MetricLabel from "effect/MetricLabel"
 import * as Framing from "./framingApi.js"
 import * as Metrics from "./metrics.js"
@@ -32,6 +34,8 @@ import type { Budget } from "./budget.js"
 import { Holder } from "./budget.js"
 import type { SocketLike } from "./connect.js"
 import type { DecoderImpl } from "./decoder.js"
+import type { Loop } from "./loops.js"
+import { isClosing, type Life, peerEnded } from "./machine.js"
 import { sizeOf } from "./outbound.js"
 import { MessageQueue } from "./queue.js"
 import type { PooledReads } from "./reads.js"
@@ -67,10 +71,10 @@ const pausableHandle = (socket: SocketLike): PausableHandle | undefined => {
   return typeof handle?.pause === "function" ? (handle as PausableHandle) : undefined
 }
 
-type State = "Flowing" | "Paused" | "Ended" | "Stopped"
+type State = "Flowing" | "Paused" | "Ended"
 
-/** What the read loop returns when it has nothing left to do for now. */
-export const IDLE: unique symbol = Symbol("effect-stockings/Inbound/IDLE")
+/** How a truncated last message looked when the peer ended its stream (`undefined` if none was cut short). */
+type Truncated = Framing.FramingError | undefined
 
 /** @internal */
 export interface InboundLimits {
@@ -99,23 +103,31 @@ export class Inbound {
   private readonly holder: Holder | undefined
   /** The read loop, waiting for the budget to admit the message the decoder stopped at. */
   private admissionWaiter: ((effect: Effect.Effect<void>) => void) | undefined = undefined
-  /** Starts the read loop (set by the connection); a no-op while it runs. */
-  startLoop: () => void = constVoid
+  /** The read loop's body: built on its first start. */
+  private body: Effect.Effect<void> | undefined = undefined
 
   constructor(
     private readonly socket: SocketLike,
     private readonly reads: PooledReads | undefined,
     limits: InboundLimits,
     private readonly labels: ReadonlyArray<MetricLabel.MetricLabel>,
+    /** The connection's state: the inbound side is stopped once it is closing. */
+    private readonly life: Life,
+    /** Where the read loop runs. */
+    private readonly loop: Loop,
     /** Called once when the peer breaks the framing: the connection closes. */
-    private readonly onProtocolError: (error: Framing.FramingError) => void
+    private readonly onProtocolError: (error: Framing.FramingError) => void,
+    /** What the read loop does once the peer's end is reached: close the connection. */
+    private readonly atEnd: (truncated: Truncated) => Effect.Effect<void>,
+    /** Called when a take leaves the queue ended and empty. */
+    onDrained: () => void
   ) {
     this.decoder = Framing.unsafeMakeDecoder({
       maxMessageSize: limits.maxMessageSize,
       allocate: allocateUnzeroed
     }) as DecoderImpl
     this.holder = limits.budget === undefined ? undefined : new Holder(limits.budget.inbound, this.retry)
-    this.queue = new MessageQueue(limits.maxMessages, limits.maxBytes, this.holder)
+    this.queue = new MessageQueue(limits.maxMessages, limits.maxBytes, this.holder, undefined, onDrained)
     if (this.holder !== undefined) this.decoder.admit = this.admit
     if (reads === undefined) {
       socket.on("data", this.onData)
@@ -124,13 +136,15 @@ export class Inbound {
       // No 'data' listener to start the flow: without it 'end' would never be emitted.
       socket.resume()
     }
-    socket.on("end", this.onEnd)
   }
 
-  /** True once the peer has ended its stream (whatever the state). */
-  endSeen = false
+  /** The connection is closing: nothing more is decoded. */
+  private get stopped(): boolean {
+    return isClosing(this.life.state)
+  }
 
   private readonly onData = (chunk: Uint8Array): void => {
+    if (this.stopped) return
     if (this.state === "Flowing") {
       this.ingest(plain(chunk))
       if (this.state === "Flowing" && this.mustPause()) {
@@ -155,13 +169,13 @@ export class Inbound {
     if (handle === undefined) return
     handle.pause()
     setImmediate(() => {
-      if (this.state === "Paused" && !this.socket.destroyed) handle.pause()
+      if (this.state === "Paused" && !this.stopped && !this.socket.destroyed) handle.pause()
     })
   }
 
-  private readonly onEnd = (): void => {
-    this.endSeen = true
-    if (this.state !== "Stopped") this.wake()
+  /** The peer has ended its stream (the connection has recorded it): the read loop finishes what is held, then closes. */
+  peerEnded(): void {
+    if (!this.stopped) this.wake()
   }
 
   /**
@@ -193,7 +207,7 @@ export class Inbound {
 
   /** Our turn in the budget's line (`budget.ts`): admit the message the decoder stopped at, if it fits now. */
   private readonly retry = (): void => {
-    if (!this.decoder.blocked || this.state === "Stopped") return this.holder!.cancel()
+    if (!this.decoder.blocked || this.stopped) return this.holder!.cancel()
     if (!this.queue.tryGrow(this.decoder.pendingLength)) return
     this.decoder.admitted()
     this.charge()
@@ -228,7 +242,7 @@ export class Inbound {
   /** Waits until `mustPause` may have changed: room in the queue, or the next message admitted. */
   private readonly awaitRoom: Effect.Effect<void> = Effect.suspend(() => {
     if (this.queue.isFull) return this.queue.awaitSpace()
-    if (!this.decoder.blocked || this.state === "Stopped") return Effect.void
+    if (!this.decoder.blocked || this.stopped) return Effect.void
     return Effect.async<void>((resume) => {
       this.admissionWaiter = resume
       return Effect.sync(() => {
@@ -237,48 +251,58 @@ export class Inbound {
     })
   })
 
+  /** Starts the read loop, unless it is running. */
   private wake(): void {
-    this.startLoop()
+    this.loop.start((this.body ??= this.makeBody()), this.again)
+  }
+
+  /** The read loop has returned: it may have missed work that came while its fiber was finishing. */
+  private readonly again = (): void => {
+    if (this.needsLoop) this.wake()
+  }
+
+  /** The read loop, then the close at the peer's end if that is where it stopped. */
+  private makeBody(): Effect.Effect<void> {
+    return Effect.flatMap(this.readLoop(), (end) => (end === undefined ? Effect.void : this.atEnd(end.truncated)))
   }
 
   /**
    * The read loop: while Paused, waits for room, decodes the held chunks and
-   * resumes the socket; returns `IDLE` when there is nothing left to do
-   * (Flowing), the end (with what a truncated last message looked like, if
-   * it was) when the peer has ended its stream, or `undefined` when stopped.
+   * resumes the socket; returns once Flowing with nothing left to do (or
+   * stopped), with `undefined`, or, when the peer has ended its stream and
+   * everything before its end is decoded, with what a truncated last message
+   * looked like.
    */
-  readLoop(): Effect.Effect<typeof IDLE | { readonly truncated: Framing.FramingError | undefined } | undefined> {
+  private readLoop(): Effect.Effect<{ readonly truncated: Truncated } | undefined> {
     return Effect.gen(this, function* () {
       while (true) {
-        if (this.state === "Stopped") return undefined
+        if (this.stopped) return undefined
         if (this.state === "Paused") {
           yield* this.awaitRoom
-          while (this.held.length > 0 && !this.mustPause() && this.state === "Paused") {
+          while (this.held.length > 0 && !this.mustPause() && !this.stopped) {
             const chunk = this.held.shift()!
             this.heldBytes -= chunk.length
             this.ingest(chunk)
           }
-          if (this.state !== "Paused") continue
-          if (this.held.length > 0 || this.mustPause()) continue
+          if (this.stopped || this.held.length > 0 || this.mustPause()) continue
           this.state = "Flowing"
           this.socket.resume()
         }
-        if (this.state === "Flowing" && this.endSeen) {
+        if (this.state === "Flowing" && peerEnded(this.life.state)) {
           this.state = "Ended"
           return { truncated: this.decoder.end() }
         }
-        return this.state === "Flowing" ? IDLE : undefined
+        return undefined
       }
     })
   }
 
   /**
-   * Stops taking messages: readers get what is queued, then `reason`.
-   * The socket keeps reading, and drops, so the peer cannot wedge a close.
+   * The connection has left service (called once, by the machine's apply
+   * step): readers get what is queued, then `reason`. The socket keeps
+   * reading, and drops, so the peer cannot wedge a close.
    */
   stop(reason: Closed): void {
-    if (this.state === "Stopped") return
-    this.state = "Stopped"
     this.held = []
     this.heldBytes = 0
     this.queue.end(reason)
@@ -293,8 +317,8 @@ export class Inbound {
   }
 
   /** Whether the read loop has work: the queue is full, or the peer's end is to be handled. */
-  get needsLoop(): boolean {
-    return this.state === "Paused" || (this.state === "Flowing" && this.endSeen)
+  private get needsLoop(): boolean {
+    return !this.stopped && (this.state === "Paused" || (this.state === "Flowing" && peerEnded(this.life.state)))
   }
 
   /** Stops delivering chunks and lets go of what is held (the connection is over). */
@@ -305,7 +329,6 @@ export class Inbound {
     this.holder?.release()
     this.reads?.detach()
     this.socket.off("data", this.onData)
-    this.socket.off("end", this.onEnd)
   }
 
   private report(depth: number): void {

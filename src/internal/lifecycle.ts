@@ -1,25 +1,27 @@
 /**
  * A connection's life: the `Connection` holds the state of the machine in
- * `machine.ts`, moves it only through `transition`, and does what entering
- * each new state requires (end the queues, destroy the socket, wake whoever
- * waits on the state, run the graceful close).
+ * `machine.ts`, moves it only through `transition` (its `apply` step), and
+ * does what entering each new state requires (stop the inbound side, end
+ * the queues, end our side of the socket or destroy it, wake whoever waits
+ * on the state, let the server release it). Every fact about the
+ * connection's life is read from that state.
  *
  * @internal
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Runtime from "effect/Runtime"
 import type * as Backend from "../Backend/Backend.js"
 import * as Metrics from "./metrics.js"
 import type * as Stocking from "../Stocking.js"
 import { Closed } from "./stockingError.js"
 import type { Budget } from "./budget.js"
 import { resetSocket, type SocketLike } from "./connect.js"
-import { IDLE, Inbound } from "./inbound.js"
-import { Loops } from "./loops.js"
+import type { FramingError } from "./framingError.js"
+import { Inbound } from "./inbound.js"
+import type { Loops } from "./loops.js"
 import { Outbound } from "./outbound.js"
 import type { PooledReads } from "./reads.js"
-import { type Event, HANDSHAKING, type State, transition } from "./machine.js"
+import { type Event, HANDSHAKING, isClosing, type State, transition } from "./machine.js"
 
 /** @internal */
 export type Limits = Pick<
@@ -39,6 +41,10 @@ const DEFAULTS = {
 
 type Watcher = (state: State) => boolean
 
+const READY: Event = { _tag: "Ready" }
+const PEER_ENDED: Event = { _tag: "PeerEnded" }
+const FLUSHED: Event = { _tag: "Flushed" }
+
 const EMPTY = new Uint8Array(0)
 
 const isReset = (error: unknown): boolean =>
@@ -52,6 +58,8 @@ export class Connection {
   private readonly labels: ReturnType<typeof Metrics.roleLabel>
   // Fibers waiting for a state: each is asked after every transition, and dropped once it says it is done.
   private watchers: Array<Watcher> | undefined = undefined
+  // Called once the connection is releasable (see `onReleasable`).
+  private releaseHooks: Array<() => void> | undefined = undefined
 
   constructor(
     readonly id: number,
@@ -60,7 +68,10 @@ export class Connection {
     readonly closeTimeout: Duration.DurationInput,
     readonly peer: string,
     limits: Limits,
-    role: Metrics.Role
+    role: Metrics.Role,
+    backend: Backend.Backend,
+    /** Where the read loop and the send loop run (`loops.ts`). */
+    loops: Loops
   ) {
     this.labels = Metrics.roleLabel(role)
     Metrics.connectionsOpen.unsafeModify(1, this.labels)
@@ -74,19 +85,28 @@ export class Connection {
         budget: limits.budget
       },
       this.labels,
+      this,
+      loops.read,
       (error) => {
         // Refused data: a reset, not an end of stream, so that the peer cannot take it for a clean close.
         resetSocket(socket)
         this.abort(this.closedError("ProtocolError", error))
-      }
+      },
+      (truncated) => this.atPeerEnd(truncated),
+      () => this.checkReleasable()
     )
     this.outbound = new Outbound(
       socket,
       limits.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages,
       limits.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes,
       this.labels,
-      limits.budget
+      limits.budget,
+      this,
+      loops.send,
+      backend,
+      () => this.apply(FLUSHED)
     )
+    socket.on("end", this.onEnd)
     socket.on("error", this.onError)
     socket.on("close", this.onClose)
     if (limits.idleTimeout !== undefined && socket.setTimeout !== undefined) {
@@ -100,30 +120,41 @@ export class Connection {
 
   // -- the machine ------------------------------------------------------------
 
-  /** Applies `event`; does what entering the new state requires. Returns whether the state changed. */
+  /**
+   * Applies `event`; does what entering the new state requires. Returns
+   * whether the state changed. What may apply another event (the backend
+   * told to flush at a close, which reports `Flushed`; the release hooks)
+   * comes last, once this step is done.
+   */
   private apply(event: Event): boolean {
     const from = this.state
     const to = transition(from, event)
     if (to === undefined) return false
     this.state = to
-    if ((to._tag === "Closing" || to._tag === "Closed") && (from._tag === "Handshaking" || from._tag === "Open")) {
+    const leaving = !isClosing(from) && isClosing(to)
+    if (leaving) {
       // Leaving service: reads drain what arrived, then fail; writes fail at once.
       Metrics.connectionsOpen.unsafeModify(-1, this.labels)
       this.inbound.stop(to.reason)
-      this.outbound.unreport()
-      this.outbound.end(to.reason)
+      this.outbound.stop(to.reason)
     }
-    if (to._tag === "Closed") {
+    if (to._tag === "Closed" && from._tag !== "Closed") {
       // Over: whatever is still queued to send is dropped, and the socket goes if it has not.
       this.outbound.abort(to.reason)
       this.socket.destroy()
     }
+    if (to._tag === "Closing" && to.flushed && !(from._tag === "Closing" && from.flushed)) {
+      // Everything queued went to the socket: end our side (after those bytes), and wait for the peer's.
+      if (!this.socket.destroyed) this.socket.end()
+    }
+    if (event._tag === "PeerEnded") this.inbound.peerEnded()
     const watchers = this.watchers
     if (watchers !== undefined) {
       this.watchers = undefined
       const kept = watchers.filter((watch) => !watch(to))
       if (kept.length > 0) this.watchers = this.watchers === undefined ? kept : kept.concat(this.watchers)
     }
+    if (leaving && to._tag === "Closing") this.outbound.close()
     if (to._tag === "Closed") this.checkReleasable()
     return true
   }
@@ -165,20 +196,14 @@ export class Connection {
   }
 
   ready(): boolean {
-    return this.apply({ _tag: "Ready" })
+    return this.apply(READY)
   }
 
-  /** The send loop has returned: everything queued was flushed (or dropped, on an abortive close). */
-  sendLoopEnded(): void {
-    this.apply({ _tag: "Flushed" })
-  }
-
-  /** Closes at once: drops what is queued and destroys the socket. */
-  abort(reason: Closed): void {
-    if (!this.apply({ _tag: "Close", reason, graceful: false })) {
-      // Already closed: make sure the socket is gone all the same.
-      this.socket.destroy()
-    }
+  /** Closes at once: drops what is queued and destroys the socket. `byUser`: its user aborted it. */
+  abort(reason: Closed, byUser = false): void {
+    this.apply({ _tag: "Close", reason, graceful: false, byUser })
+    // Already closed: make sure the socket is gone all the same.
+    this.socket.destroy()
   }
 
   closedError(reason: Stocking.ClosedReason, cause?: unknown): Closed {
@@ -189,17 +214,21 @@ export class Connection {
 
   // -- socket events ----------------------------------------------------------
 
+  private readonly onEnd = (): void => {
+    this.apply(PEER_ENDED)
+  }
+
   private readonly onError = (cause: Error): void => {
-    // The probe's own failure after a clean end (EPIPE: a Unix peer that closed) is not the socket failing.
-    if (cause === this.probeError) return
     this.abort(this.closedError("SocketError", cause))
   }
 
   private readonly onClose = (): void => {
     // A close with no end of stream before it and no error: the peer went away abruptly.
-    const reason = this.inbound.endSeen
-      ? this.closedError("ClosedByPeer")
-      : this.closedError("ClosedByPeer", "connection closed without an end of stream")
+    const state = this.state
+    const reason =
+      (state._tag === "Handshaking" || state._tag === "Open") && !state.peerEnded
+        ? this.closedError("ClosedByPeer", "connection closed without an end of stream")
+        : this.closedError("ClosedByPeer")
     this.apply({ _tag: "SocketClosed", reason })
   }
 
@@ -207,44 +236,23 @@ export class Connection {
   detach(): void {
     this.inbound.detach()
     this.outbound.detach()
+    this.socket.off("end", this.onEnd)
     this.socket.off("close", this.onClose)
     // The error listener stays: a late error on a destroyed socket must not crash the process.
   }
 
-  // -- the loops --------------------------------------------------------------
-
-  private loops: Loops | undefined = undefined
-
-  /** Sets up the read loop and the send loop, each forked only while it has work (`loops.ts`). */
-  startLoops(runtime: Runtime.Runtime<never>, backend: Backend.Backend): void {
-    this.loops = new Loops(
-      runtime,
-      backend,
-      this.inbound,
-      this.outbound,
-      () => this.readBody(),
-      () => this.sendLoopEnded()
-    )
-  }
-
-  /** Interrupts whichever loop is still running (the connection's scope is closing). */
-  stopLoops(): Effect.Effect<void> {
-    return Effect.suspend(() => this.loops?.stop() ?? Effect.void)
-  }
+  // -- the peer's end ---------------------------------------------------------
 
   /**
-   * The read loop, then the close it leads to when the peer ends its
-   * stream: graceful, unless the end was a reset (see `probeReset`).
+   * The read loop has decoded everything before the peer's end: close,
+   * gracefully, unless the end was a reset (see `probeReset`).
    */
-  private readBody(): Effect.Effect<void> {
-    return Effect.flatMap(this.inbound.readLoop(), (ended) =>
-      ended === undefined || ended === IDLE
-        ? Effect.void
-        : Effect.flatMap(this.probeReset, (reset) =>
-            reset === undefined
-              ? this.gracefulClose(this.closedError("ClosedByPeer", ended.truncated))
-              : Effect.sync(() => this.abort(this.closedError("SocketError", reset)))
-          )
+  private atPeerEnd(truncated: FramingError | undefined): Effect.Effect<void> {
+    const clean = this.closedError("ClosedByPeer", truncated)
+    return Effect.flatMap(this.probeReset(clean), (reset) =>
+      reset === undefined
+        ? this.gracefulClose(clean)
+        : Effect.sync(() => this.abort(this.closedError("SocketError", reset)))
     )
   }
 
@@ -258,80 +266,81 @@ export class Connection {
    * has bytes to write, and over TLS, which writes no record for it (and
    * where Node reports a reset right after data as the peer's end, with no
    * error).
+   *
+   * Any other failure means the peer has gone after a clean end: the
+   * connection is closed at once, with `clean`, from the write's callback,
+   * which Node calls before the socket reports the same error, so that the
+   * error finds it closed and is not taken for the socket failing.
    */
-  private readonly probeReset: Effect.Effect<Error | undefined> = Effect.async<Error | undefined>((resume) => {
-    const socket = this.socket
-    if (
-      socket.destroyed ||
-      !socket.writable ||
-      socket.writableLength > 0 ||
-      (socket as { readonly encrypted?: boolean }).encrypted === true
-    ) {
-      return resume(Effect.succeed(undefined))
-    }
-    socket.write(EMPTY, (error) => {
-      if (isReset(error)) return resume(Effect.succeed(error as Error))
-      // Any other failure means the peer has gone after a clean end: the socket reports it, and it is ignored.
-      if (error !== undefined && error !== null) this.probeError = error
-      resume(Effect.succeed(undefined))
+  private probeReset(clean: Closed): Effect.Effect<Error | undefined> {
+    return Effect.async<Error | undefined>((resume) => {
+      const socket = this.socket
+      if (
+        socket.destroyed ||
+        !socket.writable ||
+        socket.writableLength > 0 ||
+        (socket as { readonly encrypted?: boolean }).encrypted === true
+      ) {
+        return resume(Effect.succeed(undefined))
+      }
+      socket.write(EMPTY, (error) => {
+        if (isReset(error)) return resume(Effect.succeed(error as Error))
+        if (error !== undefined && error !== null) this.abort(clean)
+        resume(Effect.succeed(undefined))
+      })
     })
-  })
-
-  private probeError: unknown = undefined
+  }
 
   // -- releasing --------------------------------------------------------------
 
-  private released = false
-  private releaseHooks: Array<() => void> | undefined = undefined
+  /**
+   * Whether nothing of this connection is still wanted: it is Closed, and
+   * its user let it go or its readers have taken everything it received.
+   */
+  private get releasable(): boolean {
+    const state = this.state
+    return state._tag === "Closed" && (state.letGo || this.inbound.queue.size === 0)
+  }
 
   /**
-   * Calls `f` once when nothing of this connection is still wanted: it is
-   * Closed and its readers have taken everything it received, or its user
-   * closed it. At once if that is already so. For the server, which then
-   * releases the connection's scope without a fiber waiting on each.
+   * Calls `f` once when the connection is releasable (at once if it is).
+   * For the server, which then releases the connection's scope without a
+   * fiber waiting on each.
    */
   onReleasable(f: () => void): void {
-    if (this.released) return f()
+    if (this.releasable) return f()
     ;(this.releaseHooks ??= []).push(f)
-    this.checkReleasable()
   }
 
-  /** The user closed (or aborted) the connection: it may be let go once Closed, whatever is unread. */
-  closedByUser(): void {
-    this.userClosed = true
-    this.checkReleasable()
-  }
-
-  private userClosed = false
-
+  /** Calls the release hooks if the connection has become releasable (after a transition, or a take). */
   private checkReleasable(): void {
-    if (this.released || this.state._tag !== "Closed") return
-    const queue = this.inbound.queue
-    if (!this.userClosed && queue.size > 0) {
-      // Unread messages: wait until readers have taken them.
-      queue.onDrained = () => this.checkReleasable()
-      return
-    }
-    queue.onDrained = undefined
-    this.released = true
     const hooks = this.releaseHooks
+    if (hooks === undefined || !this.releasable) return
     this.releaseHooks = undefined
-    if (hooks !== undefined) for (const f of hooks) f()
+    for (const f of hooks) f()
   }
 
   // -- closing ----------------------------------------------------------------
 
+  /** The user closes the connection: gracefully, and it may be let go once Closed, whatever is unread. */
+  close(): Effect.Effect<void> {
+    return this.gracefulClose(this.closedError("ClosedLocally"), true)
+  }
+
   /**
-   * The graceful close: stop accepting writes, let the send loop flush what
-   * is queued, end our side, and wait for the peer to end its side; all
-   * within `closeTimeout`, after which the socket is destroyed regardless.
-   * The first caller runs it; later callers wait for it.
+   * The graceful close: stop accepting writes, let the backend flush what
+   * is queued, end our side (the machine's `Flushed`), and wait for the
+   * peer to end its side; all within `closeTimeout`, after which the socket
+   * is destroyed regardless. The first caller runs it; later callers wait
+   * for it.
    */
-  gracefulClose(reason: Closed): Effect.Effect<void> {
+  gracefulClose(reason: Closed, byUser = false): Effect.Effect<void> {
     return Effect.uninterruptible(
       Effect.suspend(() => {
-        if (!this.apply({ _tag: "Close", reason, graceful: true })) return this.whenClosed
-        const closing = this.state as Extract<State, { _tag: "Closing" }>
+        const live = !isClosing(this.state)
+        this.apply({ _tag: "Close", reason, graceful: true, byUser })
+        if (!live) return this.whenClosed
+        const closing = this.state as Extract<State, { _tag: "Closing" | "Closed" }>
         return this.closeSequence.pipe(
           Effect.withSpan("stocking.close", {
             attributes: { "stocking.id": this.id, "stocking.reason": closing.reason.reason, "net.peer": this.peer },
@@ -349,41 +358,21 @@ export class Connection {
   }
 
   /**
-   * The close sequence as one wait on the state, with its own timer: once
-   * the send loop has flushed, end our side; once the socket has closed (or
-   * `closeTimeout` has passed), done. No fiber of its own, so interrupting
-   * the caller, which `gracefulClose` makes uninterruptible, cannot cut it
-   * short either (a timeout racing a child fiber would be interrupted with
-   * its parent).
+   * The rest of the close sequence, as one wait on the state with its own
+   * timer: done once the socket has closed (or `closeTimeout` has passed).
+   * No fiber of its own, so interrupting the caller, which `gracefulClose`
+   * makes uninterruptible, cannot cut it short either (a timeout racing a
+   * child fiber would be interrupted with its parent).
    */
   private readonly closeSequence: Effect.Effect<void> = Effect.async<void>((resume) => {
-    const socket = this.socket
-    let ended = false
-    let finished = false
-    const finish = () => {
-      if (finished) return
-      finished = true
+    const timer = setTimeout(() => resume(Effect.void), Duration.toMillis(Duration.decode(this.closeTimeout)))
+    const closed = (state: State): boolean => {
+      if (state._tag !== "Closed") return false
       clearTimeout(timer)
       resume(Effect.void)
+      return true
     }
-    const step = (state: State): boolean => {
-      if (finished) return true
-      if (state._tag === "Closed") {
-        finish()
-        return true
-      }
-      if (state._tag === "Closing" && state.flushed && !ended) {
-        ended = true
-        if (socket.destroyed) {
-          finish()
-          return true
-        }
-        socket.end()
-      }
-      return false
-    }
-    const timer = setTimeout(finish, Duration.toMillis(Duration.decode(this.closeTimeout)))
-    if (!step(this.state)) (this.watchers ??= []).push(step)
+    if (!closed(this.state)) (this.watchers ??= []).push(closed)
   })
 
   /** Completes once the connection is Closed. */

@@ -2,105 +2,82 @@
  * A connection's loops (the read loop, the send loop) run in fibers only
  * while they have work: an idle connection holds no fiber at all. A parked
  * fiber costs about 4 KiB; the work that needs one is rare (the inbound
- * queue is full, the socket must drain, the peer ended its stream, a close
- * waits for the queue to empty), so a loop is forked when such work appears
- * and returns when it is done, rather than waiting on every connection.
+ * queue is full, the socket must drain, the peer ended its stream, a
+ * backend's interval), so a loop is started when such work appears, from
+ * the socket callback or the write that found it, and returns when it is
+ * done, rather than waiting on every connection.
  *
- * The fibers are the connection's: `stop` (from the connection's scope
- * finalizer) interrupts whichever is running, and no loop starts after it.
+ * A loop's fiber is forked with the runtime of the fiber that made the
+ * Stocking (captured before its uninterruptible section, so the loops stay
+ * interruptible), on the scheduler's next turn rather than inside the
+ * callback that asked for it. At most one fiber runs each loop. The
+ * Stocking's scope owns them: its finalizer, once the graceful close is
+ * over, interrupts whichever is still running (`interrupt`), even one not
+ * started yet. None starts once the connection is closing (the machine's
+ * Closing): the close needs no loop, since both backends flush at once
+ * when told of it.
+ *
+ * Not a `FiberHandle` per loop, nor a `FiberSet` per connection, which
+ * would do the same with Effect's own structures: each is made with a
+ * scope finalizer and a `Deferred` that stay for the connection's whole
+ * life, about 2 KiB of heap each (`FiberHandle.make` 1.97 KiB,
+ * `FiberSet.make` 2.1 KiB, measured alone), and two handles took an idle
+ * connected pair from 16.4 to 21.9 KiB of heap (bench/ab/idle.ts, same
+ * run). A scope's `runFork` option (`scope`) costs nothing until the fiber
+ * runs, but registers the fiber only once it starts: a fiber forked just
+ * before the scope closes would outlive it.
  *
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
-import { constVoid } from "effect/Function"
 import * as Runtime from "effect/Runtime"
-import type * as Backend from "../Backend/Backend.js"
-import type { Inbound } from "./inbound.js"
-import type { Outbound } from "./outbound.js"
 
-/**
- * One loop: at most one fiber at a time, started on demand with the
- * connection's runtime. The fiber starts on the scheduler's next turn, not
- * inside the socket callback that asked for it. Its Effect is built on the
- * first start.
- *
- * @internal
- */
+type RunFork = (effect: Effect.Effect<void>, options?: Runtime.RunForkOptions) => Fiber.RuntimeFiber<void>
+
+/** @internal */
 export class Loop {
+  /** The fiber running this loop, while one does. */
   private fiber: Fiber.RuntimeFiber<void> | undefined = undefined
-  private stopped = false
-  private run: Effect.Effect<void> | undefined = undefined
 
-  constructor(
-    private readonly runtime: Runtime.Runtime<never>,
-    private readonly body: () => Effect.Effect<void>,
-    /** Called from the fiber once the body has returned (or was interrupted). */
-    private readonly onEnd: () => void
-  ) {}
+  constructor(private readonly runFork: RunFork) {}
 
-  get running(): boolean {
-    return this.fiber !== undefined
+  /**
+   * Runs `body` in a fiber of this loop, unless one is running. Once it
+   * has returned, `after` is called (from the fiber's end, once this loop
+   * has let it go): it may start the loop again, for work that came while
+   * the fiber was finishing. Not after an interruption.
+   */
+  start(body: Effect.Effect<void>, after: () => void): void {
+    if (this.fiber !== undefined) return
+    const fiber = this.runFork(body, { immediate: false })
+    this.fiber = fiber
+    fiber.addObserver((exit) => {
+      this.fiber = undefined
+      if (Exit.isSuccess(exit)) after()
+    })
   }
 
-  /** Starts the loop unless it is running (or stopped). */
-  start(): void {
-    if (this.fiber !== undefined || this.stopped) return
-    const run = (this.run ??= Effect.ensuring(
-      this.body(),
-      Effect.sync(() => this.ended())
-    ))
-    this.fiber = Runtime.runFork(this.runtime)(run, { immediate: false })
-  }
-
-  private ended(): void {
-    this.fiber = undefined
-    this.onEnd()
-  }
-
-  /** No more starts; interrupts the running fiber, if any, and waits for it. */
-  stop(): Effect.Effect<void> {
-    this.stopped = true
+  /** Interrupts the running fiber, if any, and waits for it (the Stocking's scope is closing). */
+  interrupt(): Effect.Effect<void> {
     const fiber = this.fiber
     return fiber === undefined ? Effect.void : Fiber.interrupt(fiber)
   }
 }
 
-/**
- * A connection's two loops. The read loop is started by the inbound side
- * when it has work; the send side is handed to the backend: its `idle`
- * strategy if it has one, else its loop from the first queued message on.
- *
- * @internal
- */
-export class Loops {
-  private readonly read: Loop
-  private readonly send: Loop
-
-  constructor(
-    runtime: Runtime.Runtime<never>,
-    backend: Backend.Backend,
-    inbound: Inbound,
-    link: Outbound,
-    readBody: () => Effect.Effect<void>,
-    /** The send loop has returned with the link done: everything queued went out. */
-    sendLoopEnded: () => void
-  ) {
-    const read = (this.read = new Loop(runtime, readBody, constVoid))
-    inbound.startLoop = () => read.start()
-    if (inbound.needsLoop) read.start()
-    const idle = backend.idle
-    const send = (this.send = new Loop(
-      runtime,
-      () => backend.sendLoop(link),
-      () => (link.isDone() || idle === undefined ? sendLoopEnded() : idle(link))
-    ))
-    link.startLoop = () => (!send.running && link.isDone() ? sendLoopEnded() : send.start())
-    if (idle !== undefined) idle(link)
-    else link.onQueued(link.startLoop)
-  }
-
-  stop(): Effect.Effect<void> {
-    return Effect.zipRight(this.read.stop(), this.send.stop())
-  }
+/** A connection's two loops. @internal */
+export interface Loops {
+  readonly read: Loop
+  readonly send: Loop
 }
+
+/** A connection's two loops, forked with `runtime`. @internal */
+export const make = (runtime: Runtime.Runtime<never>): Loops => {
+  const runFork: RunFork = Runtime.runFork(runtime)
+  return { read: new Loop(runFork), send: new Loop(runFork) }
+}
+
+/** Interrupts both loops' fibers, and waits for them. @internal */
+export const interrupt = (loops: Loops): Effect.Effect<void> =>
+  Effect.suspend(() => Effect.zipRight(loops.read.interrupt(), loops.send.interrupt()))

@@ -1,8 +1,14 @@
 /**
  * The outbound side of a connection: the bounded queue writers offer to, the
  * frames handed to the socket, and the socket's drain. It is the `Link` a
- * backend drives; when to flush is the backend's business (`Backend/Poll.ts`,
- * `Backend/Select.ts`), never decided here.
+ * backend drives; when to flush is the backend's business
+ * (`internal/poll.ts`, `internal/select.ts`), never decided here.
+ *
+ * A write's path, top to bottom: `unsafeOffer` queues the message (or waits
+ * for room, `queue.ts`) and tells the backend's strategy (`onQueued`); the
+ * strategy flushes at once, schedules a flush, or runs its send loop
+ * (`run`, in the connection's send fiber); `flush` takes everything queued
+ * and hands it to the socket in one write (`batch.ts`).
  *
  * Order is kept by one rule: only `flush` moves messages from the queue to
  * the socket, and it writes everything it takes before it returns. Writers
@@ -11,10 +17,14 @@
  * after the flush has returned (`queue.ts`): nothing enters the queue, and
  * nothing is flushed, from inside a flush.
  *
+ * At a graceful close (the machine's Closing), the strategy is told once
+ * more if messages are still queued; the first flush that leaves the queue
+ * empty then reports `Flushed` to the machine, which ends our side of the
+ * socket.
+ *
  * @internal
  */
 import * as Effect from "effect/Effect"
-import { constVoid } from "effect/Function"
 import type * as MetricLabel from "effect/MetricLabel"
 import type * as Backend from "../Backend/Backend.js"
 import type * as Framing from "../Framing.js"
@@ -23,6 +33,8 @@ import type { Closed } from "../Stocking.js"
 import { writeFrames } from "./batch.js"
 import { type Budget, Holder } from "./budget.js"
 import type { SocketLike } from "./connect.js"
+import type { Loop } from "./loops.js"
+import { isClosing, type Life } from "./machine.js"
 import { MessageQueue } from "./queue.js"
 
 /** @internal */
@@ -42,23 +54,29 @@ export class Outbound implements Backend.Link {
   /** How many messages have been handed to the socket. */
   private written = 0
   private flushWaiters: Array<FlushWaiter> | undefined = undefined
-  private listener: (() => void) | undefined = undefined
-  private closingWaiters: Set<(effect: Effect.Effect<void>) => void> | undefined = undefined
   private reportedDepth = 0
   private readonly holder: Holder | undefined
-  /** Runs the backend's send loop (set by the connection; see `Backend.Link`). */
-  startLoop: () => void = constVoid
+  /** The backend's strategy for this connection: told each time messages are queued. */
+  private readonly onQueued: () => void
 
   constructor(
     private readonly socket: SocketLike,
     maxMessages: number,
     maxBytes: number,
     private readonly labels: ReadonlyArray<MetricLabel.MetricLabel>,
-    budget?: Budget | undefined
+    budget: Budget | undefined,
+    /** The connection's state: closing once it has left service. */
+    private readonly life: Life,
+    /** Where the backend's send loop runs. */
+    private readonly loop: Loop,
+    backend: Backend.Backend,
+    /** Reports to the machine that everything queued was handed to the socket (`Flushed`). */
+    private readonly onFlushed: () => void
   ) {
     this.holder = budget === undefined ? undefined : new Holder(budget.outbound, () => this.queue.retry())
-    this.queue = new MessageQueue(maxMessages, maxBytes, this.holder, () => this.notify())
+    this.queue = new MessageQueue(maxMessages, maxBytes, this.holder, () => this.onQueued())
     socket.on("drain", this.onDrain)
+    this.onQueued = backend.start(this)
   }
 
   // The socket has written out what it held: it no longer counts against the queue's bound (nor the budget).
@@ -73,7 +91,7 @@ export class Outbound implements Backend.Link {
     this.holder?.release()
   }
 
-  // -- writers --------------------------------------------------------------
+  // -- writers ----------------------------------------------------------------
 
   /**
    * Queues `message`, suspending while the queue is full; fails with the
@@ -83,7 +101,7 @@ export class Outbound implements Backend.Link {
   unsafeOffer(message: Framing.Message): Effect.Effect<void, Closed> {
     const before = this.queue.pushed
     const offered = this.queue.unsafeOffer(message, sizeOf(message))
-    if (this.queue.pushed !== before) this.notify()
+    if (this.queue.pushed !== before) this.onQueued()
     return offered
   }
 
@@ -91,32 +109,29 @@ export class Outbound implements Backend.Link {
   unsafeOfferAll(messages: ReadonlyArray<Framing.Message>): Effect.Effect<void, Closed> {
     const before = this.queue.pushed
     const offered = this.queue.unsafeOfferAll(messages, sizeOf)
-    if (this.queue.pushed !== before) this.notify()
+    if (this.queue.pushed !== before) this.onQueued()
     return offered
   }
 
-  /** Tells the backend's listener, if one is set, that something was queued or the queue ended. */
-  private notify(): void {
-    const listener = this.listener
-    if (listener !== undefined) listener()
+  // -- the close (called by the machine's apply step) -------------------------
+
+  /** The connection has left service: no more writes, and waiting writers fail with `reason`. */
+  stop(reason: Closed): void {
+    // This connection's depth leaves the gauge.
+    this.reportDepth(0)
+    this.queue.end(reason)
   }
 
-  /** No more writes: what is queued still goes out; waiting writers fail with `reason`. */
-  end(reason: Closed): boolean {
-    if (!this.queue.end(reason)) return false
-    this.notify()
-    const waiters = this.closingWaiters
-    this.closingWaiters = undefined
-    if (waiters !== undefined) for (const resume of waiters) resume(Effect.void)
-    return true
+  /** A graceful close has begun: what is queued goes out (the strategy is told), and `Flushed` is reported once it has. */
+  close(): void {
+    if (this.queue.size === 0) this.onFlushed()
+    else this.onQueued()
   }
 
-  /** Drops what is queued (an abortive close) and fails everyone waiting for it to be flushed. */
+  /** Drops what is queued (the connection is Closed) and fails everyone waiting for it to be flushed. */
   abort(reason: Closed): void {
     this.queue.clear()
     this.failFlushWaiters(reason)
-    // Tell the backend either way: a queue that was already ended has just lost what it held.
-    if (!this.end(reason)) this.notify()
   }
 
   get writeDataQueued(): boolean {
@@ -129,57 +144,54 @@ export class Outbound implements Backend.Link {
     return this.queue.size
   }
 
-  readonly onQueued = (listener: (() => void) | undefined): void => {
-    this.listener = listener
+  get closing(): boolean {
+    return isClosing(this.life.state)
   }
 
-  isClosing(): boolean {
-    return this.queue.isEnded
-  }
-
-  isDone(): boolean {
-    return this.queue.isEnded && this.queue.size === 0
-  }
-
-  needsDrain(): boolean {
-    return this.socket.writableNeedDrain && !this.socket.destroyed
-  }
-
-  isIdle(): boolean {
+  get idle(): boolean {
     return this.socket.writableLength === 0
+  }
+
+  // No loop starts once the connection is closing: the strategy, told of the close, flushes at once.
+  readonly run = (loop: Effect.Effect<void>): void => {
+    if (!this.closing) this.loop.start(loop, this.again)
+  }
+
+  /** The send loop has returned: messages queued while its fiber was finishing go to the strategy. */
+  private readonly again = (): void => {
+    if (this.queue.size > 0) this.onQueued()
   }
 
   flush(): boolean {
     const depth = this.queue.size
     if (depth !== this.reportedDepth) this.reportDepth(depth)
-    if (depth === 0) return !this.needsDrain()
-    const messages = this.queue.takeAll()
     const socket = this.socket
-    if (socket.destroyed || !socket.writable) {
-      // Nowhere to send them: the connection is closing abortively.
-      const reason = this.queue.endedWith
-      if (reason !== undefined) this.failFlushWaiters(reason)
-      return true
+    let full = false
+    if (depth > 0) {
+      const messages = this.queue.takeAll()
+      if (socket.destroyed || !socket.writable) {
+        // Nowhere to send them: the connection is closing abortively.
+        const reason = this.queue.endedWith
+        if (reason !== undefined) this.failFlushWaiters(reason)
+      } else {
+        const bytes = writeFrames(socket, messages)
+        this.written += messages.length
+        Metrics.messagesSent.unsafeUpdate(messages.length, this.labels)
+        Metrics.bytesSent.unsafeUpdate(bytes, this.labels)
+        if (this.flushWaiters !== undefined) this.resumeFlushWaiters()
+        // What the socket holds counts against the queue's bound (and the budget) until it drains: a peer
+        // that stops reading holds at most `maxQueuedBytes` (or one larger message) here. Below the
+        // high-water mark no 'drain' would come to release it, and the socket's own bound is small.
+        full = socket.writableNeedDrain
+        if (full) this.queue.setReserved(socket.writableLength)
+      }
+    } else {
+      full = socket.writableNeedDrain && !socket.destroyed
     }
-    const bytes = writeFrames(socket, messages)
-    this.written += messages.length
-    Metrics.messagesSent.unsafeUpdate(messages.length, this.labels)
-    Metrics.bytesSent.unsafeUpdate(bytes, this.labels)
-    if (this.flushWaiters !== undefined) this.resumeFlushWaiters()
-    if (!socket.writableNeedDrain) return true
-    // What the socket holds counts against the queue's bound (and the budget) until it drains: a peer
-    // that stops reading holds at most `maxQueuedBytes` (or one larger message) here. Below the
-    // high-water mark no 'drain' would come to release it, and the socket's own bound is small.
-    this.queue.setReserved(socket.writableLength)
-    return false
+    // Closing, and nothing left: everything queued has been handed to the socket.
+    if (this.queue.size === 0 && this.closing) this.onFlushed()
+    return !full
   }
-
-  readonly closing: Effect.Effect<void> = Effect.async<void>((resume) => {
-    if (this.queue.isEnded) return resume(Effect.void)
-    const waiters = (this.closingWaiters ??= new Set())
-    waiters.add(resume)
-    return Effect.sync(() => waiters.delete(resume))
-  })
 
   readonly drained: Effect.Effect<void> = Effect.async<void>((resume) => {
     const socket = this.socket
@@ -254,10 +266,5 @@ export class Outbound implements Backend.Link {
   private reportDepth(depth: number): void {
     Metrics.outboundQueued.unsafeModify(depth - this.reportedDepth, this.labels)
     this.reportedDepth = depth
-  }
-
-  /** Takes this connection's depth back out of the gauge. */
-  unreport(): void {
-    this.reportDepth(0)
   }
 }

@@ -9,62 +9,58 @@
 import * as Effect from "effect/Effect"
 import * as Backend from "./backend.js"
 
-/**
- * Flushes until the socket needs draining (`true`) or the queue is closed
- * and empty (`false`); `undefined` while the socket keeps up.
- */
-const flushAll = (link: Backend.Link): boolean | undefined => {
-  while (link.queued > 0) if (!link.flush()) return true
-  if (link.isDone()) return false
-  return link.needsDrain() ? true : undefined
-}
-
-/**
- * Idle and Scheduled, without a fiber: flushes from the writes and from
- * microtasks. When the connection leaves them (Draining, or Done), the
- * listener is removed and the send loop's fiber started.
- */
-const idle = (link: Backend.Link): void => {
-  if (flushAll(link) !== undefined) return link.startLoop()
+/** One connection's strategy: Idle, Scheduled or Draining (see the `Poll` module). */
+const start = (link: Backend.Link): (() => void) => {
+  // Scheduled: a microtask flush is on its way; writes until then only queue.
   let scheduled = false
   // True while a batch is going out: a write then waits for the microtask, so a burst stays one batch.
   let busy = false
-  const flushScheduled = () => {
+  // Draining: the send loop waits for the socket's drain; writes until then only queue.
+  let draining = false
+
+  /** Flushes until nothing is queued: `false` if the socket must drain first. */
+  const flushAll = (): boolean => {
+    while (link.flush()) if (link.queued === 0) return true
+    return false
+  }
+
+  // Draining: waits for the socket's drain, flushes what queued up meanwhile, and returns (back to Idle) once
+  // the socket keeps up again.
+  const drain: Effect.Effect<void> = Effect.gen(function* () {
+    while (true) {
+      yield* link.drained
+      if (flushAll()) break
+    }
+    draining = false
+    busy = false
+  })
+
+  const flushScheduled = (): void => {
     scheduled = false
     busy = link.queued > 1
-    if (flushAll(link) !== undefined) {
-      link.onQueued(undefined)
-      link.startLoop()
+    if (!flushAll()) {
+      draining = true
+      link.run(drain)
     }
   }
-  link.onQueued(() => {
-    if (scheduled) return
+
+  return () => {
+    // A close: what is queued goes out now, whatever the socket holds (no loop runs once closing).
+    if (link.closing) return void link.flush()
+    if (scheduled || draining) return
     scheduled = true
     queueMicrotask(flushScheduled)
-    if (!busy && link.queued === 1 && !link.isClosing() && link.isIdle()) {
+    // Idle: the first write goes to the socket now, from the write itself.
+    if (!busy && link.queued === 1 && !link.closing && link.idle) {
       busy = true
       link.flush()
     }
-  })
+  }
 }
-
-/**
- * Draining: waits for the socket's `drain`, flushes what queued up
- * meanwhile, and returns once the socket keeps up again (back to `idle`) or
- * the queue is done.
- */
-const sendLoop = (link: Backend.Link): Effect.Effect<void> =>
-  Effect.gen(function* () {
-    while (true) {
-      if (link.needsDrain()) yield* link.drained
-      if (flushAll(link) !== true) return
-    }
-  })
 
 /** `Poll.backend`. @internal */
 export const backend: Backend.Backend = {
   [Backend.TypeId]: Backend.TypeId,
   name: "poll",
-  sendLoop,
-  idle
+  start
 }

@@ -1,52 +1,44 @@
 /**
  * A message queue bounded by both message count and bytes, with the ending a
  * connection needs: once ended, it still hands out every message it holds,
- * then fails each taker with the reason it ended.
+ * then fails each taker with the reason it ended. A connection's queues are
+ * ended only by the connection's machine, as it leaves service
+ * (`lifecycle.ts`); the queue keeps its end so that it can fail offers and
+ * takes without knowing the connection.
  *
- * Writers that find no room wait in line. One at the head is *admitted*
- * when room is made: its bytes are set aside, and its fiber is resumed to
- * queue its messages itself. So admission and the writer's completion are
- * one step of the writer's own fiber: a writer interrupted before that step
- * queued nothing (what was set aside is given back), and a writer that
- * queued its messages completes with success. A batch (`unsafeOfferAll`)
- * is queued whole or not at all.
+ * What it holds, in order of the file:
  *
- * With a `Holder` (a server's budget, `budget.ts`), the bytes the queue
- * holds are charged to it, and a writer is admitted only when both the
- * queue's own bounds and the holder allow.
+ * - **Storage**: the messages and their sizes, in arrays read from `head`.
+ * - **Bounds and budget**: what counts against `maxItems` and `maxBytes`
+ *   (the messages, writers admitted but not yet queued, and bytes
+ *   `reserved` elsewhere on its behalf: a socket's unsent bytes), and, with
+ *   a `Holder` (a server's budget, `budget.ts`), what is charged to it (all
+ *   of that, plus `extra`: a message being received). A writer is admitted
+ *   only when both the queue's own bounds and the holder allow.
+ * - **Offers**: a writer finding room queues at once; one that does not
+ *   waits in line (`Writers`, `waiters.ts`), admitted in order as room is
+ *   made. A batch (`unsafeOfferAll`) is queued whole or not at all.
+ * - **Takes**, and the end.
  *
  * Plain mutable state driven from one JS thread: producers and consumers are
  * fibers that suspend through `Effect.async`, and are woken synchronously
- * (the fibers waiting for items and for room are kept as `waiters.ts` says).
+ * (the fibers waiting for items, for room, and to queue are kept as
+ * `waiters.ts` says).
  *
  * @internal
  */
 import * as Effect from "effect/Effect"
 import type { Holder } from "./budget.js"
-import { type Resume, Takers, wakeAll, type Waker } from "./waiters.js"
-
-const enum OfferState {
-  Waiting,
-  Admitted,
-  Done
-}
-
-/** A writer waiting for room: one message, or a batch queued whole. */
-interface Offer<A, E> {
-  readonly items: ReadonlyArray<A>
-  readonly sizes: ReadonlyArray<number>
-  readonly bytes: number
-  state: OfferState
-  resume: ((effect: Effect.Effect<void, E>) => void) | undefined
-}
+import { type Resume, type Room, Takers, wakeAll, type Waker, Writers } from "./waiters.js"
 
 /** @internal */
-export class MessageQueue<A, E> {
+export class MessageQueue<A, E> implements Room<A, E> {
   private items: Array<A> = []
   private sizes: Array<number> = []
   private head = 0
   /** Bytes of the queued messages. */
   bytes = 0
+  // Set once, by `end`: a connection's queues only from its machine's apply step (see the top of this file).
   private failure: E | undefined = undefined
   private ended = false
   // Waiters, made on first use: an idle connection holds two queues.
@@ -54,13 +46,8 @@ export class MessageQueue<A, E> {
   // which looks again.
   private takers: Takers | undefined = undefined
   private cachedTake: Effect.Effect<A, E> | undefined = undefined
-  private offers: Array<Offer<A, E>> | undefined = undefined
+  private writers: Writers<A, E> | undefined = undefined
   private spaceWaiters: Set<Waker> | undefined = undefined
-  /** Called when a take leaves the queue ended and empty (set by the connection while it waits for that). */
-  onDrained: (() => void) | undefined = undefined
-  /** Bytes and messages of writers admitted but not yet queued. */
-  private admittedBytes = 0
-  private admittedCount = 0
 
   /** Bytes held elsewhere on this queue's behalf (a socket's unsent bytes), counted against `maxBytes`. */
   private reserved = 0
@@ -76,7 +63,9 @@ export class MessageQueue<A, E> {
      * Called after an admitted writer queued its messages, from that
      * writer's fiber (never from inside `poll`, `takeAll` or an offer).
      */
-    private readonly onLatePush?: (() => void) | undefined
+    private readonly onLatePush?: (() => void) | undefined,
+    /** Called when a take leaves the queue ended and empty. */
+    private readonly onDrained?: (() => void) | undefined
   ) {}
 
   get size(): number {
@@ -89,12 +78,19 @@ export class MessageQueue<A, E> {
 
   /** Everything this queue holds or has set aside, in bytes. */
   get held(): number {
-    return this.bytes + this.reserved + this.admittedBytes
+    const writers = this.writers
+    return this.bytes + this.reserved + (writers === undefined ? 0 : writers.admittedBytes)
+  }
+
+  /** Messages queued, and set aside for admitted writers. */
+  private get count(): number {
+    const writers = this.writers
+    return this.size + (writers === undefined ? 0 : writers.admittedCount)
   }
 
   /** Whether the queue is at its own bounds (the shared budget aside). */
   get isFull(): boolean {
-    return this.size + this.admittedCount >= this.maxItems || this.held >= this.maxBytes
+    return this.count >= this.maxItems || this.held >= this.maxBytes
   }
 
   /** The reason the queue ended, once it has. */
@@ -103,18 +99,28 @@ export class MessageQueue<A, E> {
   }
 
   /** Whether `count` messages of `bytes` fit the queue's own bounds. */
-  private fits(count: number, bytes: number): boolean {
+  fits(count: number, bytes: number): boolean {
     // An empty queue always takes one offer, however large, so a message
     // bigger than `maxBytes` cannot wedge it.
     const held = this.held
-    const size = this.size + this.admittedCount
+    const size = this.count
     return (size === 0 && held === 0) || (size + count <= this.maxItems && held + bytes <= this.maxBytes)
   }
 
-  /** Whether `count` messages of `bytes` may be queued now; with a holder, charges them if so. */
+  /** Whether `count` messages of `bytes` may be queued now, nobody waiting before them; with a holder, charges them if so. */
   private admits(count: number, bytes: number): boolean {
-    if (!this.fits(count, bytes)) return false
+    if (this.writers !== undefined && this.writers.waiting) return false
+    return this.fits(count, bytes) && this.tryCharge(bytes)
+  }
+
+  /** Asks the holder, if any, for `bytes` more than the queue holds: see `tryGrow`. */
+  tryCharge(bytes: number): boolean {
     return this.holder === undefined || this.holder.tryHold(this.held + this.extra + bytes)
+  }
+
+  /** Leaves the holder's line, if waiting in it. */
+  leaveBudgetLine(): void {
+    this.holder?.cancel()
   }
 
   /**
@@ -127,7 +133,7 @@ export class MessageQueue<A, E> {
   }
 
   /** Brings the holder's charge up to date with what the queue holds. */
-  private settle(): void {
+  settle(): void {
     if (this.holder !== undefined) this.holder.hold(this.held + this.extra)
   }
 
@@ -148,7 +154,7 @@ export class MessageQueue<A, E> {
     const lower = bytes < this.reserved
     this.reserved = bytes
     this.settle()
-    if (lower) this.onRemoved()
+    if (lower) this.roomMade()
   }
 
   /** How many messages have ever been added (a position in the stream of messages, for waiting on progress). */
@@ -229,7 +235,7 @@ export class MessageQueue<A, E> {
    */
   unsafeOffer(item: A, bytes: number): Effect.Effect<void, E> {
     if (this.ended) return Effect.fail(this.failure as E)
-    if ((this.offers === undefined || this.offers.length === 0) && this.admits(1, bytes)) {
+    if (this.admits(1, bytes)) {
       this.items.push(item)
       this.sizes.push(bytes)
       this.bytes += bytes
@@ -237,7 +243,7 @@ export class MessageQueue<A, E> {
       this.wakeTakers()
       return Effect.void
     }
-    return this.wait({ items: [item], sizes: [bytes], bytes, state: OfferState.Waiting, resume: undefined })
+    return (this.writers ??= new Writers(this)).wait([item], [bytes], bytes)
   }
 
   /**
@@ -252,7 +258,7 @@ export class MessageQueue<A, E> {
     const sizes = new Array<number>(n)
     let bytes = 0
     for (let i = 0; i < n; i++) bytes += sizes[i] = sizeOf(items[i]!)
-    if ((this.offers === undefined || this.offers.length === 0) && this.admits(n, bytes)) {
+    if (this.admits(n, bytes)) {
       if (this.head === this.items.length) {
         // Empty: the batch becomes the queue, in one copy.
         this.items = items.slice()
@@ -266,90 +272,26 @@ export class MessageQueue<A, E> {
       this.wakeTakers()
       return Effect.void
     }
-    return this.wait({ items: items.slice(), sizes, bytes, state: OfferState.Waiting, resume: undefined })
+    return (this.writers ??= new Writers(this)).wait(items.slice(), sizes, bytes)
   }
 
-  /** Waits in line; withdrawn if interrupted before its messages are queued. */
-  private wait(offer: Offer<A, E>): Effect.Effect<void, E> {
-    return Effect.onInterrupt(
-      Effect.async<void, E>((resume) => {
-        offer.resume = resume
-        ;(this.offers ??= []).push(offer)
-        // Room may already be there (the line was empty but the budget said no: its turn will come).
-        if (this.offers.length === 1) this.admitWaiting()
-      }),
-      () => Effect.sync(() => this.withdraw(offer))
-    )
+  /** Queues an admitted writer's messages, from its own fiber (`Writers`). */
+  pushAdmitted(items: ReadonlyArray<A>, sizes: ReadonlyArray<number>, bytes: number): void {
+    this.pushSized(items, sizes, bytes)
+    this.wakeTakers()
+    if (this.onLatePush !== undefined) this.onLatePush()
   }
 
-  /** Admits writers from the head of the line while there is room: sets their bytes aside and resumes them. */
-  private admitWaiting(): void {
-    const offers = this.offers
-    if (offers === undefined) return
-    while (offers.length > 0 && !this.ended) {
-      const next = offers[0]!
-      if (!this.fits(next.items.length, next.bytes)) {
-        // Not our turn on the budget while our own bounds say no: let others through.
-        this.holder?.cancel()
-        return
-      }
-      if (this.holder !== undefined && !this.holder.tryHold(this.held + this.extra + next.bytes)) return
-      offers.shift()
-      next.state = OfferState.Admitted
-      this.admittedBytes += next.bytes
-      this.admittedCount += next.items.length
-      next.resume!(this.complete(next))
-    }
-  }
-
-  /** The admitted writer's last step, in its own fiber: queue its messages (or fail, if the queue ended meanwhile). */
-  private complete(offer: Offer<A, E>): Effect.Effect<void, E> {
-    return Effect.suspend(() => {
-      if (offer.state !== OfferState.Admitted) return Effect.void
-      offer.state = OfferState.Done
-      this.admittedBytes -= offer.bytes
-      this.admittedCount -= offer.items.length
-      if (this.ended) {
-        this.settle()
-        return Effect.fail(this.failure as E)
-      }
-      this.pushSized(offer.items, offer.sizes, offer.bytes)
-      this.wakeTakers()
-      if (this.onLatePush !== undefined) this.onLatePush()
-      return Effect.void
-    })
-  }
-
-  /** An interrupted writer: out of the line, or what was set aside for it given back. */
-  private withdraw(offer: Offer<A, E>): void {
-    if (offer.state === OfferState.Waiting) {
-      offer.state = OfferState.Done
-      const offers = this.offers
-      const index = offers === undefined ? -1 : offers.indexOf(offer)
-      if (index < 0) return
-      offers!.splice(index, 1)
-      if (index === 0) {
-        if (offers!.length === 0) this.holder?.cancel()
-        this.admitWaiting()
-      }
-    } else if (offer.state === OfferState.Admitted) {
-      offer.state = OfferState.Done
-      this.admittedBytes -= offer.bytes
-      this.admittedCount -= offer.items.length
-      this.settle()
-      this.onRemoved()
-    }
-  }
-
-  private onRemoved(): void {
-    this.admitWaiting()
+  /** Room was made: admit waiting writers, and wake the fibers waiting for room. */
+  roomMade(): void {
+    if (this.writers !== undefined) this.writers.admit()
     if (this.spaceWaiters !== undefined && this.spaceWaiters.size > 0 && !this.isFull) wakeAll(this.spaceWaiters)
   }
 
   /** The holder's turn in its pool's line has come (see `budget.ts`). */
   retry(): void {
-    if (this.offers === undefined || this.offers.length === 0) this.holder?.cancel()
-    else this.admitWaiting()
+    if (this.writers === undefined) this.holder?.cancel()
+    else this.writers.retry()
   }
 
   private compact(): void {
@@ -373,7 +315,7 @@ export class MessageQueue<A, E> {
     this.head++
     this.compact()
     this.settle()
-    this.onRemoved()
+    this.roomMade()
     if (this.onDrained !== undefined && this.ended && this.head === this.items.length) this.onDrained()
     return item
   }
@@ -387,7 +329,7 @@ export class MessageQueue<A, E> {
     this.bytes = 0
     if (out.length > 0) {
       this.settle()
-      this.onRemoved()
+      this.roomMade()
       if (this.onDrained !== undefined && this.ended) this.onDrained()
     }
     return out
@@ -426,15 +368,8 @@ export class MessageQueue<A, E> {
     if (this.ended) return false
     this.ended = true
     this.failure = reason
-    const offers = this.offers
-    this.offers = undefined
     this.holder?.cancel()
-    if (offers !== undefined) {
-      for (const offer of offers) {
-        offer.state = OfferState.Done
-        offer.resume!(Effect.fail(reason))
-      }
-    }
+    if (this.writers !== undefined) this.writers.end(reason)
     this.wakeTakers()
     if (this.spaceWaiters !== undefined) wakeAll(this.spaceWaiters)
     return true

@@ -1,7 +1,8 @@
 /**
- * The interval-driven backend (see the `Select` module for its strategy),
- * declared here so that a Stocking picks it by default without importing a
- * public module. The `Select` module re-exports it, with its documentation.
+ * The interval-driven backend's send strategy (see the `Select` module for
+ * the whole of it), declared here so that a Stocking picks it by default
+ * without importing a public module. The `Select` module re-exports it,
+ * with its documentation.
  *
  * @internal
  */
@@ -24,29 +25,24 @@ export const intervalConfig: Config.Config<Duration.Duration> = Config.number(IN
   Config.withDescription("How often, in seconds, the select backend sends what is queued")
 )
 
-const idle = (link: Backend.Link): void => {
-  link.onQueued(link.startLoop)
-  if (link.queued > 0 || link.isClosing()) link.startLoop()
-}
-
 /** `Select.make`. @internal */
 export const make = (interval: Duration.DurationInput): Backend.Backend => {
-  const sleep = Duration.toMillis(interval) > 0 ? Effect.sleep(interval) : undefined
+  // Interval 0 only lets the other writers of this turn run.
+  const wait = Duration.toMillis(interval) > 0 ? Effect.sleep(interval) : Effect.yieldNow()
   return {
     [Backend.TypeId]: Backend.TypeId,
     name: "select",
-    // Runs while something is queued; returns when nothing is (back to `idle`, no fiber) or the link is done.
-    sendLoop: (link) => {
-      // The interval, cut short by a close; interval 0 only lets the other writers of this turn run.
-      const wait = sleep === undefined ? Effect.yieldNow() : Effect.raceFirst(sleep, link.closing)
-      return Effect.gen(function* () {
+    start: (link) => {
+      // Runs while something is queued: waits out the interval, sends everything queued by then in one write,
+      // waits for the drain if the socket is full; returns when nothing is queued (no fiber, no timer then).
+      const loop: Effect.Effect<void> = Effect.gen(function* () {
         while (link.queued > 0) {
-          if (!link.isClosing()) yield* wait
+          if (!link.closing) yield* wait
           if (!link.flush()) yield* link.drained
         }
       })
-    },
-    // No fiber and no timer while nothing is queued: the first message queued (or a close) starts the loop.
-    idle
+      // The first message queued starts the loop; a close sends what is queued at once, without waiting.
+      return () => (link.closing ? void link.flush() : link.run(loop))
+    }
   }
 }

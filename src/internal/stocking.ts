@@ -1,9 +1,9 @@
 /**
  * The Stocking value and `make`: connects, builds the `Connection` (its
  * state machine in `lifecycle.ts`, its sides in `inbound.ts` and
- * `outbound.ts`, its loops, started only while they have work, in
- * `loops.ts`), forks the handshake in the Stocking's scope, and hands out
- * the Effects users call.
+ * `outbound.ts`) with the backend chosen for its socket and the handles its
+ * loops run in (`loops.ts`), forks the handshake in the Stocking's scope,
+ * and hands out the Effects users call.
  *
  * @internal
  */
@@ -28,6 +28,7 @@ import type { Closed, ConnectError, NotReady } from "./stockingError.js"
 import type { Budget } from "./budget.js"
 import { addressOf, connect, describeAddress, type SocketLike } from "./connect.js"
 import { Connection } from "./lifecycle.js"
+import * as Loops from "./loops.js"
 import { notReady, pollInbox, Reader } from "./reader.js"
 import type { PooledReads } from "./reads.js"
 
@@ -56,8 +57,8 @@ export const makeWithRole = <I, O, E, EH, RH>(
 ): Effect.Effect<Stocking.Stocking<I, O, E>, ConnectError, Scope.Scope | RH> =>
   Effect.gen(function* () {
     const provided = yield* Effect.serviceOption(Backend.Backend)
-    const backend = Option.isSome(provided) ? provided.value : yield* defaultBackend
     const scope = yield* Effect.scope
+    // Captured here, outside the uninterruptible section below: the loops' fibers run with it, interruptible.
     const runtime = yield* Effect.runtime<never>()
     // Uninterruptible from the moment the socket is ours until its finalizer
     // is in the scope, so nothing can slip out in between. The connect itself
@@ -65,6 +66,8 @@ export const makeWithRole = <I, O, E, EH, RH>(
     return yield* Effect.uninterruptible(
       Effect.flatMap(Effect.interruptible(connect(options)), ({ reads, socket, watchRejection }) =>
         Effect.gen(function* () {
+          // Per connection: `Auto`'s backend, or the default, picks from the socket (see auto.ts).
+          const backend = Option.isSome(provided) ? forSocket(provided.value, socket) : yield* Auto.forSocket(socket)
           const { conn, release, remoteAddress, stocking } = build(
             options,
             role,
@@ -114,7 +117,15 @@ export const unsafeAccept = <I, O, E, EH, RH>(
 ): { readonly stocking: Stocking.Stocking<I, O, E>; readonly release: Effect.Effect<void> } | undefined => {
   if (socket.destroyed) return undefined
   try {
-    const { conn, release, stocking } = build(options, "server", budget, runtime, backend, socket, undefined)
+    const { conn, release, stocking } = build(
+      options,
+      "server",
+      budget,
+      runtime,
+      forSocket(backend, socket),
+      socket,
+      undefined
+    )
     conn.ready()
     return { stocking, release }
   } catch {
@@ -126,9 +137,9 @@ export const unsafeAccept = <I, O, E, EH, RH>(
 
 /**
  * The Connection and the Stocking over a connected socket, and the
- * connection's finalizer: the graceful close (the send loop, started for it
- * if need be, flushes what is queued), then the socket is let go, then any
- * loop still running is stopped. No fiber yet for the read and send loops:
+ * connection's finalizer: the graceful close (the backend flushes what is
+ * queued), then the socket is let go, then any loop still running is
+ * interrupted (none starts once closing). No fiber yet for the read and send loops:
  * they are forked when they have work.
  */
 const build = <I, O, E, EH, RH>(
@@ -142,6 +153,8 @@ const build = <I, O, E, EH, RH>(
 ) => {
   socket.setNoDelay?.(true)
   const remoteAddress = addressOf(socket, options)
+  // No fiber yet for the read and send loops: they are started when they have work.
+  const loops = Loops.make(runtime)
   const conn = new Connection(
     nextId++,
     socket,
@@ -149,9 +162,10 @@ const build = <I, O, E, EH, RH>(
     options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
     describeAddress(remoteAddress),
     budget === undefined ? options : { ...options, budget },
-    role
+    role,
+    backend,
+    loops
   )
-  conn.startLoops(runtime, backend)
   const release = Effect.ensuring(
     // The reason is made when the connection is released, not kept from its start for its whole life.
     Effect.suspend(() => conn.gracefulClose(conn.closedError("ClosedLocally"))),
@@ -160,7 +174,7 @@ const build = <I, O, E, EH, RH>(
         conn.detach()
         socket.destroy()
       }),
-      conn.stopLoops()
+      Loops.interrupt(loops)
     )
   )
   return {
@@ -182,12 +196,9 @@ const build = <I, O, E, EH, RH>(
 export const unsafeOnReleasable = <I, O, E>(stocking: Stocking.Stocking<I, O, E>, f: () => void): void =>
   (stocking as StockingImpl<I, O, E>).onReleasable(f)
 
-/**
- * The backend used when none is in context: `Auto`'s choice. An invalid
- * `STOCKING_SELECT_SEND_INTERVAL` is a deployment defect here (provide
- * `Auto.layer` or `Select.layer` to handle it as a typed `ConfigError`).
- */
-const defaultBackend: Effect.Effect<Backend.Backend> = Effect.orDie(Auto.make)
+/** The backend in context, or the one it picks for this socket (`Auto`'s picks per socket). */
+const forSocket = (backend: Backend.Backend, socket: Duplex): Backend.Backend =>
+  backend.forSocket === undefined ? backend : backend.forSocket(socket)
 
 const runHandshake = <EH, RH>(
   conn: Connection,
@@ -389,17 +400,11 @@ class StockingImpl<I, O, E> implements Stocking.Stocking<I, O, E> {
   }
 
   get close(): Effect.Effect<void> {
-    return Effect.suspend(() => {
-      this.conn.closedByUser()
-      return this.conn.gracefulClose(this.conn.closedError("ClosedLocally"))
-    })
+    return Effect.suspend(() => this.conn.close())
   }
 
   get abort(): Effect.Effect<void> {
-    return Effect.sync(() => {
-      this.conn.closedByUser()
-      this.conn.abort(this.conn.closedError("ClosedLocally", "aborted"))
-    })
+    return Effect.sync(() => this.conn.abort(this.conn.closedError("ClosedLocally", "aborted"), true))
   }
 
   get closed(): Effect.Effect<Closed> {
