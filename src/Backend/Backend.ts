@@ -74,11 +74,12 @@ export interface Link {
   readonly drained: Effect.Effect<void>
   /**
    * Runs `loop` in the connection's send fiber, unless that fiber is
-   * running: the Stocking's scope owns it, and interrupts it when it has
-   * closed the connection. A loop should return once it has nothing left to do, so that an
-   * idle connection holds no fiber; if messages were queued while it was
-   * returning, the strategy is told of them again. Does nothing once the
-   * connection is closing: a strategy told of a close flushes at once.
+   * running: the Stocking's scope owns it, and interrupts it once it has
+   * closed the connection. A loop should return once it has nothing left
+   * to do, so that an idle connection holds no fiber; if messages were
+   * queued while it was returning, the strategy is told of them again.
+   * Does nothing once the connection is closing: a strategy told of a
+   * close flushes at once.
    */
   readonly run: (loop: Effect.Effect<void>) => void
 }

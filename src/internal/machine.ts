@@ -19,16 +19,18 @@
  *  (Close abortive, or SocketClosed, from any state) ----> Closed(reason)
  * ```
  *
- * | event \ state     | Handshaking | Open    | Closing             | Closed   |
- * | ----------------- | ----------- | ------- | ------------------- | -------- |
- * | Ready             | Open        | -       | -                   | -        |
- * | PeerEnded         | peerEnded   | peerEnded | -                 | -        |
- * | Close (graceful)  | Closing     | Closing | letGo (by the user) | letGo (by the user) |
- * | Close (abortive)  | Closed      | Closed  | Closed (its reason) | letGo (by the user) |
- * | Flushed           | -           | -       | Closing, flushed    | -        |
- * | SocketClosed      | Closed      | Closed  | Closed (its reason) | -        |
+ * | event \ state    | Handshaking | Open      | Closing             | Closed       |
+ * | ---------------- | ----------- | --------- | ------------------- | ------------ |
+ * | Ready            | Open        | -         | -                   | -            |
+ * | PeerEnded        | peerEnded   | peerEnded | -                   | -            |
+ * | Close (graceful) | Closing     | Closing   | letGo (by the user) | letGo (user) |
+ * | Close (abortive) | Closed      | Closed    | Closed (its reason) | letGo (user) |
+ * | Flushed          | -           | -         | Closing, flushed    | -            |
+ * | SocketClosed     | Closed      | Closed    | Closed (its reason) | -            |
  *
- * The first reason given is the one a Stocking reports, whatever comes after.
+ * A close by the user (`close`, `abort`) is a `Close` with `byUser`: it sets
+ * `letGo` wherever it lands. The first reason given is the one a Stocking
+ * reports, whatever comes after.
  * Every fact about the connection's life is here, or derived from what is
  * here:
  *

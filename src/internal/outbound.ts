@@ -153,7 +153,7 @@ export class Outbound implements Backend.Link {
   }
 
   // No loop starts once the connection is closing: the strategy, told of the close, flushes at once.
-  readonly run = (loop: Effect.Effect<void>): void => {
+  run(loop: Effect.Effect<void>): void {
     if (!this.closing) this.loop.start(loop, this.again)
   }
 
