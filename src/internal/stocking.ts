@@ -151,15 +151,17 @@ const build = <I, O, E, EH, RH>(
     role
   )
   conn.startLoops(runtime, backend)
-  const release = Effect.ensuring(
-    // The reason is made when the connection is released, not kept from its start for its whole life.
-    Effect.suspend(() => conn.gracefulClose(conn.closedError("ClosedLocally"))),
-    Effect.zipRight(
-      Effect.sync(() => {
-        conn.detach()
-        socket.destroy()
-      }),
-      conn.stopLoops()
+  // Built when the connection is released, not held from its start for its whole life (nor its `Closed`).
+  const release = Effect.suspend(() =>
+    Effect.ensuring(
+      conn.gracefulClose(conn.closedError("ClosedLocally")),
+      Effect.zipRight(
+        Effect.sync(() => {
+          conn.detach()
+          socket.destroy()
+        }),
+        conn.stopLoops()
+      )
     )
   )
   return {
