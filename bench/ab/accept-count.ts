@@ -20,8 +20,9 @@
  * `--memory` takes TCP out: each client is an in-memory duplex pair
  * (`pair.ts`), one end handed to the listening server as an accepted socket
  * (its 'connection' event), the other the client's. The client writes its
- * message, ends its side once the echo is in, and is done when the server's
- * end has closed. Over TCP how many connections come in one event-loop turn
+ * message on the next turn (over TCP too the first bytes come after the
+ * server has taken the connection), ends its side once the echo is in, and
+ * is done when the server's end has closed. Over TCP how many connections come in one event-loop turn
  * depends on timing, and with it the work per connection (the counts of two
  * runs of one build differ by up to 40%); in memory every run takes the same
  * steps. The bare server there ends its side when the client's ends, as
@@ -104,7 +105,8 @@ const memoryClient = (): Promise<Served> =>
     })
     own.on("error", reject)
     listening.at(-1)!.emit("connection", accepted)
-    own.write(REQUEST)
+    // On a later turn, as a TCP client's first bytes come after the server has taken the connection.
+    setImmediate(() => own.write(REQUEST))
   })
 
 /**
