@@ -34,7 +34,7 @@ import {
   settledRss
 } from "./util.js"
 
-interface Measurement {
+export interface Measurement {
   readonly report: Report
   /** Server CPU time per connection, µs. */
   readonly cpu: number
@@ -57,7 +57,7 @@ export const ask = <A>(child: ChildProcess, message: unknown): Promise<A> =>
   })
 
 /** One round against a server listening on `port`; `open` counts the server's open connections. */
-const measure = async (child: ChildProcess, port: number, clients: number, open: () => number) => {
+export const measure = async (child: ChildProcess, port: number, clients: number, open: () => number) => {
   const rss0 = await settledRss()
   const heap0 = heapUsed()
   const cpu0 = process.cpuUsage()

@@ -20,12 +20,17 @@
  * `--memory` takes TCP out: each client is an in-memory duplex pair
  * (`pair.ts`), one end handed to the listening server as an accepted socket
  * (its 'connection' event), the other the client's. The client writes its
- * message, ends its side once the echo is in, and is done when the server's
- * end has closed. Over TCP how many connections come in one event-loop turn
+ * message on the next turn (over TCP too the first bytes come after the
+ * server has taken the connection), ends its side once the echo is in, and
+ * is done when the server's end has closed. Over TCP how many connections come in one event-loop turn
  * depends on timing, and with it the work per connection (the counts of two
  * runs of one build differ by up to 40%); in memory every run takes the same
  * steps. The bare server there ends its side when the client's ends, as
  * Node does for a TCP server without `allowHalfOpen`.
+ *
+ * `--open` keeps the counted clients open until all of them are served,
+ * and closes them after the count, as bench/accept.ts measures: accepting
+ * and serving, not closing.
  */
 import { Effect, Stream } from "effect"
 import * as net from "node:net"
@@ -47,6 +52,7 @@ const count = Number(value("--count") ?? 2000)
 const baseline = args.includes("--baseline")
 const handler = value("--handler") ?? "messages"
 const inMemory = args.includes("--memory")
+const keepOpen = args.includes("--open")
 // The build directory: the argument that is neither a flag nor a flag's value (`--count N`, `--size B`).
 const withValue = new Set(["--count", "--size", "--handler"])
 const dir = args.find((a, i) => !a.startsWith("--") && !withValue.has(args[i - 1]!))
@@ -56,17 +62,26 @@ const BATCH = 50
 
 const REQUEST = encode(new Uint8Array(64).fill(7))
 
-/** One client: connect, send one message, wait for the whole echo, close. */
-const client = (port: number): Promise<void> =>
+/**
+ * A client served: its message echoed. `close` ends it, and completes once
+ * it is closed (in memory: once the server's end has closed).
+ */
+interface Served {
+  readonly close: () => Promise<void>
+}
+
+/** One client: connect, send one message, wait for the whole echo. */
+const client = (port: number): Promise<Served> =>
   new Promise((resolve, reject) => {
     const socket = net.connect({ port, host: "127.0.0.1", noDelay: true })
     let got = 0
+    const closed = new Promise<void>((done) => socket.on("close", () => done()))
     socket.on("connect", () => socket.write(REQUEST))
     socket.on("data", (chunk: Buffer) => {
       got += chunk.length
-      if (got >= REQUEST.length) socket.destroy()
+      if (got >= REQUEST.length) resolve({ close: () => (socket.destroy(), closed) })
     })
-    socket.on("close", () => (got >= REQUEST.length ? resolve() : reject(new Error("no echo"))))
+    socket.on("close", () => (got >= REQUEST.length ? undefined : reject(new Error("no echo"))))
     socket.on("error", reject)
   })
 
@@ -78,32 +93,46 @@ net.Server.prototype.listen = function (this: net.Server, ...rest: Array<unknown
   return (listenAt as (...a: Array<unknown>) => net.Server).apply(this, rest)
 }
 
-/** One in-memory client: the server gets the other end as accepted; done once the server's end has closed. */
-const memoryClient = (): Promise<void> =>
+/** One in-memory client: the server gets the other end as accepted. */
+const memoryClient = (): Promise<Served> =>
   new Promise((resolve, reject) => {
     const [own, accepted] = memoryPair()
     let got = 0
+    const closed = new Promise<void>((done) => accepted.on("close", () => done()))
     own.on("data", (chunk: Buffer) => {
       got += chunk.length
-      if (got >= REQUEST.length) own.end()
+      if (got >= REQUEST.length) resolve({ close: () => (own.end(), closed) })
     })
     own.on("error", reject)
-    accepted.on("close", () => (got >= REQUEST.length ? resolve() : reject(new Error("no echo"))))
     listening.at(-1)!.emit("connection", accepted)
-    own.write(REQUEST)
+    // On a later turn, as a TCP client's first bytes come after the server has taken the connection.
+    setImmediate(() => own.write(REQUEST))
   })
 
-const clients = async (port: number, n: number): Promise<void> => {
+/**
+ * `n` clients, `BATCH` at a time. Each closes once served, or, with
+ * `keepOpen`, once all `n` are served and `close` is called.
+ */
+const clients = async (port: number, n: number, keepOpen = false): Promise<() => Promise<void>> => {
+  const open: Array<Served> = []
   for (let i = 0; i < n; i += BATCH) {
-    await Promise.all(Array.from({ length: Math.min(BATCH, n - i) }, () => (inMemory ? memoryClient() : client(port))))
+    const batch = await Promise.all(
+      Array.from({ length: Math.min(BATCH, n - i) }, () => (inMemory ? memoryClient() : client(port)))
+    )
+    if (keepOpen) open.push(...batch)
+    else await Promise.all(batch.map((c) => c.close()))
+  }
+  return async () => {
+    await Promise.all(open.map((c) => c.close()))
   }
 }
 
 const rounds = async (port: number): Promise<void> => {
-  for (let i = 0; i < 2; i++) await clients(port, 300)
+  for (let i = 0; i < 2; i++) await (await clients(port, 300, keepOpen))()
   process.resourceUsage()
-  await clients(port, count)
+  const close = await clients(port, count, keepOpen)
   process.memoryUsage.rss()
+  await close()
 }
 
 if (baseline) {

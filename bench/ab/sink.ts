@@ -5,7 +5,9 @@
  *
  * - `writeAll`: `writeAll` of 1000 messages in a loop (the reference);
  * - `sink`: `Stream.run(stream, stocking.sink)` over `Stream.fromIterable`
- *   rechunked to 1000 messages per chunk;
+ *   rechunked to 1000 messages per chunk (`npm run bench`'s `sink(1000)`);
+ * - `sinkChunks`: the same without the rechunk (`Stream.fromIterable` makes
+ *   chunks of 4096): the sink's own cost;
  * - `sinkRechunk`: a stream of one-message chunks (`Stream.rechunk(1)`)
  *   rechunked to 1000 for the sink (`npm run bench`'s `sink(1 -> rechunk
  *   1000)` row);
@@ -14,7 +16,10 @@
  * - `drainSingle`: that stream drained with `Stream.runDrain`, no Stocking
  *   at all: what producing it costs, which no sink can save;
  * - `drainRechunk`: that stream rechunked to 1000 and drained, no Stocking:
- *   what `sinkRechunk` pays before its sink.
+ *   what `sinkRechunk` pays before its sink;
+ * - `discardSingle`: that stream run into a sink that reads each chunk and
+ *   does nothing (the least any sink of one-message chunks costs), no
+ *   Stocking.
  *
  *   bash bench/ab/build.sh HEAD~1 HEAD && npx tsc -p tsconfig.bench.json
  *   node .bench-build/bench/ab/sink.js [--memory] [--n 60000] [--rounds 15] [--modes writeAll,sinkRechunk] BUILD...
@@ -27,7 +32,7 @@
  * instructions between. `--memory` connects the two Stockings in memory
  * (`pair.ts`): the same steps on every run.
  */
-import { Effect, Fiber, Stream } from "effect"
+import { Channel, type Chunk, Effect, Fiber, Sink, Stream } from "effect"
 import * as net from "node:net"
 import * as path from "node:path"
 import { pathToFileURL } from "node:url"
@@ -36,8 +41,18 @@ import { median, now } from "../util.js"
 import { memoryPair } from "./pair.js"
 
 type Library = typeof Lib
-type Mode = "writeAll" | "sink" | "sinkRechunk" | "sinkSingle" | "drainSingle" | "drainRechunk"
-const MODES: ReadonlyArray<Mode> = ["writeAll", "sink", "sinkRechunk", "sinkSingle", "drainSingle", "drainRechunk"]
+type Mode =
+  "writeAll" | "sink" | "sinkChunks" | "sinkRechunk" | "sinkSingle" | "drainSingle" | "drainRechunk" | "discardSingle"
+const MODES: ReadonlyArray<Mode> = [
+  "writeAll",
+  "sink",
+  "sinkChunks",
+  "sinkRechunk",
+  "sinkSingle",
+  "drainSingle",
+  "drainRechunk",
+  "discardSingle"
+]
 
 const args = process.argv.slice(2)
 const value = (name: string): string | undefined => {
@@ -86,6 +101,16 @@ const input = (messages: number) => {
 /** The stream of one-message chunks (as `Stream.map` over single events makes). */
 const single = (messages: number) => Stream.fromIterable(input(messages)).pipe(Stream.rechunk(1))
 
+/** Reads every chunk and does nothing with it. */
+const discardLoop: Channel.Channel<never, Chunk.Chunk<Uint8Array>, never, never, void, unknown> = Channel.readWithCause(
+  {
+    onInput: () => discardLoop,
+    onFailure: Channel.failCause,
+    onDone: () => Channel.void
+  }
+)
+const discard = Sink.fromChannel(discardLoop)
+
 const writeCount = (writing: Lib.Stocking.Stocking, mode: Mode, messages: number): Effect.Effect<void, unknown> => {
   switch (mode) {
     case "writeAll":
@@ -96,6 +121,8 @@ const writeCount = (writing: Lib.Stocking.Stocking, mode: Mode, messages: number
       })
     case "sink":
       return Stream.run(Stream.fromIterable(input(messages)).pipe(Stream.rechunk(BATCH)), writing.sink)
+    case "sinkChunks":
+      return Stream.run(Stream.fromIterable(input(messages)), writing.sink)
     case "sinkRechunk":
       return Stream.run(single(messages).pipe(Stream.rechunk(BATCH)), writing.sink)
     case "sinkSingle":
@@ -104,6 +131,8 @@ const writeCount = (writing: Lib.Stocking.Stocking, mode: Mode, messages: number
       return Stream.runDrain(single(messages))
     case "drainRechunk":
       return Stream.runDrain(single(messages).pipe(Stream.rechunk(BATCH)))
+    case "discardSingle":
+      return Stream.run(single(messages), discard)
   }
 }
 
@@ -129,7 +158,7 @@ const round = async (
         reading = yield* lib.Stocking.make({ host: "127.0.0.1", port: net.port })
         writing = yield* lib.Stocking.make({ socket: yield* Effect.promise(() => net.accepted) })
       }
-      const expected = mode.startsWith("drain") ? 0 : messages
+      const expected = mode.startsWith("drain") || mode.startsWith("discard") ? 0 : messages
       let received = 0
       const reader = yield* Effect.fork(
         expected === 0

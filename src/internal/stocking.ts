@@ -166,15 +166,17 @@ const build = <I, O, E, EH, RH>(
     backend,
     loops
   )
-  const release = Effect.ensuring(
-    // The reason is made when the connection is released, not kept from its start for its whole life.
-    Effect.suspend(() => conn.gracefulClose(conn.closedError("ClosedLocally"))),
-    Effect.zipRight(
-      Effect.sync(() => {
-        conn.detach()
-        socket.destroy()
-      }),
-      Loops.interrupt(loops)
+  // Built when the connection is released, not held from its start for its whole life (nor its `Closed`).
+  const release = Effect.suspend(() =>
+    Effect.ensuring(
+      conn.gracefulClose(conn.closedError("ClosedLocally")),
+      Effect.zipRight(
+        Effect.sync(() => {
+          conn.detach()
+          socket.destroy()
+        }),
+        Loops.interrupt(loops)
+      )
     )
   )
   return {
