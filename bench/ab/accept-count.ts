@@ -5,7 +5,7 @@
  * `Stream.runForEach(write)` as bench/accept.ts does, and plain node:net
  * clients in this same process, `BATCH` at a time, each sending one 64 B
  * message, waiting for its echo, then closing. A warm-up of 2 x 300
- * connections, then `--count N` connections between the two marks (see
+ * connections (`--warm R`: R x 300), then `--count N` connections between the two marks (see
  * bench/ab/ab.ts). The clients' own work is in the count too, the same for
  * every build: compare builds, not absolute figures.
  *
@@ -53,8 +53,9 @@ const baseline = args.includes("--baseline")
 const handler = value("--handler") ?? "messages"
 const inMemory = args.includes("--memory")
 const keepOpen = args.includes("--open")
+const warm = Number(value("--warm") ?? 2)
 // The build directory: the argument that is neither a flag nor a flag's value (`--count N`, `--size B`).
-const withValue = new Set(["--count", "--size", "--handler"])
+const withValue = new Set(["--count", "--size", "--handler", "--warm"])
 const dir = args.find((a, i) => !a.startsWith("--") && !withValue.has(args[i - 1]!))
 
 /** Clients in flight at once. */
@@ -128,7 +129,7 @@ const clients = async (port: number, n: number, keepOpen = false): Promise<() =>
 }
 
 const rounds = async (port: number): Promise<void> => {
-  for (let i = 0; i < 2; i++) await (await clients(port, 300, keepOpen))()
+  for (let i = 0; i < warm; i++) await (await clients(port, 300, keepOpen))()
   process.resourceUsage()
   const close = await clients(port, count, keepOpen)
   process.memoryUsage.rss()
