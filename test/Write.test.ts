@@ -4,8 +4,8 @@
  * does not wait out the select interval.
  */
 import { assert, describe, it } from "@effect/vitest"
-import { Chunk, Effect, Exit, Fiber, Stream } from "effect"
-import { Framing } from "../src/index.js"
+import { Chunk, Effect, Exit, Fiber, Schema, Stream } from "effect"
+import { Codec, Framing } from "../src/index.js"
 import { Select } from "../src/node.js"
 import { backends, pair, rawPeer } from "./utils/net.js"
 
@@ -32,6 +32,21 @@ for (const [name, backend] of backends) {
         got.forEach((m, i) => assert.strictEqual(m, `m${i}`))
         // The Stocking stays open after the stream ends.
         assert.isTrue(yield* client.isActive)
+      })
+    )
+
+    it.scopedLive("sink with a codec encodes every element, in order, chunks of one and of many", () =>
+      Effect.gen(function* () {
+        const codec = Codec.json(Schema.Number)
+        const { client, server } = yield* pair(backend, backend, { client: { codec }, server: { codec } })
+        const count = 500
+        const reader = yield* Effect.fork(server.messages.pipe(Stream.take(count), Stream.runCollect))
+        yield* Stream.run(Stream.range(0, count / 2 - 1).pipe(Stream.rechunk(1)), client.sink)
+        yield* Stream.run(Stream.range(count / 2, count - 1).pipe(Stream.rechunk(50)), client.sink)
+        assert.deepStrictEqual(
+          Chunk.toReadonlyArray(yield* Fiber.join(reader)),
+          Array.from({ length: count }, (_, i) => i)
+        )
       })
     )
 
