@@ -42,7 +42,9 @@ export const run = async (options: Options): Promise<Array<Row>> => {
     const result = await Effect.runPromise(
       Effect.scoped(
         Effect.gen(function* () {
-          const server = yield* Server.make({ port: 0 })
+          // The server's budget (`maxTotalBytes`, half of it for what connections receive) is raised past what the
+          // peers park together, so that each parks the per-connection maximum; the budget has rows of its own.
+          const server = yield* Server.make({ port: 0, maxTotalBytes: 4 * peers * (sent + 16 * 1024 * 1024) })
           const port = server.address._tag === "Tcp" ? server.address.port : 0
           const sockets: Array<net.Socket> = []
           let writes = 0
