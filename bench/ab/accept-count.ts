@@ -133,10 +133,12 @@ const clients = async (port: number, n: number, keepOpen = false): Promise<() =>
 
 const rounds = async (port: number): Promise<void> => {
   for (let i = 0; i < warm; i++) await (await clients(port, 300, keepOpen))()
-  // What the warm-up's closes leave running (a server releases a connection after its socket has closed)
-  // finishes before the count starts: every handler has returned, then a few turns more. Waited out in
-  // turns, not in time: under callgrind everything runs some fifty times slower.
+  // What the warm-up's closes leave running (a server releases a connection after its socket has closed,
+  // and Effect's scheduler falls back to timers after long runs of microtasks) finishes before the count
+  // starts: every handler has returned, then 3 s more (under callgrind everything runs some fifty times
+  // slower), then a few turns.
   while (handlers > 0) await new Promise((resolve) => setTimeout(resolve, 10))
+  await new Promise((resolve) => setTimeout(resolve, 3000))
   for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve))
   process.resourceUsage()
   const close = await clients(port, count, keepOpen)
