@@ -58,6 +58,9 @@ const warm = Number(value("--warm") ?? 2)
 const withValue = new Set(["--count", "--size", "--handler", "--warm"])
 const dir = args.find((a, i) => !a.startsWith("--") && !withValue.has(args[i - 1]!))
 
+/** Library handlers running (the baseline has none). */
+let handlers = 0
+
 /** Clients in flight at once. */
 const BATCH = 50
 
@@ -130,9 +133,13 @@ const clients = async (port: number, n: number, keepOpen = false): Promise<() =>
 
 const rounds = async (port: number): Promise<void> => {
   for (let i = 0; i < warm; i++) await (await clients(port, 300, keepOpen))()
-  // What the warm-up's closes leave running (a server releases a connection after its socket has closed)
-  // finishes before the count starts.
-  await new Promise((resolve) => setTimeout(resolve, 200))
+  // What the warm-up's closes leave running (a server releases a connection after its socket has closed,
+  // and Effect's scheduler falls back to timers after long runs of microtasks) finishes before the count
+  // starts: every handler has returned, then 3 s more (under callgrind everything runs some fifty times
+  // slower), then a few turns.
+  while (handlers > 0) await new Promise((resolve) => setTimeout(resolve, 10))
+  await new Promise((resolve) => setTimeout(resolve, 3000))
+  for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve))
   process.resourceUsage()
   const close = await clients(port, count, keepOpen)
   process.memoryUsage.rss()
@@ -158,7 +165,14 @@ if (baseline) {
       Effect.gen(function* () {
         const server = yield* lib.Server.make({ port: 0 })
         yield* server
-          .serve((s) => (handler === "forEach" ? s.forEach(s.write) : s.messages.pipe(Stream.runForEach(s.write))))
+          .serve((s) =>
+            Effect.suspend(() => {
+              handlers++
+              return (handler === "forEach" ? s.forEach(s.write) : s.messages.pipe(Stream.runForEach(s.write))).pipe(
+                Effect.ensuring(Effect.sync(() => handlers--))
+              )
+            })
+          )
           .pipe(Effect.forkScoped)
         yield* Effect.promise(() => rounds(server.port))
       })
