@@ -1,0 +1,376 @@
+/**
+ * A message queue bounded by both message count and bytes, with the ending a
+ * connection needs: once ended, it still hands out every message it holds,
+ * then fails each taker with the reason it ended. A connection's queues are
+ * ended only by the connection's machine, as it leaves service
+ * (`lifecycle.ts`); the queue keeps its end so that it can fail offers and
+ * takes without knowing the connection.
+ *
+ * What it holds, in order of the file:
+ *
+ * - **Storage**: the messages and their sizes, in arrays read from `head`.
+ * - **Bounds and budget**: what counts against `maxItems` and `maxBytes`
+ *   (the messages, writers admitted but not yet queued, and bytes
+ *   `reserved` elsewhere on its behalf: a socket's unsent bytes), and, with
+ *   a `Holder` (a server's budget, `budget.ts`), what is charged to it (all
+ *   of that, plus `extra`: a message being received). A writer is admitted
+ *   only when both the queue's own bounds and the holder allow.
+ * - **Offers**: a writer finding room queues at once; one that does not
+ *   waits in line (`Writers`, `waiters.ts`), admitted in order as room is
+ *   made. A batch (`unsafeOfferAll`) is queued whole or not at all.
+ * - **Takes**, and the end.
+ *
+ * Plain mutable state driven from one JS thread: producers and consumers are
+ * fibers that suspend through `Effect.async`, and are woken synchronously
+ * (the fibers waiting for items, for room, and to queue are kept as
+ * `waiters.ts` says).
+ *
+ * @internal
+ */
+import * as Effect from "effect/Effect"
+import { Takers, wakeAll, Writers } from "./waiters.js"
+/** @internal */
+export class MessageQueue {
+  maxItems
+  maxBytes
+  holder
+  onLatePush
+  onDrained
+  items = []
+  sizes = []
+  head = 0
+  /** Bytes of the queued messages. */
+  bytes = 0
+  // Set once, by `end`: a connection's queues only from its machine's apply step (see the top of this file).
+  failure = undefined
+  ended = false
+  // Waiters, made on first use: an idle connection holds two queues.
+  // Fibers waiting for items: each resumed with the Effect it gave (`next`),
+  // which looks again.
+  takers = undefined
+  cachedTake = undefined
+  writers = undefined
+  spaceWaiters = undefined
+  /** Bytes held elsewhere on this queue's behalf (a socket's unsent bytes), counted against `maxBytes`. */
+  reserved = 0
+  /** Bytes held elsewhere on this queue's behalf that count for the holder but not against `maxBytes` (a partial message). */
+  extra = 0
+  constructor(
+    maxItems,
+    maxBytes,
+    /** This queue's share of a byte budget shared with other queues, if any (see `budget.ts`). */
+    holder,
+    /**
+     * Called after an admitted writer queued its messages, from that
+     * writer's fiber (never from inside `poll`, `takeAll` or an offer).
+     */
+    onLatePush,
+    /** Called when a take leaves the queue ended and empty. */
+    onDrained
+  ) {
+    this.maxItems = maxItems
+    this.maxBytes = maxBytes
+    this.holder = holder
+    this.onLatePush = onLatePush
+    this.onDrained = onDrained
+  }
+  get size() {
+    return this.items.length - this.head
+  }
+  get isEnded() {
+    return this.ended
+  }
+  /** Everything this queue holds or has set aside, in bytes. */
+  get held() {
+    const writers = this.writers
+    return this.bytes + this.reserved + (writers === undefined ? 0 : writers.admittedBytes)
+  }
+  /** Messages queued, and set aside for admitted writers. */
+  get count() {
+    const writers = this.writers
+    return this.size + (writers === undefined ? 0 : writers.admittedCount)
+  }
+  /** Whether the queue is at its own bounds (the shared budget aside). */
+  get isFull() {
+    return this.count >= this.maxItems || this.held >= this.maxBytes
+  }
+  /** The reason the queue ended, once it has. */
+  get endedWith() {
+    return this.failure
+  }
+  /** Whether `count` messages of `bytes` fit the queue's own bounds. */
+  fits(count, bytes) {
+    // An empty queue always takes one offer, however large, so a message
+    // bigger than `maxBytes` cannot wedge it.
+    const held = this.held
+    const size = this.count
+    return (size === 0 && held === 0) || (size + count <= this.maxItems && held + bytes <= this.maxBytes)
+  }
+  /** Whether `count` messages of `bytes` may be queued now, nobody waiting before them; with a holder, charges them if so. */
+  admits(count, bytes) {
+    if (this.writers !== undefined && this.writers.waiting) return false
+    return this.fits(count, bytes) && this.tryCharge(bytes)
+  }
+  /** Asks the holder, if any, for `bytes` more than the queue holds: see `tryGrow`. */
+  tryCharge(bytes) {
+    return this.holder === undefined || this.holder.tryHold(this.held + this.extra + bytes)
+  }
+  /** Leaves the holder's line, if waiting in it. */
+  leaveBudgetLine() {
+    this.holder?.cancel()
+  }
+  /**
+   * Asks the holder for `extra` bytes more than the queue holds: `true`
+   * (and charged) when granted; refused, the holder waits in its pool's
+   * line. Always `true` without a holder.
+   */
+  tryGrow(extra) {
+    return this.holder === undefined || this.holder.tryHold(this.held + this.extra + extra)
+  }
+  /** Brings the holder's charge up to date with what the queue holds. */
+  settle() {
+    if (this.holder !== undefined) this.holder.hold(this.held + this.extra)
+  }
+  /** Sets the bytes charged to the holder on this queue's behalf beyond what it holds (see `extra`). */
+  setExtra(bytes) {
+    if (bytes === this.extra) return
+    this.extra = bytes
+    this.settle()
+  }
+  /**
+   * Sets the bytes held elsewhere on this queue's behalf; lowering them
+   * makes room, as taking a message does.
+   */
+  setReserved(bytes) {
+    bytes = Math.max(0, bytes)
+    if (bytes === this.reserved) return
+    const lower = bytes < this.reserved
+    this.reserved = bytes
+    this.settle()
+    if (lower) this.roomMade()
+  }
+  /** How many messages have ever been added (a position in the stream of messages, for waiting on progress). */
+  pushed = 0
+  wakeTakers() {
+    if (this.takers !== undefined) this.takers.wakeAll()
+  }
+  /**
+   * An Effect that waits until an item is queued or the queue ends, then
+   * continues with `next` (which must look again: another fiber may have
+   * taken the item first). Build it once and reuse it: one wait costs one
+   * `Effect.async` and no closure or entry of ours.
+   *
+   * There is no canceler, which saves the interruption machinery on every
+   * wait; `Takers` (`waiters.ts`) says how the callbacks interrupted waits
+   * leave behind are swept out.
+   */
+  makeWait(next) {
+    return Effect.async((resume) => {
+      ;(this.takers ??= new Takers()).add(resume, next)
+    })
+  }
+  /**
+   * Adds every message of `items`, even past the bounds (the caller applies
+   * backpressure), taking the array over: into an empty queue it becomes the
+   * queue's own, with no copy.
+   */
+  unsafePushAll(items, sizeOf) {
+    const n = items.length
+    if (this.ended || n === 0) return
+    if (this.head === this.items.length) {
+      const sizes = new Array(n)
+      let total = 0
+      for (let i = 0; i < n; i++) total += sizes[i] = sizeOf(items[i])
+      this.items = items
+      this.sizes = sizes
+      this.head = 0
+      this.bytes = total
+    } else {
+      for (let i = 0; i < n; i++) {
+        const bytes = sizeOf(items[i])
+        this.items.push(items[i])
+        this.sizes.push(bytes)
+        this.bytes += bytes
+      }
+    }
+    this.pushed += n
+    this.settle()
+    this.wakeTakers()
+  }
+  pushSized(items, sizes, bytes) {
+    if (items.length === 1) {
+      this.items.push(items[0])
+      this.sizes.push(sizes[0])
+    } else {
+      for (let i = 0; i < items.length; i++) {
+        this.items.push(items[i])
+        this.sizes.push(sizes[i])
+      }
+    }
+    this.bytes += bytes
+    this.pushed += items.length
+  }
+  /**
+   * Adds a message, suspending while there is no room. Fails with the end
+   * reason if the queue has ended (before or while waiting). Waiting
+   * writers are served in order; one interrupted while waiting leaves no
+   * trace, and one that succeeds has its message queued whole.
+   *
+   * `unsafe`: when there is room, the message is queued when this is
+   * *called*, not when the returned Effect runs (that saves an Effect per
+   * write); call it only from inside a suspended Effect.
+   */
+  unsafeOffer(item, bytes) {
+    if (this.ended) return Effect.fail(this.failure)
+    if (this.admits(1, bytes)) {
+      this.items.push(item)
+      this.sizes.push(bytes)
+      this.bytes += bytes
+      this.pushed++
+      this.wakeTakers()
+      return Effect.void
+    }
+    return (this.writers ??= new Writers(this)).wait([item], [bytes], bytes)
+  }
+  /**
+   * Adds every message of `items`, all or none: at once when they fit,
+   * else once room is made for all of them (an empty queue takes any
+   * batch). `unsafe` as `unsafeOffer` is.
+   */
+  unsafeOfferAll(items, sizeOf) {
+    if (this.ended) return Effect.fail(this.failure)
+    const n = items.length
+    if (n === 0) return Effect.void
+    const sizes = new Array(n)
+    let bytes = 0
+    for (let i = 0; i < n; i++) bytes += sizes[i] = sizeOf(items[i])
+    if (this.admits(n, bytes)) {
+      if (this.head === this.items.length) {
+        // Empty: the batch becomes the queue, in one copy.
+        this.items = items.slice()
+        this.sizes = sizes
+        this.head = 0
+        this.bytes = bytes
+        this.pushed += n
+      } else {
+        this.pushSized(items, sizes, bytes)
+      }
+      this.wakeTakers()
+      return Effect.void
+    }
+    return (this.writers ??= new Writers(this)).wait(items.slice(), sizes, bytes)
+  }
+  /** Queues an admitted writer's messages, from its own fiber (`Writers`). */
+  pushAdmitted(items, sizes, bytes) {
+    this.pushSized(items, sizes, bytes)
+    this.wakeTakers()
+    if (this.onLatePush !== undefined) this.onLatePush()
+  }
+  /** Room was made: admit waiting writers, and wake the fibers waiting for room. */
+  roomMade() {
+    if (this.writers !== undefined) this.writers.admit()
+    if (this.spaceWaiters !== undefined && this.spaceWaiters.size > 0 && !this.isFull) wakeAll(this.spaceWaiters)
+  }
+  /** The holder's turn in its pool's line has come (see `budget.ts`). */
+  retry() {
+    if (this.writers === undefined) this.holder?.cancel()
+    else this.writers.retry()
+  }
+  compact() {
+    if (this.head === this.items.length) {
+      this.items = []
+      this.sizes = []
+      this.head = 0
+    } else if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head)
+      this.sizes = this.sizes.slice(this.head)
+      this.head = 0
+    }
+  }
+  /** Removes and returns the oldest message, or `undefined` when empty. */
+  poll() {
+    if (this.head === this.items.length) return undefined
+    const item = this.items[this.head]
+    this.bytes -= this.sizes[this.head]
+    this.items[this.head] = undefined
+    this.head++
+    this.compact()
+    this.settle()
+    this.roomMade()
+    if (this.onDrained !== undefined && this.ended && this.head === this.items.length) this.onDrained()
+    return item
+  }
+  /** Removes and returns every queued message. */
+  takeAll() {
+    const out = this.head === 0 ? this.items : this.items.slice(this.head)
+    this.items = []
+    this.sizes = []
+    this.head = 0
+    this.bytes = 0
+    if (out.length > 0) {
+      this.settle()
+      this.roomMade()
+      if (this.onDrained !== undefined && this.ended) this.onDrained()
+    }
+    return out
+  }
+  /** Takes the next message, waiting for one; fails with the end reason once empty and ended. */
+  take() {
+    if (this.cachedTake !== undefined) return this.cachedTake
+    const take = Effect.suspend(() => {
+      const item = this.poll()
+      if (item !== undefined) return Effect.succeed(item)
+      return this.ended ? Effect.fail(this.failure) : wait
+    })
+    const wait = this.makeWait(take)
+    return (this.cachedTake = take)
+  }
+  /** Waits until the queue is below its bounds (or has ended). */
+  awaitSpace() {
+    return Effect.suspend(() => {
+      if (!this.isFull || this.ended) return Effect.void
+      return Effect.async((resume) => {
+        const waiters = (this.spaceWaiters ??= new Set())
+        waiters.add(resume)
+        return Effect.sync(() => waiters.delete(resume))
+      })
+    })
+  }
+  /**
+   * Ends the queue: no more offers; takers get the messages still queued,
+   * then `reason`. Waiting writers fail with `reason`; admitted ones fail
+   * too, when their fibers come to queue. Only the first call counts.
+   */
+  end(reason) {
+    if (this.ended) return false
+    this.ended = true
+    this.failure = reason
+    this.holder?.cancel()
+    if (this.writers !== undefined) this.writers.end(reason)
+    this.wakeTakers()
+    if (this.spaceWaiters !== undefined) wakeAll(this.spaceWaiters)
+    return true
+  }
+  /** Puts messages back at the front, in order (a consumer that could not use them). */
+  unshiftAll(items, sizeOf) {
+    if (items.length === 0) return
+    const rest = this.items.slice(this.head)
+    const restSizes = this.sizes.slice(this.head)
+    this.items = [...items, ...rest]
+    this.sizes = [...items.map(sizeOf), ...restSizes]
+    this.head = 0
+    for (const item of items) this.bytes += sizeOf(item)
+    this.settle()
+    this.wakeTakers()
+  }
+  /** Drops every queued message and what is reserved (an abortive close, or a queue let go). */
+  clear() {
+    this.items = []
+    this.sizes = []
+    this.head = 0
+    this.bytes = 0
+    this.reserved = 0
+    this.extra = 0
+    this.settle()
+  }
+}
