@@ -9,7 +9,7 @@
  */
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
@@ -121,3 +121,24 @@ export const serverOptions = <I, O, E, EH, RH>(
     fromOutcome(Parse.serverOptions(prefix, env, code) as Parse.Outcome<Server.Options<I, O, E, EH, RH>>)
   )
 }
+
+/**
+ * `Select.intervalConfig`: `STOCKING_SELECT_SEND_INTERVAL`, in seconds (0 or
+ * more), default 0.5 as in the original.
+ *
+ * @internal
+ */
+export const intervalConfig: Config.Config<Duration.Duration> = Config.mapOrFail(
+  Config.string(Parse.INTERVAL_VARIABLE),
+  (text) => fromOutcome(Parse.seconds(text))
+).pipe(
+  Config.withDefault(Parse.DEFAULT_INTERVAL_SECONDS),
+  Config.map((seconds) => Duration.millis(seconds * 1000)),
+  Config.withDescription("How often, in seconds, the select backend sends what is queued")
+)
+
+/** The backend `STOCKING_BACKEND` asks for: `poll`, `select` or `auto` (default). @internal */
+export const backendConfig: Config.Config<Parse.BackendChoice> = Config.mapOrFail(
+  Config.string(Parse.BACKEND_VARIABLE),
+  (text) => fromOutcome(Parse.backendChoice(text))
+).pipe(Config.withDefault(Parse.DEFAULT_BACKEND))

@@ -243,6 +243,30 @@ describe("server options from Config", () => {
     })
   })
 
+  it("types: the result of a line's settings type is its options type (how Server.optionsFromConfig wires it)", async () => {
+    // A stand-in for the Effect 4 `Server.Options`: where to listen (the backlog with it), plus the settings.
+    interface Settings extends config.ServerFields {
+      readonly codec?: { readonly name: string } | undefined
+    }
+    type Options = (
+      | { readonly port: number; readonly host?: string | undefined; readonly backlog?: number | undefined }
+      | {
+          readonly path: string
+          readonly backlog?: number | undefined
+          readonly removeStale?: boolean | undefined
+          readonly mode?: number | undefined
+        }
+    ) &
+      Omit<Settings, "backlog">
+    const optionsFromConfig = (
+      settings?: config.ServerSettings<Settings>
+    ): Effect.Effect<Options, Config.ConfigError> => config.serverOptions(settings)
+    const options = await Effect.runPromise(
+      optionsFromConfig({ codec: { name: "json" }, path: "/run/a.sock", mode: 0o600 }).pipe(withEnv({}))
+    )
+    expect(options).toStrictEqual({ codec: { name: "json" }, path: "/run/a.sock", mode: 0o600 })
+  })
+
   it("a path from the variables replaces the code's port", async () => {
     const unix = await server({ STOCKING_SERVER_PATH: "/tmp/x.sock" }, { port: 0 })
     expect(unix).toStrictEqual({ path: "/tmp/x.sock" })
