@@ -24,9 +24,10 @@
  *
  * @since 0.2.0
  */
+import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Option from "effect/Option"
 import type * as Schedule from "effect/Schedule"
@@ -39,6 +40,7 @@ import * as errorInternal from "../internal/stockingError.js"
 import * as core from "../internal/stockingCore.js"
 import type * as wire from "../internal/wire.js"
 import type * as Backend from "./Backend/Backend.js"
+import * as configInternal from "./internal/config.js"
 import * as internal from "./internal/stocking.js"
 
 /**
@@ -324,3 +326,54 @@ export const make: <I = Message, O = Message, E = never, EH = never, RH = never>
 export const layer = <EH = never, RH = never>(
   options: Options<Message, Message, never, EH, RH>
 ): Layer.Layer<Stocking, ConnectError, RH> => Layer.effect(Stocking, make(options))
+
+/**
+ * What `optionsFromConfig` and `layerConfig` take: the settings given in
+ * code (a codec, a handshake, defaults, even a target), and the prefix of
+ * the variables (default `STOCKING`: `STOCKING_HOST`, `STOCKING_PORT`,
+ * `STOCKING_PATH`, `STOCKING_TLS`, the limits...). A variable that is set
+ * wins over the code's value.
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export type ConfigSettings<I = Message, O = Message, E = never, EH = never, RH = never> = configInternal.ClientSettings<
+  Settings<I, O, E, EH, RH>
+>
+
+/**
+ * A Stocking's options read through `Config` (the variables are those of
+ * the Effect 3 line, with the same messages for bad values).
+ *
+ * @since 0.2.0
+ * @category config
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Stocking } from "effect-stockings/effect4/node"
+ *
+ * // STOCKING_HOST=db.internal STOCKING_PORT=7000 node app.js
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const options = yield* Stocking.optionsFromConfig({ closeTimeout: "2 seconds" })
+ *     const stocking = yield* Stocking.make(options)
+ *     yield* stocking.write("hello")
+ *   })
+ * )
+ * ```
+ */
+export const optionsFromConfig = <I = Message, O = Message, E = never, EH = never, RH = never>(
+  settings?: ConfigSettings<I, O, E, EH, RH>
+): Effect.Effect<Options<I, O, E, EH, RH>, Config.ConfigError> =>
+  configInternal.clientOptions<Settings<I, O, E, EH, RH>>(settings)
+
+/**
+ * As `layer`, with the options read through `Config` (see `optionsFromConfig`).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = <EH = never, RH = never>(
+  settings?: ConfigSettings<Message, Message, never, EH, RH>
+): Layer.Layer<Stocking, ConnectError | Config.ConfigError, RH> =>
+  Layer.effect(Stocking, Effect.flatMap(optionsFromConfig(settings), make))

@@ -14,13 +14,13 @@ import type * as Backend from "./backend.js"
 import { signalsReadiness, withSelect } from "./autoCore.js"
 import * as Poll from "./poll.js"
 import * as Select from "./select.js"
-import * as SelectConfig from "./selectConfig.js"
+import * as configInternal from "./config.js"
 
 export { preferred, supportsReadiness } from "./autoCore.js"
 
 /** `Auto.make`. @internal */
 export const make: Effect.Effect<Backend.Backend, ConfigError.ConfigError> = Effect.map(
-  SelectConfig.intervalConfig,
+  configInternal.intervalConfig,
   (interval: Duration.Duration) => withSelect(Select.make(interval))
 )
 
@@ -36,4 +36,4 @@ export const make: Effect.Effect<Backend.Backend, ConfigError.ConfigError> = Eff
 export const forSocket = (socket: Duplex): Effect.Effect<Backend.Backend> => (signalsReadiness(socket) ? POLL : SELECT)
 
 const POLL: Effect.Effect<Backend.Backend> = Effect.succeed(Poll.backend)
-const SELECT: Effect.Effect<Backend.Backend> = Effect.orDie(Effect.map(SelectConfig.intervalConfig, Select.make))
+const SELECT: Effect.Effect<Backend.Backend> = Effect.orDie(Effect.map(configInternal.intervalConfig, Select.make))

@@ -155,3 +155,36 @@ describe("effect4 Stocking: connect errors", () => {
     expect(error.message).toContain(String(closedPort))
   })
 })
+
+describe("effect4 Stocking: Config", () => {
+  it("layerConfig connects where the variables say", async () => {
+    const { ConfigProvider } = await import("effect")
+    const got = await Effect.runPromise(
+      Effect.gen(function* () {
+        const stocking = yield* Stocking.Stocking
+        yield* stocking.write("configured")
+        return yield* stocking.take
+      }).pipe(
+        Effect.provide(Stocking.layerConfig()),
+        Effect.provideService(
+          ConfigProvider.ConfigProvider,
+          ConfigProvider.fromUnknown({ STOCKING: { HOST: "127.0.0.1", PORT: String(port) } })
+        )
+      )
+    )
+    expect(got).toBe("configured")
+  })
+
+  it("a bad port says what it received and what it expected", async () => {
+    const { ConfigProvider } = await import("effect")
+    const error = await Effect.runPromise(
+      Effect.flip(Stocking.optionsFromConfig()).pipe(
+        Effect.provideService(
+          ConfigProvider.ConfigProvider,
+          ConfigProvider.fromUnknown({ STOCKING: { HOST: "127.0.0.1", PORT: "abc" } })
+        )
+      )
+    )
+    expect(String(error)).toContain('Expected a whole number from 1 to 65535, not "abc"')
+  })
+})

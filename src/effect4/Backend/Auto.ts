@@ -13,7 +13,7 @@ import type { Duplex } from "node:stream"
 import * as core from "../../internal/autoCore.js"
 import * as Poll from "../../internal/poll.js"
 import * as Select from "../../internal/select.js"
-import * as selectConfig from "../internal/selectConfig.js"
+import * as configInternal from "../internal/config.js"
 import * as Backend from "./Backend.js"
 
 /**
@@ -40,7 +40,7 @@ export const preferred: (socket?: Duplex) => Backend.Name = core.preferred
  * @category constructors
  */
 export const make: Effect.Effect<Backend.Backend, Config.ConfigError> = Effect.map(
-  selectConfig.intervalConfig,
+  configInternal.intervalConfig,
   (interval) => core.withSelect(Select.make(interval))
 )
 
@@ -58,7 +58,7 @@ export const layer: Layer.Layer<Backend.Backend, Config.ConfigError> = Layer.eff
  * @since 0.2.0
  * @category constants
  */
-export const BACKEND_VARIABLE = "STOCKING_BACKEND"
+export const BACKEND_VARIABLE: string = configInternal.BACKEND_VARIABLE
 
 /**
  * Provides the backend named by `STOCKING_BACKEND` (`poll`, `select` or
@@ -69,14 +69,12 @@ export const BACKEND_VARIABLE = "STOCKING_BACKEND"
  */
 export const layerConfig: Layer.Layer<Backend.Backend, Config.ConfigError> = Layer.effect(
   Backend.Backend,
-  Effect.flatMap(
-    Config.Literals(["poll", "select", "auto"], BACKEND_VARIABLE).pipe(Config.withDefault("auto" as const)),
-    (name): Effect.Effect<Backend.Backend, Config.ConfigError> =>
-      name === "poll"
-        ? Effect.succeed(Poll.backend)
-        : name === "select"
-          ? Effect.map(selectConfig.intervalConfig, Select.make)
-          : make
+  Effect.flatMap(configInternal.backendConfig, (name): Effect.Effect<Backend.Backend, Config.ConfigError> =>
+    name === "poll"
+      ? Effect.succeed(Poll.backend)
+      : name === "select"
+        ? Effect.map(configInternal.intervalConfig, Select.make)
+        : make
   )
 )
 
@@ -85,4 +83,4 @@ export const forSocket = (socket: Duplex): Effect.Effect<Backend.Backend> =>
   core.signalsReadiness(socket) ? POLL : SELECT
 
 const POLL: Effect.Effect<Backend.Backend> = Effect.succeed(Poll.backend)
-const SELECT: Effect.Effect<Backend.Backend> = Effect.orDie(Effect.map(selectConfig.intervalConfig, Select.make))
+const SELECT: Effect.Effect<Backend.Backend> = Effect.orDie(Effect.map(configInternal.intervalConfig, Select.make))

@@ -11,7 +11,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as internal from "../../internal/select.js"
-import * as selectConfig from "../internal/selectConfig.js"
+import * as configInternal from "../internal/config.js"
 import * as Backend from "./Backend.js"
 
 /**
@@ -28,7 +28,7 @@ export const INTERVAL_VARIABLE: string = internal.INTERVAL_VARIABLE
  * @since 0.2.0
  * @category config
  */
-export const intervalConfig: Config.Config<Duration.Duration> = selectConfig.intervalConfig
+export const intervalConfig: Config.Config<Duration.Duration> = configInternal.intervalConfig
 
 /**
  * A select backend that sends every `interval`.
