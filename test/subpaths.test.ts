@@ -185,4 +185,27 @@ describe("subpaths", () => {
       }
     )
   }
+
+  it(
+    "the stocking launcher runs the Effect 3 CLI on Effect 3, and on Effect 4 without an Effect 4 CLI says so and exits 1",
+    { timeout: 60_000 },
+    async () => {
+      const on3 = await run(path.join(builds[3].dir, "bin", "launcher.js"), ["--help"])
+      assert.strictEqual(on3.code, 0, on3.stderr)
+      assert.include(on3.stdout, "Usage: stocking")
+      // The launcher, built by the Effect 3 build, in the Effect 4 line's build (where effect is Effect 4).
+      fs.mkdirSync(path.join(builds[4].dir, "bin"), { recursive: true })
+      fs.copyFileSync(path.join(builds[3].dir, "bin", "launcher.js"), path.join(builds[4].dir, "bin", "launcher.js"))
+      const effect4Cli = fs.existsSync(path.join(builds[4].dir, "effect4", "bin", "stocking.js"))
+      const on4 = await run(path.join(builds[4].dir, "bin", "launcher.js"), ["--help"])
+      if (effect4Cli) {
+        assert.strictEqual(on4.code, 0, on4.stderr)
+        assert.include(on4.stdout, "Usage: stocking")
+      } else {
+        assert.strictEqual(on4.code, 1, on4.stdout)
+        assert.include(on4.stderr, "effect 4.1")
+        assert.include(on4.stderr, "no Effect 4 build of the stocking command yet")
+      }
+    }
+  )
 })

@@ -21,8 +21,7 @@ if (version?.startsWith("4.")) {
   } else {
     process.stderr.write(
       `stocking: effect ${version} is installed, and this version of effect-stockings has no Effect 4 build of ` +
-        `the stocking command yet. Run it from a project on Effect 3 (npm install effect@^3.22 @effect/platform@^0.97 ` +
-        `@effect/platform-node@^0.108), or with npx in an empty directory: ` +
+        `the stocking command yet. Run the Effect 3 one with npx, from here or anywhere: ` +
         `npx -p effect-stockings -p effect@^3.22 -p @effect/platform-node@^0.108 stocking --help\n`
     )
     process.exitCode = 1
