@@ -16,6 +16,7 @@ import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import type * as Backend from "../../internal/backend.js"
 import type { Budget } from "../../internal/budget.js"
+import { identity } from "../../internal/codec.js"
 import { connect, type SocketLike } from "../../internal/connect.js"
 import type { Connection } from "../../internal/lifecycle.js"
 import type * as Loops from "../../internal/loops.js"
@@ -134,7 +135,8 @@ class StockingImpl<I, O, E> extends core.StockingCore<I, O, E> implements Stocki
     backend: Backend.Name,
     codec: core.Conversions<I, O, E> | undefined
   ) {
-    super(conn, remoteAddress, backend, codec, IDENTITY)
+    // The identity codec (the shared one, both lines' `Codec.identity`) is skipped, not run per message.
+    super(conn, remoteAddress, backend, codec, identity)
   }
 
   private get reader(): Reader<O, E, ReadonlyArray<O>> {
@@ -176,12 +178,4 @@ class StockingImpl<I, O, E> extends core.StockingCore<I, O, E> implements Stocki
   get sink(): Sink.Sink<void, I, never, NotReady | Closed | E> {
     return Sink.forEachArray((items: ReadonlyArray<I>) => this.offerChunk(items))
   }
-}
-
-/** Set by `Codec` (the identity codec is skipped, not run per message). */
-let IDENTITY: unknown = undefined
-
-/** @internal */
-export const setIdentityCodec = (identity: unknown): void => {
-  IDENTITY = identity
 }
