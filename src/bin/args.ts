@@ -5,10 +5,8 @@
  *
  * @since 0.1.0
  */
-import * as Data from "effect/Data"
-import * as Either from "effect/Either"
 import { parseArgs } from "node:util"
-import type { Message } from "../Framing.js"
+import type { Message } from "../internal/wire.js"
 
 /**
  * The command line is wrong: the message says how. The CLI prints it and
@@ -17,16 +15,17 @@ import type { Message } from "../Framing.js"
  * @since 0.1.0
  * @category errors
  */
-export class UsageError extends Data.TaggedError("UsageError")<{
+export class UsageError extends Error {
+  readonly _tag = "UsageError"
   readonly reason: string
   /** The command whose `--help` to point at, if any. */
-  readonly command?: CommandName | undefined
-}> {
-  /**
-   * @since 0.1.0
-   */
-  override get message(): string {
-    return this.reason
+  readonly command: CommandName | undefined
+
+  constructor(args: { readonly reason: string; readonly command?: CommandName | undefined }) {
+    super(args.reason)
+    this.name = "UsageError"
+    this.reason = args.reason
+    this.command = args.command
   }
 }
 
@@ -390,7 +389,7 @@ const run = (
   command: CommandName,
   args: ReadonlyArray<string>,
   options: Record<string, OptionSpec>
-): Either.Either<{ values: Values; positionals: Array<string> }, UsageError> => {
+): { values: Values; positionals: Array<string> } => {
   try {
     const { values, positionals } = parseArgs({
       args: joinNegativeValues(args, options),
@@ -398,9 +397,9 @@ const run = (
       allowPositionals: true,
       strict: true
     })
-    return Either.right({ values: values as Values, positionals })
+    return { values: values as Values, positionals }
   } catch (error) {
-    return Either.left(usage(command, parseArgsMessage(error)))
+    throw usage(command, parseArgsMessage(error))
   }
 }
 
@@ -412,17 +411,10 @@ const stringOf = (values: Values, name: string): string | undefined => {
 const flag = (values: Values, name: string): boolean => values[name] === true
 
 /** A whole number in [min, max]. */
-const integer = (
-  command: CommandName,
-  option: string,
-  text: string,
-  min: number,
-  max: number
-): Either.Either<number, UsageError> => {
+const integer = (command: CommandName, option: string, text: string, min: number, max: number): number => {
   const value = /^\d+$/.test(text) ? Number(text) : Number.NaN
-  return Number.isSafeInteger(value) && value >= min && value <= max
-    ? Either.right(value)
-    : Either.left(usage(command, `${option} must be a whole number from ${min} to ${max}, not "${text}"`))
+  if (Number.isSafeInteger(value) && value >= min && value <= max) return value
+  throw usage(command, `${option} must be a whole number from ${min} to ${max}, not "${text}"`)
 }
 
 /**
@@ -431,19 +423,16 @@ const integer = (
  * @since 0.1.0
  * @category parsing
  */
-export const parseAddress = (
-  command: CommandName,
-  text: string
-): Either.Either<{ readonly host: string; readonly port: number }, UsageError> => {
+export const parseAddress = (command: CommandName, text: string): { readonly host: string; readonly port: number } => {
   const colon = text.lastIndexOf(":")
-  if (colon <= 0) return Either.left(usage(command, `expected HOST:PORT, not "${text}"`))
+  if (colon <= 0) throw usage(command, `expected HOST:PORT, not "${text}"`)
   let host = text.slice(0, colon)
   if (host.startsWith("[") && host.endsWith("]")) host = host.slice(1, -1)
   else if (host.includes(":")) {
-    return Either.left(usage(command, `expected HOST:PORT, not "${text}" (write an IPv6 address as [::1]:PORT)`))
+    throw usage(command, `expected HOST:PORT, not "${text}" (write an IPv6 address as [::1]:PORT)`)
   }
-  if (host.length === 0) return Either.left(usage(command, `expected HOST:PORT, not "${text}"`))
-  return Either.map(integer(command, "the port", text.slice(colon + 1), 1, 65535), (port) => ({ host, port }))
+  if (host.length === 0) throw usage(command, `expected HOST:PORT, not "${text}"`)
+  return { host, port: integer(command, "the port", text.slice(colon + 1), 1, 65535) }
 }
 
 /**
@@ -459,36 +448,32 @@ export const parseHex = (text: string): Uint8Array | undefined => {
   return new Uint8Array(Buffer.from(digits, "hex"))
 }
 
-const parseCommon = (command: CommandName, values: Values): Either.Either<Common, UsageError> =>
-  Either.gen(function* () {
-    const backendText = stringOf(values, "backend")
-    if (backendText !== undefined && backendText !== "poll" && backendText !== "select" && backendText !== "auto") {
-      return yield* Either.left(usage(command, `--backend must be poll, select or auto, not "${backendText}"`))
-    }
-    const sizeText = stringOf(values, "max-message-size")
-    const maxMessageSize =
-      sizeText === undefined
-        ? undefined
-        : yield* integer(command, "--max-message-size", sizeText, 1, Number.MAX_SAFE_INTEGER)
-    const ca = stringOf(values, "ca")
-    const cert = stringOf(values, "cert")
-    const key = stringOf(values, "key")
-    const servername = stringOf(values, "servername")
-    if ((cert === undefined) !== (key === undefined)) {
-      return yield* Either.left(usage(command, "--cert and --key go together"))
-    }
-    const tls =
-      flag(values, "tls") || ca !== undefined || cert !== undefined || servername !== undefined
-        ? { ca, cert, key, servername }
-        : undefined
-    return { json: flag(values, "json"), backend: backendText, maxMessageSize, tls }
-  })
+const parseCommon = (command: CommandName, values: Values): Common => {
+  const backendText = stringOf(values, "backend")
+  if (backendText !== undefined && backendText !== "poll" && backendText !== "select" && backendText !== "auto") {
+    throw usage(command, `--backend must be poll, select or auto, not "${backendText}"`)
+  }
+  const sizeText = stringOf(values, "max-message-size")
+  const maxMessageSize =
+    sizeText === undefined ? undefined : integer(command, "--max-message-size", sizeText, 1, Number.MAX_SAFE_INTEGER)
+  const ca = stringOf(values, "ca")
+  const cert = stringOf(values, "cert")
+  const key = stringOf(values, "key")
+  const servername = stringOf(values, "servername")
+  if ((cert === undefined) !== (key === undefined)) {
+    throw usage(command, "--cert and --key go together")
+  }
+  const tls =
+    flag(values, "tls") || ca !== undefined || cert !== undefined || servername !== undefined
+      ? { ca, cert, key, servername }
+      : undefined
+  return { json: flag(values, "json"), backend: backendText, maxMessageSize, tls }
+}
 
-const parseBytesAs = (command: CommandName, values: Values): Either.Either<BytesFormat, UsageError> => {
+const parseBytesAs = (command: CommandName, values: Values): BytesFormat => {
   const text = stringOf(values, "bytes-as") ?? "hex"
-  return text === "hex" || text === "base64"
-    ? Either.right(text)
-    : Either.left(usage(command, `--bytes-as must be hex or base64, not "${text}"`))
+  if (text === "hex" || text === "base64") return text
+  throw usage(command, `--bytes-as must be hex or base64, not "${text}"`)
 }
 
 /** `HOST:PORT` as the first positional, or `--path`; returns the target and the remaining positionals. */
@@ -496,138 +481,141 @@ const parseTarget = (
   command: CommandName,
   values: Values,
   positionals: ReadonlyArray<string>
-): Either.Either<{ target: Target; rest: ReadonlyArray<string> }, UsageError> => {
+): { target: Target; rest: ReadonlyArray<string> } => {
   const path = stringOf(values, "path")
-  if (path !== undefined) return Either.right({ target: { path }, rest: positionals })
+  if (path !== undefined) return { target: { path }, rest: positionals }
   const [address, ...rest] = positionals
-  if (address === undefined) return Either.left(usage(command, "expected HOST:PORT or --path P"))
-  return Either.map(parseAddress(command, address), (target) => ({ target, rest }))
+  if (address === undefined) throw usage(command, "expected HOST:PORT or --path P")
+  return { target: parseAddress(command, address), rest }
 }
 
 /** `--connect-timeout` and `--status`. */
-const parseClient = (command: CommandName, values: Values, target: Target): Either.Either<Client, UsageError> => {
+const parseClient = (command: CommandName, values: Values, target: Target): Client => {
   const timeoutText = stringOf(values, "connect-timeout")
   const connectTimeout = timeoutText === undefined ? DEFAULT_CONNECT_TIMEOUT : Number(timeoutText)
   if (!Number.isFinite(connectTimeout) || connectTimeout < 0 || timeoutText?.trim() === "") {
-    return Either.left(usage(command, `--connect-timeout must be a number of seconds, 0 or more, not "${timeoutText}"`))
+    throw usage(command, `--connect-timeout must be a number of seconds, 0 or more, not "${timeoutText}"`)
   }
   const status = stringOf(values, "status") ?? "auto"
   if (status !== "auto" && status !== "always" && status !== "never") {
-    return Either.left(usage(command, `--status must be auto, always or never, not "${status}"`))
+    throw usage(command, `--status must be auto, always or never, not "${status}"`)
   }
-  return Either.right({ target, connectTimeout, status })
+  return { target, connectTimeout, status }
 }
 
 /** `--mode`: a file mode in octal, as `chmod` takes it (`600`, `0600`, `0o600`). */
-const parseMode = (text: string): Either.Either<number, UsageError> => {
+const parseMode = (text: string): number => {
   const digits = /^(?:0o?)?([0-7]{1,3})$/i.exec(text)?.[1]
-  return digits === undefined
-    ? Either.left(
-        usage(
-          "serve",
-          `--mode must be an octal file mode from 0 to 777, not "${text}" (600: only this user may connect)`
-        )
-      )
-    : Either.right(parseInt(digits, 8))
+  if (digits !== undefined) return parseInt(digits, 8)
+  throw usage(
+    "serve",
+    `--mode must be an octal file mode from 0 to 777, not "${text}" (600: only this user may connect)`
+  )
 }
 
-const parseServe = (args: ReadonlyArray<string>): Either.Either<Command, UsageError> =>
-  Either.gen(function* () {
-    const { values, positionals } = yield* run("serve", args, SERVE_OPTIONS)
-    if (flag(values, "help")) return { _tag: "Help" as const, text: SERVE_USAGE }
-    if (positionals.length > 0) {
-      return yield* Either.left(usage("serve", `unexpected argument "${positionals[0]}"`))
-    }
-    const common = yield* parseCommon("serve", values)
-    if (common.tls !== undefined && (common.tls.cert === undefined || common.tls.key === undefined)) {
-      return yield* Either.left(usage("serve", "a TLS server needs --cert FILE and --key FILE"))
-    }
-    const path = stringOf(values, "path")
-    const portText = stringOf(values, "port")
-    const host = stringOf(values, "host")
-    if (path !== undefined && (portText !== undefined || host !== undefined)) {
-      return yield* Either.left(usage("serve", "--path cannot go with --port or --host"))
-    }
-    const removeStale = flag(values, "remove-stale")
-    const modeText = stringOf(values, "mode")
-    if (path === undefined && (removeStale || modeText !== undefined)) {
-      return yield* Either.left(usage("serve", `${removeStale ? "--remove-stale" : "--mode"} goes with --path`))
-    }
-    const listen: Listen =
-      path !== undefined
-        ? {
-            path,
-            ...(removeStale ? { removeStale } : {}),
-            ...(modeText === undefined ? {} : { mode: yield* parseMode(modeText) })
-          }
-        : {
-            host: host ?? "127.0.0.1",
-            port: portText === undefined ? 0 : yield* integer("serve", "--port", portText, 0, 65535)
-          }
-    return {
-      _tag: "Serve" as const,
-      ...common,
-      listen,
-      echo: flag(values, "echo"),
-      bytesAs: yield* parseBytesAs("serve", values)
-    }
-  })
+const parseServe = (args: ReadonlyArray<string>): Command => {
+  const { values, positionals } = run("serve", args, SERVE_OPTIONS)
+  if (flag(values, "help")) return { _tag: "Help" as const, text: SERVE_USAGE }
+  if (positionals.length > 0) {
+    throw usage("serve", `unexpected argument "${positionals[0]}"`)
+  }
+  const common = parseCommon("serve", values)
+  if (common.tls !== undefined && (common.tls.cert === undefined || common.tls.key === undefined)) {
+    throw usage("serve", "a TLS server needs --cert FILE and --key FILE")
+  }
+  const path = stringOf(values, "path")
+  const portText = stringOf(values, "port")
+  const host = stringOf(values, "host")
+  if (path !== undefined && (portText !== undefined || host !== undefined)) {
+    throw usage("serve", "--path cannot go with --port or --host")
+  }
+  const removeStale = flag(values, "remove-stale")
+  const modeText = stringOf(values, "mode")
+  if (path === undefined && (removeStale || modeText !== undefined)) {
+    throw usage("serve", `${removeStale ? "--remove-stale" : "--mode"} goes with --path`)
+  }
+  const listen: Listen =
+    path !== undefined
+      ? {
+          path,
+          ...(removeStale ? { removeStale } : {}),
+          ...(modeText === undefined ? {} : { mode: parseMode(modeText) })
+        }
+      : {
+          host: host ?? "127.0.0.1",
+          port: portText === undefined ? 0 : integer("serve", "--port", portText, 0, 65535)
+        }
+  return {
+    _tag: "Serve" as const,
+    ...common,
+    listen,
+    echo: flag(values, "echo"),
+    bytesAs: parseBytesAs("serve", values)
+  }
+}
 
-const parseConnect = (args: ReadonlyArray<string>): Either.Either<Command, UsageError> =>
-  Either.gen(function* () {
-    const { values, positionals } = yield* run("connect", args, CONNECT_OPTIONS)
-    if (flag(values, "help")) return { _tag: "Help" as const, text: CONNECT_USAGE }
-    const { target, rest } = yield* parseTarget("connect", values, positionals)
-    if (rest.length > 0) return yield* Either.left(usage("connect", `unexpected argument "${rest[0]}"`))
-    const lingerText = stringOf(values, "linger")
-    const linger = lingerText === undefined ? DEFAULT_LINGER : Number(lingerText)
-    if (!Number.isFinite(linger) || linger < 0 || lingerText?.trim() === "") {
-      return yield* Either.left(
-        usage("connect", `--linger must be a number of seconds, 0 or more, not "${lingerText}"`)
-      )
-    }
-    return {
-      _tag: "Connect" as const,
-      ...(yield* parseCommon("connect", values)),
-      ...(yield* parseClient("connect", values, target)),
-      bytes: flag(values, "bytes"),
-      bytesAs: yield* parseBytesAs("connect", values),
-      linger
-    }
-  })
+const parseConnect = (args: ReadonlyArray<string>): Command => {
+  const { values, positionals } = run("connect", args, CONNECT_OPTIONS)
+  if (flag(values, "help")) return { _tag: "Help" as const, text: CONNECT_USAGE }
+  const { target, rest } = parseTarget("connect", values, positionals)
+  if (rest.length > 0) throw usage("connect", `unexpected argument "${rest[0]}"`)
+  const lingerText = stringOf(values, "linger")
+  const linger = lingerText === undefined ? DEFAULT_LINGER : Number(lingerText)
+  if (!Number.isFinite(linger) || linger < 0 || lingerText?.trim() === "") {
+    throw usage("connect", `--linger must be a number of seconds, 0 or more, not "${lingerText}"`)
+  }
+  return {
+    _tag: "Connect" as const,
+    ...parseCommon("connect", values),
+    ...parseClient("connect", values, target),
+    bytes: flag(values, "bytes"),
+    bytesAs: parseBytesAs("connect", values),
+    linger
+  }
+}
 
-const parseSend = (args: ReadonlyArray<string>): Either.Either<Command, UsageError> =>
-  Either.gen(function* () {
-    const { values, positionals } = yield* run("send", args, SEND_OPTIONS)
-    if (flag(values, "help")) return { _tag: "Help" as const, text: SEND_USAGE }
-    const { target, rest } = yield* parseTarget("send", values, positionals)
-    if (rest.length === 0) return yield* Either.left(usage("send", "expected at least one MESSAGE"))
-    const bytes = flag(values, "bytes")
-    const messages: Array<Message> = []
-    for (const text of rest) {
-      if (!bytes) {
-        messages.push(text)
-        continue
-      }
-      const decoded = parseHex(text)
-      if (decoded === undefined) return yield* Either.left(usage("send", `--bytes: "${text}" is not hex`))
-      messages.push(decoded)
+const parseSend = (args: ReadonlyArray<string>): Command => {
+  const { values, positionals } = run("send", args, SEND_OPTIONS)
+  if (flag(values, "help")) return { _tag: "Help" as const, text: SEND_USAGE }
+  const { target, rest } = parseTarget("send", values, positionals)
+  if (rest.length === 0) throw usage("send", "expected at least one MESSAGE")
+  const bytes = flag(values, "bytes")
+  const messages: Array<Message> = []
+  for (const text of rest) {
+    if (!bytes) {
+      messages.push(text)
+      continue
     }
-    return {
-      _tag: "Send" as const,
-      ...(yield* parseCommon("send", values)),
-      ...(yield* parseClient("send", values, target)),
-      messages
-    }
-  })
+    const decoded = parseHex(text)
+    if (decoded === undefined) throw usage("send", `--bytes: "${text}" is not hex`)
+    messages.push(decoded)
+  }
+  return {
+    _tag: "Send" as const,
+    ...parseCommon("send", values),
+    ...parseClient("send", values, target),
+    messages
+  }
+}
 
 /**
- * Parses the arguments after the program name.
+ * Parses the arguments after the program name: the command, or a
+ * `UsageError` saying what is wrong with them.
  *
  * @since 0.1.0
  * @category parsing
  */
-export const parse = (argv: ReadonlyArray<string>): Either.Either<Command, UsageError> => {
+export const parse = (argv: ReadonlyArray<string>): Command | UsageError => {
+  try {
+    return parseCommand(argv)
+  } catch (error) {
+    if (error instanceof UsageError) return error
+    throw error
+  }
+}
+
+/** As `parse`, throwing the `UsageError` (the parsers below throw theirs, and `parse` returns it). */
+const parseCommand = (argv: ReadonlyArray<string>): Command => {
   // `vite-node file.ts -- ARGS` may pass the separator on.
   const args = argv[0] === "--" ? argv.slice(1) : argv
   const [name, ...rest] = args
@@ -639,20 +627,18 @@ export const parse = (argv: ReadonlyArray<string>): Either.Either<Command, Usage
     case "send":
       return parseSend(rest)
     case "help":
-      return Either.right({ _tag: "Help", text: usageOf(isCommandName(rest[0]) ? rest[0] : undefined) })
+      return { _tag: "Help", text: usageOf(isCommandName(rest[0]) ? rest[0] : undefined) }
     case "-h":
     case "--help":
-      return Either.right({ _tag: "Help", text: USAGE })
+      return { _tag: "Help", text: USAGE }
     case "--version":
-      return Either.right({ _tag: "Version" })
+      return { _tag: "Version" }
     case undefined:
-      return Either.left(usage(undefined, "expected a command: serve, connect or send"))
+      throw usage(undefined, "expected a command: serve, connect or send")
     default:
-      return Either.left(
-        usage(
-          undefined,
-          name.startsWith("-") ? `unknown option "${name}" before the command` : `unknown command "${name}"`
-        )
+      throw usage(
+        undefined,
+        name.startsWith("-") ? `unknown option "${name}" before the command` : `unknown command "${name}"`
       )
   }
 }

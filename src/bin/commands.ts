@@ -1,34 +1,31 @@
 /**
- * The `stocking` commands as Effects: `serve`, `connect` and `send`. Each
- * runs in a scope that owns its sockets, so interrupting it (SIGINT) closes
- * everything gracefully. What they share (errors, TLS and backend settings,
- * connecting and closing) is in `common.ts`.
+ * The `stocking` commands as Effects: `serve`, `connect` and `send`, for
+ * either Effect line (`Line` gives its Stocking and Server). Each runs in a
+ * scope that owns its sockets, so interrupting it (SIGINT) closes
+ * everything gracefully. What they share (errors, TLS settings, connecting
+ * and closing) is in `common.ts`.
  *
  * @since 0.1.0
  */
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
-import * as Option from "effect/Option"
-import * as Queue from "effect/Queue"
 import type * as Scope from "effect/Scope"
-import * as Stream from "effect/Stream"
 import * as readline from "node:readline"
-import type { Message } from "../Framing.js"
-import * as Server from "../Server.js"
-import type { Closed } from "../Stocking.js"
+import type { Closed } from "../internal/stockingError.js"
+import type { Message } from "../internal/wire.js"
 import type * as Args from "./args.js"
 import { parseHex } from "./args.js"
 import {
   awaitFlushed,
-  backendLayer,
   checkDelivered,
   checkSize,
   CliError,
   closeWithStatus,
   type CommandError,
+  type Connection,
   ConnectionError,
   connectTo,
+  type Line,
   limits,
   serverTls,
   watchSocketErrors
@@ -36,8 +33,8 @@ import {
 import * as Output from "./output.js"
 import * as Status from "./status.js"
 
-export { backendLayer, CLOSE_TIMEOUT, CliError, ConnectionError } from "./common.js"
-export type { CommandError } from "./common.js"
+export { CLOSE_TIMEOUT_SECONDS, CliError, ConnectionError } from "./common.js"
+export type { CommandError, Line } from "./common.js"
 
 const formatBytes = (bytes: number): string =>
   bytes < 1024
@@ -48,6 +45,19 @@ const formatBytes = (bytes: number): string =>
 
 /** Seconds of input after which `connect` shows its progress on the status line. */
 const PROGRESS_AFTER = 1
+
+/** A `write` that fails with the connection's `ConnectionError` once it has closed. */
+const writing = (
+  effect: Effect.Effect<void, Closed | { readonly _tag: "NotReady" }>,
+  failed: (closed: Closed) => ConnectionError
+): Effect.Effect<void, ConnectionError> =>
+  effect.pipe(
+    Effect.catchTags({
+      Closed: (closed: Closed) => Effect.fail(failed(closed)),
+      // Not ready is impossible without a handshake.
+      NotReady: (error: unknown) => Effect.die(error)
+    })
+  )
 
 // ---------------------------------------------------------------------------
 // serve
@@ -60,54 +70,85 @@ const PROGRESS_AFTER = 1
  * @since 0.1.0
  * @category commands
  */
-export const serve = (
+export const serve = <R, EC extends { readonly _tag: "ConfigError" }>(
+  line: Line<R, EC>,
   command: Extract<Args.Command, { _tag: "Serve" }>
-): Effect.Effect<never, CommandError, Scope.Scope> =>
+): Effect.Effect<never, CommandError, Scope.Scope | R> =>
   Effect.gen(function* () {
+    const listen = line.listen
+    if (listen === undefined) {
+      return yield* Effect.fail(
+        new CliError({
+          reason: `stocking serve is not available on Effect ${line.name} yet (this build has no Server for it)`
+        })
+      )
+    }
     const out = Output.make({ json: command.json, bytesAs: command.bytesAs, events: true })
     const tls = yield* serverTls(command.tls)
-    const server = yield* Server.make({
+    const server = yield* listen({
       ...command.listen,
       ...limits(command),
       ...(tls === undefined ? {} : { tls })
     })
     yield* out.listening(server.address, tls !== undefined)
-    return yield* server.serve((stocking) =>
+    return yield* server.serve((connection) =>
       Effect.gen(function* () {
-        const peer = Output.peerLabel(stocking)
+        const peer = Output.peerLabel(connection)
         yield* out.connected(peer)
-        yield* stocking.messages.pipe(
-          Stream.runForEach((message) =>
+        yield* connection
+          .forEach((message) =>
             command.echo
-              ? Effect.zipRight(out.message(peer, message), stocking.write(message))
+              ? Effect.andThen(out.message(peer, message), connection.write(message))
               : out.message(peer, message)
-          ),
-          Effect.ignore
-        )
-        yield* out.disconnected(peer, yield* stocking.closed)
+          )
+          .pipe(Effect.ignore)
+        yield* out.disconnected(peer, yield* connection.closed)
       })
     )
-  }).pipe(Effect.provide(backendLayer(command.backend)))
+  })
 
 // ---------------------------------------------------------------------------
 // connect
 // ---------------------------------------------------------------------------
 
-/** Lines of stdin, without their line ends. */
-const stdinLines: Stream.Stream<string, CliError> = Stream.unwrapScoped(
-  Effect.map(
-    Effect.acquireRelease(
-      Effect.sync(() => readline.createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false })),
-      (lines) => Effect.sync(() => lines.close())
-    ),
-    (lines) =>
-      Stream.fromAsyncIterable(
-        lines,
-        (cause) =>
-          new CliError({ reason: `cannot read stdin: ${cause instanceof Error ? cause.message : String(cause)}` })
+/**
+ * Runs `f` on each line of stdin (without its line end), one at a time,
+ * until the end of input.
+ */
+const forEachStdinLine = <E, R>(f: (line: string) => Effect.Effect<void, E, R>): Effect.Effect<void, E | CliError, R> =>
+  Effect.scoped(
+    Effect.gen(function* () {
+      const lines = yield* Effect.acquireRelease(
+        Effect.sync(() => readline.createInterface({ input: process.stdin, crlfDelay: Infinity, terminal: false })),
+        (lines) => Effect.sync(() => lines.close())
       )
+      const iterator = lines[Symbol.asyncIterator]()
+      while (true) {
+        const next = yield* Effect.tryPromise({
+          try: () => iterator.next(),
+          catch: (cause) =>
+            new CliError({ reason: `cannot read stdin: ${cause instanceof Error ? cause.message : String(cause)}` })
+        })
+        if (next.done === true) return
+        yield* f(next.value)
+      }
+    })
   )
-)
+
+/**
+ * Waits until nothing has arrived for `seconds` (`lastArrival`: when the
+ * last message arrived, in `Date.now()` milliseconds), counting from now
+ * at the earliest.
+ */
+const quietFor = (seconds: number, lastArrival: () => number): Effect.Effect<void> =>
+  Effect.gen(function* () {
+    const from = Date.now()
+    while (true) {
+      const left = Math.max(from, lastArrival()) + seconds * 1000 - Date.now()
+      if (left <= 0) return
+      yield* Effect.sleep(left)
+    }
+  })
 
 /**
  * `stocking connect`: sends stdin's lines, prints what arrives. At the end
@@ -118,30 +159,37 @@ const stdinLines: Stream.Stream<string, CliError> = Stream.unwrapScoped(
  * @since 0.1.0
  * @category commands
  */
-export const connect = (
+export const connect = <R, EC extends { readonly _tag: "ConfigError" }>(
+  line: Line<R, EC>,
   command: Extract<Args.Command, { _tag: "Connect" }>
-): Effect.Effect<void, CommandError, Scope.Scope> =>
+): Effect.Effect<void, CommandError, Scope.Scope | R> =>
   Effect.gen(function* () {
     const out = Output.make({ json: command.json, bytesAs: command.bytesAs, events: false })
-    const stocking = yield* connectTo(command)
-    const peer = Output.peerLabel(stocking)
-    const socketError = watchSocketErrors(stocking)
+    const connection: Connection = yield* connectTo(line.connect, command)
+    const peer = Output.peerLabel(connection)
+    const socketError = watchSocketErrors(connection)
     // Messages written so far: those a failed connection may not have delivered.
     let written = 0
     const failed = (closed: Closed) =>
       new ConnectionError({ peer, closed, socketError: socketError(), undelivered: written })
     yield* out.connected(peer)
 
-    // Every arrival is printed, and wakes the linger timer.
-    const arrivals = yield* Queue.sliding<void>(1)
-    const reader = yield* stocking.messages.pipe(
-      Stream.runForEach((message) => Effect.zipRight(out.message(peer, message), Queue.offer(arrivals, undefined))),
-      Effect.forkScoped
-    )
+    // Every arrival is printed, and puts off the end of the linger.
+    let lastArrival = 0
+    const reader = yield* connection
+      .forEach((message) =>
+        Effect.andThen(
+          out.message(peer, message),
+          Effect.sync(() => {
+            lastArrival = Date.now()
+          })
+        )
+      )
+      .pipe(Effect.forkScoped)
     // The reader ends when the connection does: before the end of input, that is an error.
-    const peerClosed = Effect.zipRight(
+    const peerClosed = Effect.andThen(
       Fiber.await(reader),
-      Effect.flatMap(stocking.closed, (closed) => Effect.fail(failed(closed)))
+      Effect.flatMap(connection.closed, (closed) => Effect.fail(failed(closed)))
     )
 
     let lineNumber = 0
@@ -160,20 +208,13 @@ export const connect = (
         bytes
       )
     }
-    const sendLines = stdinLines.pipe(
-      Stream.mapEffect(toMessage),
-      Stream.runForEach((message) =>
-        stocking.write(message).pipe(
-          Effect.catchTags({
-            Closed: (closed) => Effect.fail(failed(closed)),
-            // Not ready is impossible without a handshake.
-            NotReady: (error) => Effect.die(error)
-          }),
-          Effect.zipRight(
-            Effect.sync(() => {
-              written++
-            })
-          )
+    const sendLines = forEachStdinLine((line) =>
+      Effect.flatMap(toMessage(line), (message) =>
+        Effect.andThen(
+          writing(connection.write(message), failed),
+          Effect.sync(() => {
+            written++
+          })
         )
       )
     )
@@ -188,26 +229,22 @@ export const connect = (
     yield* Status.set(undefined)
 
     // End of input: flush, then linger while messages keep arriving, unless the peer closes first.
-    const linger = Duration.millis(command.linger * 1000)
-    const quiet = Effect.gen(function* () {
-      yield* Queue.takeAll(arrivals)
-      while (Option.isSome(yield* Effect.timeoutOption(Queue.take(arrivals), linger))) {
-        // Something arrived: wait another linger period.
-      }
-    })
     yield* Effect.raceFirst(
-      Effect.zipRight(
-        Status.during(`end of input: sending what is queued...`, awaitFlushed(stocking)),
+      Effect.andThen(
+        Status.during(`end of input: sending what is queued...`, awaitFlushed(connection)),
         command.linger > 0
-          ? Status.during(`end of input: waiting for replies (--linger ${command.linger})...`, quiet)
+          ? Status.during(
+              `end of input: waiting for replies (--linger ${command.linger})...`,
+              quietFor(command.linger, () => lastArrival)
+            )
           : Effect.void
       ),
-      Fiber.await(reader)
+      Effect.asVoid(Fiber.await(reader))
     )
-    yield* closeWithStatus(stocking)
+    yield* closeWithStatus(connection)
     yield* Fiber.await(reader)
-    yield* out.disconnected(peer, yield* checkDelivered(stocking, peer, socketError, written))
-  }).pipe(Effect.provide(backendLayer(command.backend)))
+    yield* out.disconnected(peer, yield* checkDelivered(connection, peer, socketError, written))
+  })
 
 // ---------------------------------------------------------------------------
 // send
@@ -222,9 +259,10 @@ export const connect = (
  * @since 0.1.0
  * @category commands
  */
-export const send = (
+export const send = <R, EC extends { readonly _tag: "ConfigError" }>(
+  line: Line<R, EC>,
   command: Extract<Args.Command, { _tag: "Send" }>
-): Effect.Effect<void, CommandError, Scope.Scope> =>
+): Effect.Effect<void, CommandError, Scope.Scope | R> =>
   Effect.gen(function* () {
     const out = Output.make({ json: command.json, bytesAs: "hex", events: false })
     const count = command.messages.length
@@ -234,21 +272,36 @@ export const send = (
       (message, i) => checkSize(message, command.maxMessageSize, `message ${i + 1}`, "nothing was sent"),
       { discard: true }
     )
-    const stocking = yield* connectTo(command)
-    const peer = Output.peerLabel(stocking)
-    const socketError = watchSocketErrors(stocking)
+    const connection: Connection = yield* connectTo(line.connect, command)
+    const peer = Output.peerLabel(connection)
+    const socketError = watchSocketErrors(connection)
     yield* out.connected(peer)
     // Read (and drop) whatever arrives, so a peer answering us cannot stall our sending.
-    yield* stocking.messages.pipe(Stream.runDrain, Effect.ignore, Effect.forkScoped)
-    yield* stocking.writeAll(command.messages).pipe(
-      Effect.catchTags({
-        Closed: (closed) =>
-          Effect.fail(new ConnectionError({ peer, closed, socketError: socketError(), undelivered: count })),
-        NotReady: (error) => Effect.die(error)
-      })
+    yield* connection.forEach(() => Effect.void).pipe(Effect.ignore, Effect.forkScoped)
+    yield* writing(
+      connection.writeAll(command.messages),
+      (closed) => new ConnectionError({ peer, closed, socketError: socketError(), undelivered: count })
     )
-    yield* Status.during("sending...", awaitFlushed(stocking))
-    yield* closeWithStatus(stocking)
-    yield* checkDelivered(stocking, peer, socketError, count)
+    yield* Status.during("sending...", awaitFlushed(connection))
+    yield* closeWithStatus(connection)
+    yield* checkDelivered(connection, peer, socketError, count)
     yield* out.sent(peer, count)
-  }).pipe(Effect.provide(backendLayer(command.backend)))
+  })
+
+/**
+ * Runs a command on `line`, with the line's backend (`--backend`) and
+ * logger, in a scope of its own.
+ *
+ * @since 0.2.0
+ * @category commands
+ */
+export const run = <R, EC extends { readonly _tag: "ConfigError" }>(
+  line: Line<R, EC>,
+  command: Extract<Args.Command, { _tag: "Serve" | "Connect" | "Send" }>
+): Effect.Effect<void, CommandError<EC>> =>
+  (command._tag === "Serve"
+    ? serve(line, command)
+    : command._tag === "Connect"
+      ? connect(line, command)
+      : send(line, command)
+  ).pipe(Effect.scoped, Effect.provide(line.backend(command.backend)), Effect.provide(line.logger))

@@ -7,8 +7,10 @@
  */
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type { Message } from "../Framing.js"
-import type * as Stocking from "../Stocking.js"
+import * as fx from "../internal/fx.js"
+import type { Address } from "../internal/model.js"
+import type { Closed } from "../internal/stockingError.js"
+import type { Message } from "../internal/wire.js"
 import type { BytesFormat } from "./args.js"
 import * as Status from "./status.js"
 
@@ -19,10 +21,10 @@ import * as Status from "./status.js"
  * @category models
  */
 export interface Output {
-  readonly listening: (address: Stocking.Address, tls: boolean) => Effect.Effect<void>
+  readonly listening: (address: Address, tls: boolean) => Effect.Effect<void>
   readonly connected: (peer: string) => Effect.Effect<void>
   readonly message: (peer: string, message: Message) => Effect.Effect<void>
-  readonly disconnected: (peer: string, closed: Stocking.Closed) => Effect.Effect<void>
+  readonly disconnected: (peer: string, closed: Closed) => Effect.Effect<void>
   readonly sent: (peer: string, messages: number) => Effect.Effect<void>
 }
 
@@ -55,7 +57,7 @@ const releaseDrainWaiters = (): void => {
  * @since 0.1.0
  * @category output
  */
-export const stdoutReady: Effect.Effect<void> = Effect.async<void>((resume) => {
+export const stdoutReady: Effect.Effect<void> = fx.async<void>((resume) => {
   const stdout = process.stdout
   if (!stdout.writableNeedDrain || stdout.destroyed) return resume(Effect.void)
   if (!drainListening) {
@@ -83,7 +85,7 @@ export const printLine = (line: string): Effect.Effect<void> =>
       writeLine(line)
       return Effect.void
     }
-    return Effect.zipRight(
+    return Effect.andThen(
       stdoutReady,
       Effect.sync(() => writeLine(line))
     )
@@ -162,7 +164,7 @@ const tcpLabel = (address: string, port: number): string =>
  * @since 0.1.0
  * @category output
  */
-export const peerLabel = (stocking: Pick<Stocking.Stocking<never, unknown, unknown>, "id" | "remoteAddress">): string =>
+export const peerLabel = (stocking: { readonly id: number; readonly remoteAddress: Option.Option<Address> }): string =>
   Option.match(stocking.remoteAddress, {
     onNone: () => `local#${stocking.id}`,
     onSome: (address) => (address._tag === "Tcp" ? tcpLabel(address.address, address.port) : address.path)
@@ -207,7 +209,7 @@ export const describeSocketError = (error: unknown): string => {
  * @since 0.1.0
  * @category output
  */
-export const closedReason = (closed: Stocking.Closed): string => {
+export const closedReason = (closed: Closed): string => {
   const cause = closed.cause === undefined ? "" : `: ${causeText(closed.cause)}`
   switch (closed.reason) {
     case "ClosedLocally":
@@ -232,7 +234,7 @@ export const closedReason = (closed: Stocking.Closed): string => {
  * @since 0.1.0
  * @category output
  */
-export const describeClosed = (peer: string, closed: Stocking.Closed): string => {
+export const describeClosed = (peer: string, closed: Closed): string => {
   const reason = closedReason(closed)
   return reason.startsWith("closed") ? `connection to ${peer} ${reason}` : `connection to ${peer} failed: ${reason}`
 }

@@ -7,15 +7,14 @@
  * @since 0.1.0
  */
 import * as Effect from "effect/Effect"
-import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { StatusMode } from "./args.js"
 
 /** Back to the start of the line, and erase it. */
 const ERASE = "\r\x1b[K"
 
-/** How often the line is redrawn: a phase shorter than this never shows. */
-const INTERVAL = "250 millis"
+/** How often the line is redrawn, in milliseconds: a phase shorter than this never shows. */
+const INTERVAL = 250
 
 let enabled = false
 let current: (() => string | undefined) | undefined = undefined
@@ -64,7 +63,12 @@ export const start = (mode: StatusMode): Effect.Effect<void, never, Scope.Scope>
         erase()
       })
     )
-    yield* Effect.sync(draw).pipe(Effect.repeat(Schedule.spaced(INTERVAL)), Effect.interruptible, Effect.forkScoped)
+    yield* Effect.sync(draw).pipe(
+      Effect.andThen(Effect.sleep(INTERVAL)),
+      Effect.forever,
+      Effect.interruptible,
+      Effect.forkScoped
+    )
   })
 }
 
@@ -91,4 +95,4 @@ export const set = (text: string | (() => string | undefined) | undefined): Effe
 export const during = <A, E, R>(
   text: string | (() => string | undefined),
   effect: Effect.Effect<A, E, R>
-): Effect.Effect<A, E, R> => Effect.ensuring(Effect.zipRight(set(text), effect), set(undefined))
+): Effect.Effect<A, E, R> => Effect.ensuring(Effect.andThen(set(text), effect), set(undefined))

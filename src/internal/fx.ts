@@ -20,6 +20,7 @@
  *
  * @internal
  */
+import * as Cause from "effect/Cause"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 
@@ -105,3 +106,29 @@ export const yieldNow: Effect.Effect<void> = (() => {
 export const catchAll: <E, A2, E2, R2>(
   f: (error: E) => Effect.Effect<A2, E2, R2>
 ) => <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | A2, E2, R | R2> = lookup(Effect, "catchAll", "catch")
+
+/**
+ * Recovers from any defect of `self` with `f` (`Effect.catchAllDefect` in
+ * Effect 3, `Effect.catchDefect` in Effect 4), data-last.
+ *
+ * @internal
+ */
+export const catchAllDefect: <A2, E2, R2>(
+  f: (defect: unknown) => Effect.Effect<A2, E2, R2>
+) => <A, E, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | A2, E | E2, R | R2> = lookup(
+  Effect,
+  "catchAllDefect",
+  "catchDefect"
+)
+
+/**
+ * Whether a cause holds interruptions and nothing else (`Cause.isInterruptedOnly`
+ * in Effect 3, `Cause.hasInterruptsOnly` in Effect 4).
+ *
+ * @internal
+ */
+export const isInterruptedOnly: <E>(cause: Cause.Cause<E>) => boolean = lookup(
+  Cause,
+  "isInterruptedOnly",
+  "hasInterruptsOnly"
+)
