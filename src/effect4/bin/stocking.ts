@@ -33,7 +33,13 @@ main(process.argv.slice(2), async () => {
           : choice === "auto"
             ? Auto.layer
             : Auto.layerConfig,
-    describeConfigError: (error) => error.message,
+    // `Invalid data at X: ...`, as on Effect 3, from the schema's `...\n  at ["X"]`.
+    describeConfigError: (error) => {
+      const text = error.cause.message
+      const at = /^([\s\S]*?)\n\s*at (\[.*\])$/.exec(text)
+      const path = at === null ? undefined : (JSON.parse(at[2]!) as ReadonlyArray<unknown>).join(".")
+      return at === null ? text.replace(/\n\s*/g, "; ") : `Invalid data at ${path}: ${at[1]!.replace(/\n\s*/g, "; ")}`
+    },
     logger: Logger.layer([Logger.withConsoleError(Logger.formatLogFmt)])
   })
 })
