@@ -424,7 +424,11 @@ export const layerServe = <I = Message, O = Message, E = never, EH = never, RH =
   options: Options<I, O, E, EH, RH>,
   handler: (stocking: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>
 ): Layer.Layer<ServedServer<I, O, E>, ServerError, RH | R> =>
-  serveAs(Server as Context.Key<unknown, unknown> as Context.Key<ServedServer<I, O, E>, Server<I, O, E>>, options, handler)
+  serveAs(
+    Server as Context.Key<unknown, unknown> as Context.Key<ServedServer<I, O, E>, Server<I, O, E>>,
+    options,
+    handler
+  )
 
 /** What `layerServe` provides: the `Server` service when the server has the identity codec's types, else nothing. */
 type ServedServer<I, O, E> = [I, O, E] extends [Message, Message, never]

@@ -79,7 +79,9 @@ export const wireClient = (target: { readonly port: number } | { readonly path: 
             read += count
             resolveTake(out)
           } else if (done !== "open") {
-            rejectTake(new Error(`the stream ended (${done}) after ${received.length} messages; wanted ${read + count}`))
+            rejectTake(
+              new Error(`the stream ended (${done}) after ${received.length} messages; wanted ${read + count}`)
+            )
           } else {
             waiters.push(check)
           }

@@ -88,10 +88,7 @@ export const make = <I, O, E, EH, RH>(
 
     const settings = listener.settingsOf(options)
     // One byte budget for every connection of this server (see budget.ts).
-    const budget = new Budget(
-      options.maxTotalBytes ?? listener.DEFAULT_MAX_TOTAL_BYTES,
-      listener.CONNECTION_ALLOWANCE
-    )
+    const budget = new Budget(options.maxTotalBytes ?? listener.DEFAULT_MAX_TOTAL_BYTES, listener.CONNECTION_ALLOWANCE)
 
     /**
      * Makes the Stocking over `socket` in a scope of its own, and delivers
