@@ -22,6 +22,7 @@ import { describe, expect, it } from "vitest"
 import type { Message } from "../../src/internal/wire.js"
 import * as Server from "../../src/effect4/Server.js"
 import type * as Stocking from "../../src/effect4/Stocking.js"
+import { makeCerts } from "../utils/certs.js"
 import { labelled, labelOf, wireClient, type WireClient } from "./utils.js"
 
 const KiB = 1024
@@ -29,7 +30,7 @@ const KiB = 1024
 /** Runs a test body in a scope of its own. */
 const run = <A, E>(body: Effect.Effect<A, E, Scope.Scope>): Promise<A> => Effect.runPromise(Effect.scoped(body))
 
-const connect = (target: { readonly port: number } | { readonly path: string }) =>
+const connect = (target: Parameters<typeof wireClient>[0]) =>
   Effect.acquireRelease(
     Effect.promise(() => wireClient(target)),
     (client) => Effect.sync(() => client.destroy())
@@ -296,6 +297,53 @@ describe("Server (effect 4)", () => {
         expect(client.received).toEqual(["last", "words"])
         expect(yield* Effect.promise(() => client.ended)).toBe(true)
         client.destroy()
+      })
+    ))
+
+  it("TLS: a client that trusts the CA gets the echo; one that does not fails, and the server goes on", () =>
+    run(
+      Effect.gen(function* () {
+        const certs = yield* makeCerts
+        const server = yield* Server.make({ port: 0, tls: { cert: certs.cert, key: certs.key } })
+        yield* Effect.forkScoped(server.serve(echo))
+        const client = yield* connect({ port: server.port, tls: { ca: certs.ca, servername: "localhost" } })
+        client.send("over tls", new Uint8Array(100_000).fill(7))
+        const [first, second] = yield* promise(() => client.take(2))
+        expect(first).toBe("over tls")
+        expect((second as Uint8Array).length).toBe(100_000)
+        const untrusting = yield* Effect.promise(() =>
+          wireClient({ port: server.port, tls: { ca: certs.otherCa, servername: "localhost" } }).then(
+            () => "connected",
+            (error: Error) => error.message
+          )
+        )
+        expect(untrusting).not.toBe("connected")
+        // The server goes on.
+        const again = yield* connect({ port: server.port, tls: { ca: certs.ca, servername: "localhost" } })
+        again.send("again")
+        expect(yield* promise(() => again.next())).toBe("again")
+      })
+    ))
+
+  it("TLS: a peer that does not finish its TLS handshake is disconnected after tlsHandshakeTimeout", () =>
+    run(
+      Effect.gen(function* () {
+        const certs = yield* makeCerts
+        const server = yield* Server.make({
+          port: 0,
+          tls: { cert: certs.cert, key: certs.key },
+          tlsHandshakeTimeout: "200 millis"
+        })
+        const connections = yield* Effect.forkScoped(Stream.runCollect(server.connections))
+        // A plain TCP client that says nothing.
+        const started = Date.now()
+        const silent = yield* connect({ port: server.port })
+        yield* promise(() => silent.ended)
+        const waited = Date.now() - started
+        expect(waited).toBeGreaterThanOrEqual(150)
+        expect(waited).toBeLessThan(3_000)
+        expect(silent.received).toEqual([])
+        expect(connections.pollUnsafe()).toBeUndefined()
       })
     ))
 

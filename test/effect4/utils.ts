@@ -3,6 +3,7 @@
  * export; add yours as separate functions.
  */
 import * as net from "node:net"
+import * as tls from "node:tls"
 import { DecoderImpl } from "../../src/internal/decoder.js"
 import { FramingError } from "../../src/internal/framingError.js"
 import { encodeAll } from "../../src/internal/framing.js"
@@ -36,13 +37,20 @@ export interface WireClient {
   readonly destroy: () => void
 }
 
-/** Connects a `WireClient` to `target` (a TCP port on 127.0.0.1, or a Unix socket path). */
-export const wireClient = (target: { readonly port: number } | { readonly path: string }): Promise<WireClient> =>
+/**
+ * Connects a `WireClient` to `target`: a TCP port on 127.0.0.1 (over TLS
+ * with `tls`), or a Unix socket path.
+ */
+export const wireClient = (
+  target: { readonly port: number; readonly tls?: tls.ConnectionOptions | undefined } | { readonly path: string }
+): Promise<WireClient> =>
   new Promise((resolve, reject) => {
-    const socket =
-      "port" in target
-        ? net.createConnection({ port: target.port, host: "127.0.0.1", allowHalfOpen: true })
-        : net.createConnection({ path: target.path, allowHalfOpen: true })
+    const socket: net.Socket =
+      "path" in target
+        ? net.createConnection({ path: target.path, allowHalfOpen: true })
+        : target.tls !== undefined
+          ? tls.connect({ ...target.tls, port: target.port, host: "127.0.0.1" })
+          : net.createConnection({ port: target.port, host: "127.0.0.1", allowHalfOpen: true })
     const decoder = new DecoderImpl({ maxMessageSize: 64 * 1024 * 1024 }, (fields) => new FramingError(fields))
     const received: Array<Message> = []
     let read = 0
@@ -88,7 +96,7 @@ export const wireClient = (target: { readonly port: number } | { readonly path: 
         }
         check()
       })
-    socket.once("connect", () => {
+    socket.once("path" in target || target.tls === undefined ? "connect" : "secureConnect", () => {
       socket.off("error", reject)
       resolve({
         socket,
