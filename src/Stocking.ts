@@ -34,7 +34,7 @@ import * as tagInternal from "./internal/tag.js"
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: unique symbol = internal.TypeId
+export const TypeId: typeof internal.TypeId = internal.TypeId
 
 /**
  * @since 0.1.0
