@@ -28,6 +28,13 @@ import "./internal/line.js"
 export * as Stocking from "./Stocking.js"
 
 /**
+ * A server that accepts Stockings.
+ *
+ * @since 0.2.0
+ */
+export * as Server from "./Server.js"
+
+/**
  * The metrics every Stocking reports.
  *
  * @since 0.2.0
