@@ -75,17 +75,9 @@ export const serve = <R, EC extends { readonly _tag: "ConfigError" }>(
   command: Extract<Args.Command, { _tag: "Serve" }>
 ): Effect.Effect<never, CommandError, Scope.Scope | R> =>
   Effect.gen(function* () {
-    const listen = line.listen
-    if (listen === undefined) {
-      return yield* Effect.fail(
-        new CliError({
-          reason: `stocking serve is not available on Effect ${line.name} yet (this build has no Server for it)`
-        })
-      )
-    }
     const out = Output.make({ json: command.json, bytesAs: command.bytesAs, events: true })
     const tls = yield* serverTls(command.tls)
-    const server = yield* listen({
+    const server = yield* line.listen({
       ...command.listen,
       ...limits(command),
       ...(tls === undefined ? {} : { tls })

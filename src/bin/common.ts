@@ -110,7 +110,7 @@ export type ListenOptions = Args.Listen & Limits & { readonly tls?: ServerTlsOpt
 
 /**
  * One Effect line, as the commands see it: its `Stocking.make`, its
- * `Server.make` (`undefined` while that line has none), the `Backend`
+ * `Server.make`, the `Backend`
  * layer for `--backend` (`R`: the line's Backend service; `EC`: its
  * `ConfigError`), how a `ConfigError` reads, and a logger to stderr.
  *
@@ -121,7 +121,7 @@ export interface Line<R, EC extends { readonly _tag: "ConfigError" }> {
   /** The Effect line, for messages. */
   readonly name: string
   readonly connect: (options: ConnectOptions) => Effect.Effect<Connection, ConnectError, Scope.Scope | R>
-  readonly listen: ((options: ListenOptions) => Effect.Effect<Listener, ListenError, Scope.Scope | R>) | undefined
+  readonly listen: (options: ListenOptions) => Effect.Effect<Listener, ListenError, Scope.Scope | R>
   /** The `Backend` layer for `--backend`; without it, the one `STOCKING_BACKEND` names. */
   readonly backend: (choice: Args.BackendChoice) => Layer.Layer<R, EC>
   /** A `ConfigError` in one line of words. */

@@ -12,19 +12,19 @@ import "../internal/line.js"
 import { main } from "../../bin/main.js"
 
 main(process.argv.slice(2), async () => {
-  const [Logger, Auto, Poll, Select, Stocking, Run] = await Promise.all([
+  const [Logger, Auto, Poll, Select, Server, Stocking, Run] = await Promise.all([
     import("effect/Logger"),
     import("../Backend/Auto.js"),
     import("../Backend/Poll.js"),
     import("../Backend/Select.js"),
+    import("../Server.js"),
     import("../Stocking.js"),
     import("../../bin/run.js")
   ])
   return Run.runner({
     name: "4",
     connect: Stocking.make,
-    // The Effect 4 Server is not in this build yet: `stocking serve` says so.
-    listen: undefined,
+    listen: Server.make,
     backend: (choice) =>
       choice === "poll"
         ? Poll.layer
