@@ -21,6 +21,7 @@ import * as fs from "node:fs"
 import type { Duplex } from "node:stream"
 import type { ConnectionOptions, TlsOptions as ServerTlsOptions } from "node:tls"
 import { DEFAULT_MAX_MESSAGE_SIZE } from "../internal/framing.js"
+import * as fx from "../internal/fx.js"
 import type { Address } from "../internal/model.js"
 import type { Closed, ConnectError, NotReady } from "../internal/stockingError.js"
 import type { Message } from "../internal/wire.js"
@@ -290,13 +291,41 @@ export const watchSocketErrors = (connection: Connection): (() => unknown) => {
   connection.socket.on("error", (error: unknown) => {
     if (first === undefined) first = error
   })
-  return () => first
+  // The error the socket was destroyed with is known before its `error` event: a close that completes on that
+  // error may resume the command while the event is still on its way to the listener above (Effect 4 does).
+  return () => first ?? connection.socket.errored ?? undefined
 }
+
+/** How long, at most, a sender waits after its close for the socket to have closed. */
+const SOCKET_CLOSE_WAIT_MS = 1000
+
+/**
+ * Completes once the socket has closed and told its listeners so (its
+ * `error` event, if any, comes before `close`), or after
+ * `SOCKET_CLOSE_WAIT_MS`.
+ */
+const socketSettled = (socket: Duplex): Effect.Effect<void> =>
+  Effect.raceFirst(
+    fx.async<void>((resume) => {
+      const done = () => resume(Effect.void)
+      // Closed: its `error` and `close` events may still be queued (`process.nextTick`), and run before this.
+      if (socket.closed) {
+        const timer = setImmediate(done)
+        return Effect.sync(() => clearImmediate(timer))
+      }
+      socket.once("close", done)
+      return Effect.sync(() => socket.off("close", done))
+    }),
+    Effect.sleep(SOCKET_CLOSE_WAIT_MS)
+  )
 
 /**
  * After a sender's graceful close: fails, saying how many messages may not
  * have been delivered, unless the connection closed cleanly, no socket error
- * came while it closed, and nothing written was dropped.
+ * came while it closed, and nothing written was dropped. It first lets the
+ * socket settle: a Stocking's `close` may complete on the peer's end before
+ * the socket has reported the TLS alert or the reset that came with it
+ * (Effect 4 resumes the closing fiber at once).
  *
  * @since 0.1.0
  * @category sending
@@ -309,6 +338,7 @@ export const checkDelivered = (
 ): Effect.Effect<Closed, ConnectionError> =>
   Effect.gen(function* () {
     const closed = yield* connection.closed
+    yield* socketSettled(connection.socket)
     // After the close, `sent` fails if anything written was dropped before it reached the OS.
     const allSent = yield* Effect.isSuccess(connection.sent)
     const error = socketError()
