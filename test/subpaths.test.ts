@@ -15,6 +15,7 @@
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
+import * as net from "node:net"
 import * as path from "node:path"
 import { fileURLToPath, pathToFileURL } from "node:url"
 
@@ -187,7 +188,7 @@ describe("subpaths", () => {
   }
 
   it(
-    "the stocking launcher runs the Effect 3 CLI on Effect 3, and on Effect 4 without an Effect 4 CLI says so and exits 1",
+    "the stocking launcher runs the CLI of the installed line: Effect 3's, and on Effect 4 the Effect 4 build's",
     { timeout: 60_000 },
     async () => {
       const on3 = await run(path.join(builds[3].dir, "bin", "launcher.js"), ["--help"])
@@ -196,16 +197,24 @@ describe("subpaths", () => {
       // The launcher, built by the Effect 3 build, in the Effect 4 line's build (where effect is Effect 4).
       fs.mkdirSync(path.join(builds[4].dir, "bin"), { recursive: true })
       fs.copyFileSync(path.join(builds[3].dir, "bin", "launcher.js"), path.join(builds[4].dir, "bin", "launcher.js"))
-      const effect4Cli = fs.existsSync(path.join(builds[4].dir, "effect4", "bin", "stocking.js"))
+      assert.isTrue(fs.existsSync(path.join(builds[4].dir, "effect4", "bin", "stocking.js")), "no Effect 4 CLI built")
       const on4 = await run(path.join(builds[4].dir, "bin", "launcher.js"), ["--help"])
-      if (effect4Cli) {
-        assert.strictEqual(on4.code, 0, on4.stderr)
-        assert.include(on4.stdout, "Usage: stocking")
-      } else {
-        assert.strictEqual(on4.code, 1, on4.stdout)
-        assert.include(on4.stderr, "effect 4.1")
-        assert.include(on4.stderr, "no Effect 4 build of the stocking command yet")
-      }
+      assert.strictEqual(on4.code, 0, on4.stderr)
+      assert.include(on4.stdout, "Usage: stocking")
+      // A command loads the whole Effect 4 CLI (its Stocking, backends and runner) on Effect 4, and fails in one line.
+      const port = await new Promise<number>((resolve) => {
+        const server = net.createServer()
+        server.listen(0, "127.0.0.1", () => {
+          const { port } = server.address() as net.AddressInfo
+          server.close(() => resolve(port))
+        })
+      })
+      const send = await run(path.join(builds[4].dir, "bin", "launcher.js"), ["send", `127.0.0.1:${port}`, "hi"])
+      assert.strictEqual(send.code, 1, send.stdout)
+      assert.match(
+        send.stderr,
+        new RegExp(`^stocking: could not connect to 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED\n$`)
+      )
     }
   )
 })

@@ -1,7 +1,8 @@
 /**
  * The `stocking` command line: usage texts, and `parse`, which turns the
  * arguments into a `Command` (or a `UsageError`) with `node:util`'s
- * `parseArgs`. Nothing here touches a socket or a file.
+ * `parseArgs`. Nothing here touches a socket or a file, or Effect: both
+ * lines' CLIs use it.
  *
  * @since 0.1.0
  */

@@ -30,7 +30,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", ".
 const viteNode = path.join(root, "node_modules", ".bin", "vite-node")
 const CONFIG = "test/effect4/cli.vite.config.ts"
 const ENTRY = "src/effect4/bin/stocking.ts"
-const WAIT_MS = 20_000
+const WAIT_MS = 60_000
 
 interface Result {
   readonly code: number | null
@@ -215,7 +215,8 @@ const receivedN = async (received: ReadonlyArray<Message>, n: number): Promise<R
 
 const LISTENING = /^listening on 127\.0\.0\.1:(\d+)( \(TLS\))?$/
 
-describe("stocking CLI on Effect 4", () => {
+// Generous: every CLI is a vite-node process, which takes seconds to start on a busy machine.
+describe("stocking CLI on Effect 4", { timeout: 180_000 }, () => {
   it("runs on Effect 4: the child's `effect` is Effect 4, for sources outside src/effect4 too", async () => {
     // The same config on a module that prints which `effect` its import found.
     const child = spawn(viteNode, ["--config", CONFIG, "test/effect4/fixtures/effectLine.ts"], { cwd: root })
