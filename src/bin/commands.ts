@@ -11,7 +11,7 @@ import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import type * as Scope from "effect/Scope"
 import * as readline from "node:readline"
-import type { Closed } from "../internal/stockingError.js"
+import type { Closed, NotReady } from "../internal/stockingError.js"
 import type { Message } from "../internal/wire.js"
 import type * as Args from "./args.js"
 import { parseHex } from "./args.js"
@@ -33,9 +33,6 @@ import {
 import * as Output from "./output.js"
 import * as Status from "./status.js"
 
-export { CLOSE_TIMEOUT_SECONDS, CliError, ConnectionError } from "./common.js"
-export type { CommandError, Line } from "./common.js"
-
 const formatBytes = (bytes: number): string =>
   bytes < 1024
     ? `${bytes} B`
@@ -48,14 +45,14 @@ const PROGRESS_AFTER = 1
 
 /** A `write` that fails with the connection's `ConnectionError` once it has closed. */
 const writing = (
-  effect: Effect.Effect<void, Closed | { readonly _tag: "NotReady" }>,
+  effect: Effect.Effect<void, Closed | NotReady>,
   failed: (closed: Closed) => ConnectionError
 ): Effect.Effect<void, ConnectionError> =>
   effect.pipe(
     Effect.catchTags({
       Closed: (closed: Closed) => Effect.fail(failed(closed)),
       // Not ready is impossible without a handshake.
-      NotReady: (error: unknown) => Effect.die(error)
+      NotReady: (error: NotReady) => Effect.die(error)
     })
   )
 
