@@ -13,16 +13,19 @@
  *    Baseline: `Sender` honouring its backpressure signal.
  */
 import { Effect, Fiber } from "effect"
-import type * as net from "node:net"
 import { Backend, Poll, Stocking } from "../src/node.js"
-import { closeServer, connect, listen, portOf, Sender, socketPair } from "./baseline.js"
+import { Sender, socketPair } from "./baseline.js"
+import { idleEnd } from "./floor.js"
+import { idleRound } from "./idle.js"
 import {
   alternate,
   check,
   heapUsed,
+  interleave,
   median,
   type Options,
   openFileLimit,
+  type PerPair,
   ratios,
   rawListener,
   round3,
@@ -36,40 +39,17 @@ import {
 const CONNECT_BATCH = 100
 const MESSAGE = 64 * 1024
 
-interface PerPair {
-  readonly rss: number
-  readonly heap: number
-}
-
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 // ---------------------------------------------------------------------------
 // Idle pairs
 // ---------------------------------------------------------------------------
 
-export const baselineIdle = async (pairs: number): Promise<PerPair> => {
-  const accepted: Array<net.Socket> = []
-  const server = await listen((socket) => void accepted.push(socket))
-  const port = portOf(server)
-  const rss0 = await settledRss()
-  const heap0 = heapUsed()
-  const clients: Array<net.Socket> = []
-  for (let i = 0; i < pairs; i += CONNECT_BATCH) {
-    const batch = Math.min(CONNECT_BATCH, pairs - i)
-    clients.push(...(await Promise.all(Array.from({ length: batch }, () => connect(port)))))
-  }
-  while (accepted.length < pairs) await sleep(5)
-  await sleep(50)
-  const rss1 = await settledRss()
-  const result = { rss: (rss1 - rss0) / pairs, heap: (heapUsed() - heap0) / pairs }
-  const closing = [...clients, ...accepted].map((s) => new Promise<void>((resolve) => s.once("close", () => resolve())))
-  for (const s of clients) s.destroy()
-  for (const s of accepted) s.destroy()
-  await Promise.all(closing)
-  await closeServer(server)
-  check(accepted.length === pairs, `baseline idle: ${accepted.length} of ${pairs} accepted`)
-  return result
-}
+/** Bare `net.Socket` pairs (bench/idle.ts). */
+export const baselineIdle = (pairs: number): Promise<PerPair> => idleRound("baseline idle", pairs)
+
+/** The idle floor on Effect 3: bare pairs with a fiber per end waiting in a 2-op take loop (bench/floor.ts). */
+export const floorIdle = (pairs: number): Promise<PerPair> => idleRound("idle floor", pairs, idleEnd)
 
 export const libraryIdle = (pairs: number) =>
   Effect.scoped(
@@ -218,7 +198,9 @@ export const run = async (options: Options): Promise<Array<Row>> => {
   const MiB = 1024 * 1024
 
   const idleLabel = "memory idle pairs"
-  if (options.only === undefined || options.only.test(idleLabel)) {
+  const line4 = options.effect4
+  const idle4 = line4 !== undefined && options.only?.test("memory idle effect4 pairs") === true
+  if (options.only === undefined || options.only.test(idleLabel) || idle4) {
     let pairs = options.quick ? 200 : 2000
     // Each pair takes two descriptors; leave room for everything else.
     const limit = openFileLimit()
@@ -227,48 +209,83 @@ export const run = async (options: Options): Promise<Array<Row>> => {
       options.log(`  note: ulimit -n is ${limit}: ${pairs} pairs need ${2 * pairs + 256} descriptors; using ${lowered}`)
       pairs = lowered
     }
+    const withRaw = !options.libraryOnly
+    if (line4 !== undefined && line4.skipLibrary !== undefined) {
+      options.log(`  memory idle effect4 per pair: skipped: ${line4.skipLibrary}`)
+    }
+    // The sides, each run in every round: bare pairs, the library, the idle floor (bench/floor.ts); then the
+    // same three on Effect 4, in its child (bench/line4.ts), the library once src/effect4/Stocking.ts is there.
+    type Side = "bare" | "library" | "floor" | "bare4" | "floor4" | "library4"
+    const run: Record<Side, ((pairs: number) => Promise<PerPair>) | undefined> = {
+      bare: withRaw ? baselineIdle : undefined,
+      library: (n) => Effect.runPromise(libraryIdle(n)),
+      floor: withRaw ? floorIdle : undefined,
+      bare4: line4 !== undefined && withRaw ? (n) => line4.idle("bare", n) : undefined,
+      floor4: line4 !== undefined && withRaw ? (n) => line4.idle("floor", n) : undefined,
+      library4: line4 !== undefined && line4.skipLibrary === undefined ? (n) => line4.idle("library", n) : undefined
+    }
+    const sides = (Object.keys(run) as Array<Side>).filter((side) => run[side] !== undefined)
     // Warm-up: code paths and one-time allocations, not counted.
     const warm = Math.min(100, pairs)
-    if (!options.libraryOnly) await baselineIdle(warm)
-    await Effect.runPromise(libraryIdle(warm))
-    const { baseline, library } = await alternate(
+    for (const side of sides) await run[side]!(warm)
+    const results = await interleave(
       options.rounds,
       options,
       `${idleLabel} (${pairs})`,
-      () => baselineIdle(pairs),
-      () => Effect.runPromise(libraryIdle(pairs))
+      sides.map((side) => () => run[side]!(pairs))
     )
-    for (const key of ["rss", "heap"] as const) {
-      const lib = library.map((r) => r[key])
-      const base = baseline.map((r) => r[key])
+    const of = (side: Side, key: keyof PerPair): Array<number> => {
+      const i = sides.indexOf(side)
+      return i < 0 ? [] : results[i]!.map((r) => r[key])
+    }
+    const KiB = (v: number) => (v / 1024).toFixed(1)
+    /** A row: `side` against `bare`; for Effect 4 rows, also what it costs over bare against the same on Effect 3. */
+    const idleRow = (key: keyof PerPair, name: string, side: Side, bare: Side, effect3?: readonly [Side, Side]) => {
+      const own = of(side, key)
+      const base = of(bare, key)
+      if (own.length === 0) return
       // Bare sockets cost so little that their RSS delta can vanish into memory the
       // process already holds: a ratio against ~0 means nothing, so none is given then.
       const measurable = median(base) * pairs >= 1024 * 1024
+      const over = median(own) - median(base)
+      const over3 = effect3 === undefined ? NaN : median(of(effect3[0], key)) - median(of(effect3[1], key))
       rows.push({
-        name: `memory idle ${key === "rss" ? "RSS" : "V8 heap"} per pair`,
+        name: `${name} ${key === "rss" ? "RSS" : "V8 heap"} per pair`,
         size: pairs,
-        value: round3(median(lib) / 1024),
+        value: round3(median(own) / 1024),
         unit: "KiB/pair",
         baseline: round3(median(base) / 1024),
-        ratio: measurable ? round3(median(ratios(lib, base))) : NaN,
+        ratio: measurable ? round3(median(ratios(own, base))) : NaN,
+        // Over bare against Effect 3's over bare: given when Effect 3's is above RSS noise (1 MiB in all).
+        ...(effect3 === undefined ? {} : { effect3Ratio: over3 * pairs >= 1024 * 1024 ? round3(over / over3) : NaN }),
         better: "lower",
         note:
-          `rounds lib ${lib.map((v) => (v / 1024).toFixed(1)).join("/")}, base ${base
-            .map((v) => (v / 1024).toFixed(1))
-            .join("/")} KiB; library - baseline ${((median(lib) - median(base)) / 1024).toFixed(1)} KiB/pair` +
-          (measurable ? "" : "; no ratio: baseline growth below 1 MiB in all, within RSS noise")
+          `rounds ${own.map(KiB).join("/")}, bare ${base.map(KiB).join("/")} KiB; ` +
+          `${side.startsWith("floor") ? "floor" : "library"} - bare ${KiB(over)} KiB/pair` +
+          (side.startsWith("floor") ? ` (${KiB(over / 2)} KiB per waiting fiber and its end)` : "") +
+          (effect3 === undefined ? "" : `; Effect 3's ${KiB(over3)} KiB`) +
+          (side === "library4" ? "; target <= 12 KiB over bare" : "") +
+          (measurable || base.length === 0 ? "" : "; no ratio: bare growth below 1 MiB in all, within RSS noise")
       })
       check(
-        library.every((r) => r[key] < 1024 * 1024),
-        `${idleLabel}: library ${key} per pair below 1 MiB`
+        results[sides.indexOf(side)]!.every((r) => r[key] < 1024 * 1024),
+        `${idleLabel}: ${name} ${key} per pair below 1 MiB`
       )
     }
-    options.log(
-      `    ${rows
-        .slice(-2)
-        .map((r) => `${r.name}: lib ${r.value} base ${r.baseline} KiB`)
-        .join("; ")}`
-    )
+    const before = rows.length
+    for (const key of ["rss", "heap"] as const) idleRow(key, "memory idle", "library", "bare")
+    for (const key of ["rss", "heap"] as const) idleRow(key, "memory idle floor", "floor", "bare")
+    for (const key of ["rss", "heap"] as const) {
+      idleRow(key, "memory idle effect4 floor", "floor4", "bare4", ["floor", "bare"])
+    }
+    for (const key of ["rss", "heap"] as const)
+      idleRow(key, "memory idle effect4", "library4", "bare4", ["library", "bare"])
+    for (const r of rows.slice(before)) {
+      options.log(
+        `    ${r.name}: ${r.value} KiB, bare ${r.baseline} KiB` +
+          (r.effect3Ratio === undefined ? "" : `, over bare x E3 ${r.effect3Ratio}`)
+      )
+    }
   }
 
   const blockedLabel = "memory paused peer"
