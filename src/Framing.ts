@@ -16,6 +16,7 @@ import * as internal from "./internal/framing.js"
 import * as decoderInternal from "./internal/framingApi.js"
 import * as errorInternal from "./internal/framingError.js"
 import * as streamInternal from "./internal/framingStream.js"
+import type * as wire from "./internal/wire.js"
 
 /**
  * A message: text (sent as UTF-8) or bytes. The kind survives the trip: a
@@ -24,7 +25,7 @@ import * as streamInternal from "./internal/framingStream.js"
  * @since 0.1.0
  * @category models
  */
-export type Message = string | Uint8Array
+export type Message = wire.Message
 
 /**
  * The payload kind carried in bit 6 of a header's first byte.
@@ -32,7 +33,7 @@ export type Message = string | Uint8Array
  * @since 0.1.0
  * @category models
  */
-export type Kind = "text" | "bytes"
+export type Kind = wire.Kind
 
 /**
  * A decoded header: the payload's kind and length in bytes, and how many
@@ -41,11 +42,7 @@ export type Kind = "text" | "bytes"
  * @since 0.1.0
  * @category models
  */
-export interface Header {
-  readonly kind: Kind
-  readonly length: number
-  readonly size: number
-}
+export interface Header extends wire.Header {}
 
 /**
  * The largest length a header may carry: 2^53 - 1, the largest integer a
@@ -80,7 +77,7 @@ export const DEFAULT_MAX_MESSAGE_SIZE: number = internal.DEFAULT_MAX_MESSAGE_SIZ
  * @since 0.1.0
  * @category type ids
  */
-export const FramingErrorTypeId: unique symbol = errorInternal.FramingErrorTypeId
+export const FramingErrorTypeId: typeof errorInternal.FramingErrorTypeId = errorInternal.FramingErrorTypeId
 
 /**
  * @since 0.1.0
@@ -101,7 +98,7 @@ export type FramingErrorTypeId = typeof FramingErrorTypeId
  * @since 0.1.0
  * @category errors
  */
-export type FramingErrorReason = "MessageTooLarge" | "HeaderTooLong" | "LengthOverflow" | "InvalidUtf8" | "Truncated"
+export type FramingErrorReason = errorInternal.FramingErrorReason
 
 /**
  * @since 0.1.0
@@ -114,20 +111,7 @@ export declare namespace FramingError {
    * @since 0.1.0
    * @category errors
    */
-  export interface Fields {
-    readonly reason: FramingErrorReason
-    /** Byte offset, in the whole stream, of the first byte of the offending header. */
-    readonly offset: number
-    /** The header bytes received, as hex. */
-    readonly received?: string | undefined
-    /** The payload length the header declared. */
-    readonly declaredLength?: number | undefined
-    /** The configured `maxMessageSize`. */
-    readonly limit?: number | undefined
-    /** For `Truncated`: how many bytes of the unfinished header or payload had arrived. */
-    readonly buffered?: number | undefined
-    readonly cause?: unknown
-  }
+  export interface Fields extends errorInternal.FramingErrorFields {}
 }
 
 /**
@@ -173,21 +157,7 @@ export const isFramingError: (u: unknown) => u is FramingError = errorInternal.i
  * @since 0.1.0
  * @category models
  */
-export interface DecoderOptions {
-  /**
-   * Largest payload accepted, in bytes. A header declaring more fails the
-   * decoder with `MessageTooLarge` before any payload byte is buffered.
-   * Default 16 MiB; at most 2^53 - 1.
-   */
-  readonly maxMessageSize?: number | undefined
-  /**
-   * Allocates the buffer a payload spread over chunks is handed out in, of
-   * exactly the payload's length; it is filled completely before it is
-   * handed out, so it need not be zeroed (on Node.js,
-   * `Buffer.allocUnsafeSlow`). Default: `new Uint8Array(size)`.
-   */
-  readonly allocate?: ((size: number) => Uint8Array) | undefined
-}
+export interface DecoderOptions extends wire.DecoderOptions {}
 
 /**
  * An incremental decoder: feed it chunks as they arrive, get whole messages
@@ -210,30 +180,7 @@ export interface DecoderOptions {
  * @since 0.1.0
  * @category models
  */
-export interface Decoder {
-  /** The limit this decoder enforces. */
-  readonly maxMessageSize: number
-  /**
-   * Takes the next chunk of the stream and returns the messages it completes
-   * (often none, sometimes many). Never throws: when the stream turns out to
-   * be invalid, returns the messages completed before the fault and sets
-   * `failure`; every later call returns `[]`.
-   */
-  push(chunk: Uint8Array): Array<Message>
-  /**
-   * Marks the end of the stream: a `Truncated` error if a message was
-   * unfinished, else the earlier failure if any, else `undefined`.
-   */
-  end(): FramingError | undefined
-  /** Set once the stream has proved invalid. */
-  readonly failure: FramingError | undefined
-  /** Bytes consumed so far. */
-  readonly position: number
-  /** Bytes held of the unfinished header or payload. */
-  readonly buffered: number
-  /** True when no message is in progress (at a message boundary). */
-  readonly idle: boolean
-}
+export interface Decoder extends wire.Decoder {}
 
 /**
  * Makes an incremental decoder. `unsafe` because it is mutable state: use one

@@ -25,6 +25,7 @@ import type * as Backend from "./Backend/Backend.js"
 import type * as Codec from "./Codec.js"
 import type { FramingError, Message } from "./Framing.js"
 import * as configInternal from "./internal/config.js"
+import type * as model from "./internal/model.js"
 import * as internal from "./internal/stocking.js"
 import * as errorInternal from "./internal/stockingError.js"
 import * as tagInternal from "./internal/tag.js"
@@ -80,8 +81,7 @@ export type NotReady = errorInternal.NotReady
  * @since 0.1.0
  * @category errors
  */
-export type ClosedReason =
-  "ClosedLocally" | "ClosedByPeer" | "SocketError" | "HandshakeFailed" | "ProtocolError" | "IdleTimeout"
+export type ClosedReason = model.ClosedReason
 
 /**
  * The Stocking is closed, or closed while the operation waited. Messages
@@ -152,19 +152,7 @@ export type StockingError = NotReady | Closed | ConnectError | FramingError
  * @since 0.1.0
  * @category options
  */
-export type Target =
-  | {
-      /** A connected socket (or any `Duplex`); the Stocking takes it over. */
-      readonly socket: Duplex
-    }
-  | {
-      readonly host?: string | undefined
-      readonly port: number
-    }
-  | {
-      /** A Unix domain socket path. */
-      readonly path: string
-    }
+export type Target = model.Target
 
 /**
  * Everything but the target.
@@ -220,7 +208,7 @@ export interface Settings<I = Message, O = Message, E = never, EH = never, RH = 
  * @since 0.1.0
  * @category options
  */
-export type TlsOptions = Omit<import("node:tls").ConnectionOptions, "host" | "port" | "path" | "socket">
+export type TlsOptions = model.TlsOptions
 
 /**
  * Options for `make`: a target plus settings.
@@ -302,9 +290,7 @@ export const optionsFromConfig: <I = Message, O = Message, E = never, EH = never
  * @since 0.1.0
  * @category models
  */
-export type Address =
-  | { readonly _tag: "Tcp"; readonly address: string; readonly port: number; readonly family: string }
-  | { readonly _tag: "Unix"; readonly path: string }
+export type Address = model.Address
 
 /**
  * Frame-level access for the handshake (the original's `_read` / `_write`):

@@ -28,6 +28,7 @@ import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as internal from "../internal/select.js"
+import * as selectConfig from "../internal/selectConfig.js"
 import * as Backend from "./Backend.js"
 
 /**
@@ -57,7 +58,7 @@ export const INTERVAL_VARIABLE = internal.INTERVAL_VARIABLE
  * }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["STOCKING_SELECT_SEND_INTERVAL", "0.1"]]))))
  * ```
  */
-export const intervalConfig: Config.Config<Duration.Duration> = internal.intervalConfig
+export const intervalConfig: Config.Config<Duration.Duration> = selectConfig.intervalConfig
 
 /**
  * The interval-driven backend with a fixed interval.

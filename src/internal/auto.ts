@@ -14,6 +14,7 @@ import type { Duplex } from "node:stream"
 import type * as Backend from "./backend.js"
 import * as Poll from "./poll.js"
 import * as Select from "./select.js"
+import * as SelectConfig from "./selectConfig.js"
 
 /**
  * Whether `socket` signals readiness: it exposes `writableNeedDrain`, as
@@ -43,7 +44,7 @@ const withSelect = (select: Backend.Backend): Backend.Backend => ({
 
 /** `Auto.make`. @internal */
 export const make: Effect.Effect<Backend.Backend, ConfigError.ConfigError> = Effect.map(
-  Select.intervalConfig,
+  SelectConfig.intervalConfig,
   (interval: Duration.Duration) => withSelect(Select.make(interval))
 )
 
@@ -59,4 +60,4 @@ export const make: Effect.Effect<Backend.Backend, ConfigError.ConfigError> = Eff
 export const forSocket = (socket: Duplex): Effect.Effect<Backend.Backend> => (signalsReadiness(socket) ? POLL : SELECT)
 
 const POLL: Effect.Effect<Backend.Backend> = Effect.succeed(Poll.backend)
-const SELECT: Effect.Effect<Backend.Backend> = Effect.orDie(Effect.map(Select.intervalConfig, Select.make))
+const SELECT: Effect.Effect<Backend.Backend> = Effect.orDie(Effect.map(SelectConfig.intervalConfig, Select.make))

@@ -7,7 +7,7 @@
  * @internal
  */
 import type { Duplex } from "node:stream"
-import type * as Framing from "../Framing.js"
+import type * as Framing from "./wire.js"
 import * as framing from "./framing.js"
 
 /** Bytes payloads at least this large are written without copying. */

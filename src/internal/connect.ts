@@ -6,11 +6,13 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as fx from "./fx.js"
 import * as Option from "effect/Option"
 import * as net from "node:net"
 import type { Duplex } from "node:stream"
 import * as tls from "node:tls"
-import type * as Stocking from "../Stocking.js"
+import type * as Schedule from "effect/Schedule"
+import type * as model from "./model.js"
 import { ConnectError } from "./stockingError.js"
 import { PooledReads } from "./reads.js"
 import * as unix from "./unix.js"
@@ -20,7 +22,7 @@ export type SocketLike = Duplex &
   Partial<Pick<net.Socket, "setNoDelay" | "remoteAddress" | "remotePort" | "remoteFamily" | "setTimeout">>
 
 /** @internal */
-export const addressOf = (socket: SocketLike, target: Stocking.Target): Option.Option<Stocking.Address> => {
+export const addressOf = (socket: SocketLike, target: model.Target): Option.Option<model.Address> => {
   if (typeof socket.remoteAddress === "string" && typeof socket.remotePort === "number") {
     return Option.some({
       _tag: "Tcp",
@@ -34,7 +36,7 @@ export const addressOf = (socket: SocketLike, target: Stocking.Target): Option.O
 }
 
 /** @internal */
-export const describeAddress = (address: Option.Option<Stocking.Address>): string =>
+export const describeAddress = (address: Option.Option<model.Address>): string =>
   Option.match(address, {
     onNone: () => "unknown",
     onSome: (a) => (a._tag === "Tcp" ? `${a.address}:${a.port}` : a.path)
@@ -65,7 +67,7 @@ export const resetSocket = (socket: SocketLike): void => {
   socket.destroy()
 }
 
-const describeTarget = (target: Stocking.Target): string =>
+const describeTarget = (target: model.Target): string =>
   "socket" in target
     ? "the given socket"
     : "path" in target
@@ -87,7 +89,7 @@ const isTlsFailure = (cause: unknown): boolean => {
  * during the handshake, as a server rejecting the client's certificate does
  * under TLS 1.2), `Failed` when TCP did not connect.
  */
-const tlsFailure = (target: Stocking.Target, cause: Error, tcpConnected: boolean): ConnectError => {
+const tlsFailure = (target: model.Target, cause: Error, tcpConnected: boolean): ConnectError => {
   const address = describeTarget(target)
   if (isTlsFailure(cause)) return new ConnectError({ reason: "Tls", address, cause })
   if (!tcpConnected) return connectFailure(target, cause)
@@ -100,7 +102,7 @@ const tlsFailure = (target: Stocking.Target, cause: Error, tcpConnected: boolean
 }
 
 /** A connect that failed before any TLS: for a Unix socket path, in words that say what was there. */
-const connectFailure = (target: Stocking.Target, cause: Error): ConnectError => {
+const connectFailure = (target: model.Target, cause: Error): ConnectError => {
   const address = describeTarget(target)
   const described = "path" in target ? unix.describeConnectFailure(target.path, cause) : undefined
   return new ConnectError({
@@ -114,7 +116,7 @@ const codeOf = (cause: unknown): string | undefined =>
   typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : undefined
 
 /** SNI and the name checked against the certificate: the host, unless it is an IP address or set by hand. */
-const serverName = (where: { readonly host?: string }, secure: Stocking.TlsOptions): { servername?: string } => {
+const serverName = (where: { readonly host?: string }, secure: model.TlsOptions): { servername?: string } => {
   const name = secure.servername ?? (where.host !== undefined && net.isIP(where.host) === 0 ? where.host : undefined)
   return name === undefined ? {} : { servername: name }
 }
@@ -129,7 +131,7 @@ const awaitReady = <S extends net.Socket>(
   owned: boolean,
   toError: (cause: Error) => ConnectError
 ): Effect.Effect<S, ConnectError> =>
-  Effect.async<S, ConnectError>((resume) => {
+  fx.async<S, ConnectError>((resume) => {
     const onError = (cause: Error) => {
       socket.off(ready, onReady)
       if (owned) socket.destroy()
@@ -228,8 +230,8 @@ const watchCertificateRejection = (socket: tls.TLSSocket): ((onRejected: (error:
 }
 
 const connectOnce = (
-  target: Exclude<Stocking.Target, { socket: Duplex }>,
-  secure: Stocking.TlsOptions | undefined
+  target: Exclude<model.Target, { socket: Duplex }>,
+  secure: model.TlsOptions | undefined
 ): Effect.Effect<Opened, ConnectError> =>
   Effect.suspend(() => {
     const where = "path" in target ? { path: target.path } : { host: target.host ?? "localhost", port: target.port }
@@ -273,7 +275,11 @@ const awaitConnected = (socket: Duplex): Effect.Effect<Duplex, ConnectError> => 
 }
 
 /** @internal */
-export type ConnectSettings = Stocking.Target & Pick<Stocking.Settings, "connectTimeout" | "retry" | "tls">
+export type ConnectSettings = model.Target & {
+  readonly connectTimeout?: fx.DurationInput | undefined
+  readonly retry?: Schedule.Schedule<unknown, ConnectError> | undefined
+  readonly tls?: model.TlsOptions | true | undefined
+}
 
 /** Connects (or waits for a given socket to be connected); a failed or interrupted attempt leaves no socket behind. */
 export const connect = (options: ConnectSettings): Effect.Effect<Opened, ConnectError> => {
@@ -289,10 +295,11 @@ export const connect = (options: ConnectSettings): Effect.Effect<Opened, Connect
   }
   let attempt = connectOnce(options, options.tls === true ? {} : options.tls)
   if (options.connectTimeout !== undefined) {
-    attempt = Effect.timeoutFail(attempt, {
-      duration: options.connectTimeout,
-      onTimeout: () => new ConnectError({ reason: "Timeout", address: describeTarget(options) })
-    })
+    attempt = fx.timeoutFail(
+      attempt,
+      options.connectTimeout,
+      () => new ConnectError({ reason: "Timeout", address: describeTarget(options) })
+    )
   }
   if (options.retry !== undefined) attempt = Effect.retry(attempt, options.retry)
   return Effect.withSpan(attempt, "stocking.connect", {

@@ -6,13 +6,13 @@
  *
  * @internal
  */
-import type * as Framing from "../Framing.js"
+import type * as Framing from "./wire.js"
 import { BYTES, checkLength, DEFAULT_MAX_MESSAGE_SIZE, LAST, MAX_HEADER_SIZE, MAX_LENGTH, toHex } from "./framing.js"
 
 const textDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true })
 
 /** @internal */
-export type MakeError = (fields: Framing.FramingError.Fields) => Framing.FramingError
+export type MakeError = (fields: Framing.FramingErrorFields) => Framing.FramingError
 
 const enum State {
   Header,
@@ -307,7 +307,7 @@ export class DecoderImpl implements Framing.Decoder {
     }
   }
 
-  private fail(fields: Framing.FramingError.Fields): void {
+  private fail(fields: Framing.FramingErrorFields): void {
     this.state = State.Failed
     this.parts = []
     this.copying = false

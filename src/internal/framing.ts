@@ -5,7 +5,7 @@
  *
  * @internal
  */
-import type * as Framing from "../Framing.js"
+import type * as Framing from "./wire.js"
 
 /** @internal */
 export const MAX_LENGTH = Number.MAX_SAFE_INTEGER

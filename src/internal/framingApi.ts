@@ -7,7 +7,7 @@
  *
  * @internal
  */
-import type * as Public from "../Framing.js"
+import type * as Public from "./wire.js"
 import { DecoderImpl, decodeHeader as decodeHeaderWith, type MakeError } from "./decoder.js"
 import { FramingError } from "./framingError.js"
 

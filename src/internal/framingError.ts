@@ -6,16 +6,32 @@
  * @internal
  */
 import * as Data from "effect/Data"
-import type * as Public from "../Framing.js"
 import { MAX_HEADER_SIZE, MAX_LENGTH } from "./framing.js"
 
 /** `Framing.FramingErrorTypeId`. @internal */
-export const FramingErrorTypeId: typeof Public.FramingErrorTypeId = Symbol.for(
-  "effect-stockings/Framing/FramingError"
-) as typeof Public.FramingErrorTypeId
+export const FramingErrorTypeId: unique symbol = Symbol.for("effect-stockings/Framing/FramingError")
+
+/** `Framing.FramingErrorReason`. @internal */
+export type FramingErrorReason = "MessageTooLarge" | "HeaderTooLong" | "LengthOverflow" | "InvalidUtf8" | "Truncated"
+
+/** `Framing.FramingError.Fields`. @internal */
+export interface FramingErrorFields {
+  readonly reason: FramingErrorReason
+  /** Byte offset, in the whole stream, of the first byte of the offending header. */
+  readonly offset: number
+  /** The header bytes received, as hex. */
+  readonly received?: string | undefined
+  /** The payload length the header declared. */
+  readonly declaredLength?: number | undefined
+  /** The configured `maxMessageSize`. */
+  readonly limit?: number | undefined
+  /** For `Truncated`: how many bytes of the unfinished header or payload had arrived. */
+  readonly buffered?: number | undefined
+  readonly cause?: unknown
+}
 
 /** `Framing.FramingError`. @internal */
-export class FramingError extends Data.TaggedError("FramingError")<Public.FramingError.Fields> {
+export class FramingError extends Data.TaggedError("FramingError")<FramingErrorFields> {
   /**
    * @since 0.1.0
    */

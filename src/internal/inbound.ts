@@ -26,10 +26,10 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
-import type * as MetricLabel from "effect/MetricLabel"
+import * as fx from "./fx.js"
 import * as Framing from "./framingApi.js"
-import * as Metrics from "./metrics.js"
-import type { Closed } from "../Stocking.js"
+import type { Meter } from "./meter.js"
+import type { Closed } from "./stockingError.js"
 import type { Budget } from "./budget.js"
 import { Holder } from "./budget.js"
 import type { SocketLike } from "./connect.js"
@@ -110,7 +110,7 @@ export class Inbound {
     private readonly socket: SocketLike,
     private readonly reads: PooledReads | undefined,
     limits: InboundLimits,
-    private readonly labels: ReadonlyArray<MetricLabel.MetricLabel>,
+    private readonly meter: Meter,
     /** The connection's state: the inbound side is stopped once it is closing. */
     private readonly life: Life,
     /** Where the read loop runs. */
@@ -226,8 +226,7 @@ export class Inbound {
     this.pushing = 0
     this.queue.unsafePushAll(messages, sizeOf)
     const read = decoder.blocked ? decoder.consumed : chunk.length
-    Metrics.bytesReceived.unsafeUpdate(read, this.labels)
-    if (messages.length > 0) Metrics.messagesReceived.unsafeUpdate(messages.length, this.labels)
+    this.meter.received(messages.length, read)
     this.report(this.queue.size)
     if (read < chunk.length) this.hold(chunk.subarray(read), true)
     this.charge()
@@ -243,7 +242,7 @@ export class Inbound {
   private readonly awaitRoom: Effect.Effect<void> = Effect.suspend(() => {
     if (this.queue.isFull) return this.queue.awaitSpace()
     if (!this.decoder.blocked || this.stopped) return Effect.void
-    return Effect.async<void>((resume) => {
+    return fx.async<void>((resume) => {
       this.admissionWaiter = resume
       return Effect.sync(() => {
         if (this.admissionWaiter === resume) this.admissionWaiter = undefined
@@ -274,23 +273,25 @@ export class Inbound {
    * looked like.
    */
   private readLoop(): Effect.Effect<{ readonly truncated: Truncated } | undefined> {
-    return Effect.gen(this, function* () {
+    // The generator takes `this` differently on the two lines of Effect: a plain closure works on both.
+    const self = this
+    return Effect.gen(function* () {
       while (true) {
-        if (this.stopped) return undefined
-        if (this.state === "Paused") {
-          yield* this.awaitRoom
-          while (this.held.length > 0 && !this.mustPause() && !this.stopped) {
-            const chunk = this.held.shift()!
-            this.heldBytes -= chunk.length
-            this.ingest(chunk)
+        if (self.stopped) return undefined
+        if (self.state === "Paused") {
+          yield* self.awaitRoom
+          while (self.held.length > 0 && !self.mustPause() && !self.stopped) {
+            const chunk = self.held.shift()!
+            self.heldBytes -= chunk.length
+            self.ingest(chunk)
           }
-          if (this.stopped || this.held.length > 0 || this.mustPause()) continue
-          this.state = "Flowing"
-          this.socket.resume()
+          if (self.stopped || self.held.length > 0 || self.mustPause()) continue
+          self.state = "Flowing"
+          self.socket.resume()
         }
-        if (this.state === "Flowing" && peerEnded(this.life.state)) {
-          this.state = "Ended"
-          return { truncated: this.decoder.end() }
+        if (self.state === "Flowing" && peerEnded(self.life.state)) {
+          self.state = "Ended"
+          return { truncated: self.decoder.end() }
         }
         return undefined
       }
@@ -333,7 +334,7 @@ export class Inbound {
 
   private report(depth: number): void {
     if (depth !== this.reportedDepth) {
-      Metrics.inboundQueued.unsafeModify(depth - this.reportedDepth, this.labels)
+      this.meter.inboundQueued(depth - this.reportedDepth)
       this.reportedDepth = depth
     }
   }

@@ -10,9 +10,10 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
-import type * as Backend from "../Backend/Backend.js"
-import * as Metrics from "./metrics.js"
-import type * as Stocking from "../Stocking.js"
+import * as fx from "./fx.js"
+import type * as Backend from "./backend.js"
+import type { Meter } from "./meter.js"
+import type { ClosedReason } from "./model.js"
 import { Closed } from "./stockingError.js"
 import type { Budget } from "./budget.js"
 import { resetSocket, type SocketLike } from "./connect.js"
@@ -24,10 +25,13 @@ import type { PooledReads } from "./reads.js"
 import { type Event, HANDSHAKING, isClosing, type State, transition } from "./machine.js"
 
 /** @internal */
-export type Limits = Pick<
-  Stocking.Settings,
-  "maxMessageSize" | "maxBufferedMessages" | "maxBufferedBytes" | "maxQueuedMessages" | "maxQueuedBytes" | "idleTimeout"
-> & {
+export interface Limits {
+  readonly maxMessageSize?: number | undefined
+  readonly maxBufferedMessages?: number | undefined
+  readonly maxBufferedBytes?: number | undefined
+  readonly maxQueuedMessages?: number | undefined
+  readonly maxQueuedBytes?: number | undefined
+  readonly idleTimeout?: fx.DurationInput | undefined
   /** A byte budget shared with other connections (a server's). */
   readonly budget?: Budget | undefined
 }
@@ -55,7 +59,6 @@ export class Connection {
   state: State = HANDSHAKING
   readonly inbound: Inbound
   readonly outbound: Outbound
-  private readonly labels: ReturnType<typeof Metrics.roleLabel>
   // Fibers waiting for a state: each is asked after every transition, and dropped once it says it is done.
   private watchers: Array<Watcher> | undefined = undefined
   // Called once the connection is releasable (see `onReleasable`).
@@ -65,16 +68,15 @@ export class Connection {
     readonly id: number,
     readonly socket: SocketLike,
     reads: PooledReads | undefined,
-    readonly closeTimeout: Duration.DurationInput,
+    readonly closeTimeout: fx.DurationInput,
     readonly peer: string,
     limits: Limits,
-    role: Metrics.Role,
+    private readonly meter: Meter,
     backend: Backend.Backend,
     /** Where the read loop and the send loop run (`loops.ts`). */
     loops: Loops
   ) {
-    this.labels = Metrics.roleLabel(role)
-    Metrics.connectionsOpen.unsafeModify(1, this.labels)
+    meter.opened(1)
     this.inbound = new Inbound(
       socket,
       reads,
@@ -84,7 +86,7 @@ export class Connection {
         maxBytes: limits.maxBufferedBytes ?? DEFAULTS.maxBufferedBytes,
         budget: limits.budget
       },
-      this.labels,
+      meter,
       this,
       loops.read,
       (error) => {
@@ -99,7 +101,7 @@ export class Connection {
       socket,
       limits.maxQueuedMessages ?? DEFAULTS.maxQueuedMessages,
       limits.maxQueuedBytes ?? DEFAULTS.maxQueuedBytes,
-      this.labels,
+      meter,
       limits.budget,
       this,
       loops.send,
@@ -110,7 +112,7 @@ export class Connection {
     socket.on("error", this.onError)
     socket.on("close", this.onClose)
     if (limits.idleTimeout !== undefined && socket.setTimeout !== undefined) {
-      const idle = Duration.decode(limits.idleTimeout)
+      const idle = fx.decodeDuration(limits.idleTimeout)
       socket.setTimeout(Duration.toMillis(idle))
       socket.on("timeout", () =>
         this.abort(this.closedError("IdleTimeout", `nothing sent or received for ${Duration.format(idle)}`))
@@ -134,7 +136,7 @@ export class Connection {
     const leaving = !isClosing(from) && isClosing(to)
     if (leaving) {
       // Leaving service: reads drain what arrived, then fail; writes fail at once.
-      Metrics.connectionsOpen.unsafeModify(-1, this.labels)
+      this.meter.opened(-1)
       this.inbound.stop(to.reason)
       this.outbound.stop(to.reason)
     }
@@ -161,7 +163,7 @@ export class Connection {
 
   /** Waits until `check` gives an Effect for the state (checked now, and after each transition). */
   awaitState<A, E>(check: (state: State) => Effect.Effect<A, E> | undefined): Effect.Effect<A, E> {
-    return Effect.async<A, E>((resume) => {
+    return fx.async<A, E>((resume) => {
       const now = check(this.state)
       if (now !== undefined) return resume(now)
       const watch: Watcher = (state) => {
@@ -206,7 +208,7 @@ export class Connection {
     this.socket.destroy()
   }
 
-  closedError(reason: Stocking.ClosedReason, cause?: unknown): Closed {
+  closedError(reason: ClosedReason, cause?: unknown): Closed {
     return cause === undefined
       ? new Closed({ reason, stockingId: this.id })
       : new Closed({ reason, stockingId: this.id, cause })
@@ -273,7 +275,7 @@ export class Connection {
    * error finds it closed and is not taken for the socket failing.
    */
   private probeReset(clean: Closed): Effect.Effect<Error | undefined> {
-    return Effect.async<Error | undefined>((resume) => {
+    return fx.async<Error | undefined>((resume) => {
       const socket = this.socket
       if (
         socket.destroyed ||
@@ -341,17 +343,15 @@ export class Connection {
         this.apply({ _tag: "Close", reason, graceful: true, byUser })
         if (!live) return this.whenClosed
         const closing = this.state as Extract<State, { _tag: "Closing" | "Closed" }>
-        return this.closeSequence.pipe(
-          Effect.withSpan("stocking.close", {
+        return Effect.ensuring(
+          Effect.withSpan(this.closeSequence, "stocking.close", {
             attributes: { "stocking.id": this.id, "stocking.reason": closing.reason.reason, "net.peer": this.peer },
             captureStackTrace: false
           }),
-          Effect.ensuring(
-            Effect.sync(() => {
-              this.socket.destroy()
-              this.apply({ _tag: "SocketClosed", reason: closing.reason })
-            })
-          )
+          Effect.sync(() => {
+            this.socket.destroy()
+            this.apply({ _tag: "SocketClosed", reason: closing.reason })
+          })
         )
       })
     )
@@ -364,8 +364,8 @@ export class Connection {
    * makes uninterruptible, cannot cut it short either (a timeout racing a
    * child fiber would be interrupted with its parent).
    */
-  private readonly closeSequence: Effect.Effect<void> = Effect.async<void>((resume) => {
-    const timer = setTimeout(() => resume(Effect.void), Duration.toMillis(Duration.decode(this.closeTimeout)))
+  private readonly closeSequence: Effect.Effect<void> = fx.async<void>((resume) => {
+    const timer = setTimeout(() => resume(Effect.void), Duration.toMillis(fx.decodeDuration(this.closeTimeout)))
     const closed = (state: State): boolean => {
       if (state._tag !== "Closed") return false
       clearTimeout(timer)

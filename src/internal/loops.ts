@@ -31,17 +31,31 @@
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
-import * as Runtime from "effect/Runtime"
 
-type RunFork = (effect: Effect.Effect<void>, options?: Runtime.RunForkOptions) => Fiber.RuntimeFiber<void>
+/** A loop's fiber, as the loops see it: both lines' fibers are this. @internal */
+export interface LoopFiber {
+  readonly addObserver: (observer: (exit: Exit.Exit<void>) => void) => unknown
+}
+
+/**
+ * How a line forks a loop's fiber (on the scheduler's next turn, with the
+ * runtime of the fiber that made the Stocking) and interrupts it: the seam
+ * between the loops and a line's runtime API.
+ *
+ * @internal
+ */
+export interface Runner {
+  readonly fork: (body: Effect.Effect<void>) => LoopFiber
+  /** Interrupts `fiber` (one `fork` returned) and waits for it. */
+  readonly interrupt: (fiber: LoopFiber) => Effect.Effect<void>
+}
 
 /** @internal */
 export class Loop {
   /** The fiber running this loop, while one does. */
-  private fiber: Fiber.RuntimeFiber<void> | undefined = undefined
+  private fiber: LoopFiber | undefined = undefined
 
-  constructor(private readonly runFork: RunFork) {}
+  constructor(private readonly runner: Runner) {}
 
   /**
    * Runs `body` in a fiber of this loop, unless one is running. Once it
@@ -51,7 +65,7 @@ export class Loop {
    */
   start(body: Effect.Effect<void>, after: () => void): void {
     if (this.fiber !== undefined) return
-    const fiber = this.runFork(body, { immediate: false })
+    const fiber = this.runner.fork(body)
     this.fiber = fiber
     fiber.addObserver((exit) => {
       this.fiber = undefined
@@ -62,7 +76,7 @@ export class Loop {
   /** Interrupts the running fiber, if any, and waits for it (the Stocking's scope is closing). */
   interrupt(): Effect.Effect<void> {
     const fiber = this.fiber
-    return fiber === undefined ? Effect.void : Fiber.interrupt(fiber)
+    return fiber === undefined ? Effect.void : this.runner.interrupt(fiber)
   }
 }
 
@@ -72,12 +86,9 @@ export interface Loops {
   readonly send: Loop
 }
 
-/** A connection's two loops, forked with `runtime`. @internal */
-export const make = (runtime: Runtime.Runtime<never>): Loops => {
-  const runFork: RunFork = Runtime.runFork(runtime)
-  return { read: new Loop(runFork), send: new Loop(runFork) }
-}
+/** A connection's two loops, forked by `runner`. @internal */
+export const make = (runner: Runner): Loops => ({ read: new Loop(runner), send: new Loop(runner) })
 
 /** Interrupts both loops' fibers, and waits for them. @internal */
 export const interrupt = (loops: Loops): Effect.Effect<void> =>
-  Effect.suspend(() => Effect.zipRight(loops.read.interrupt(), loops.send.interrupt()))
+  Effect.suspend(() => Effect.andThen(loops.read.interrupt(), loops.send.interrupt()))

@@ -52,7 +52,7 @@
  *
  * @internal
  */
-import type { Closed } from "../Stocking.js"
+import type { Closed } from "./stockingError.js"
 
 /** @internal */
 export type State =

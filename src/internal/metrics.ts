@@ -8,6 +8,7 @@
 import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import type * as Public from "../Metrics.js"
+import type { Meter } from "./meter.js"
 
 /** `Metrics.Role`. @internal */
 export type Role = Public.Role
@@ -60,3 +61,29 @@ const roleLabels: Record<Role, ReadonlyArray<MetricLabel.MetricLabel>> = {
   server: [MetricLabel.make("role", "server")],
   wrapped: [MetricLabel.make("role", "wrapped")]
 }
+
+const makeMeter = (role: Role): Meter => {
+  const labels = roleLabels[role]
+  return {
+    received: (messages, bytes) => {
+      bytesReceived.unsafeUpdate(bytes, labels)
+      if (messages > 0) messagesReceived.unsafeUpdate(messages, labels)
+    },
+    sent: (messages, bytes) => {
+      messagesSent.unsafeUpdate(messages, labels)
+      bytesSent.unsafeUpdate(bytes, labels)
+    },
+    inboundQueued: (delta) => inboundQueued.unsafeModify(delta, labels),
+    outboundQueued: (delta) => outboundQueued.unsafeModify(delta, labels),
+    opened: (delta) => connectionsOpen.unsafeModify(delta, labels)
+  }
+}
+
+const meters: Record<Role, Meter> = {
+  client: makeMeter("client"),
+  server: makeMeter("server"),
+  wrapped: makeMeter("wrapped")
+}
+
+/** What connections of `role` report, on the Effect 3 line's metrics (see `meter.ts`). @internal */
+export const meter = (role: Role): Meter => meters[role]

@@ -25,11 +25,11 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
-import type * as MetricLabel from "effect/MetricLabel"
-import type * as Backend from "../Backend/Backend.js"
-import type * as Framing from "../Framing.js"
-import * as Metrics from "./metrics.js"
-import type { Closed } from "../Stocking.js"
+import * as fx from "./fx.js"
+import type * as Backend from "./backend.js"
+import type * as Framing from "./wire.js"
+import type { Meter } from "./meter.js"
+import type { Closed } from "./stockingError.js"
 import { writeFrames } from "./batch.js"
 import { type Budget, Holder } from "./budget.js"
 import type { SocketLike } from "./connect.js"
@@ -63,7 +63,7 @@ export class Outbound implements Backend.Link {
     private readonly socket: SocketLike,
     maxMessages: number,
     maxBytes: number,
-    private readonly labels: ReadonlyArray<MetricLabel.MetricLabel>,
+    private readonly meter: Meter,
     budget: Budget | undefined,
     /** The connection's state: closing once it has left service. */
     private readonly life: Life,
@@ -176,8 +176,7 @@ export class Outbound implements Backend.Link {
       } else {
         const bytes = writeFrames(socket, messages)
         this.written += messages.length
-        Metrics.messagesSent.unsafeUpdate(messages.length, this.labels)
-        Metrics.bytesSent.unsafeUpdate(bytes, this.labels)
+        this.meter.sent(messages.length, bytes)
         if (this.flushWaiters !== undefined) this.resumeFlushWaiters()
         // What the socket holds counts against the queue's bound (and the budget) until it drains: a peer
         // that stops reading holds at most `maxQueuedBytes` (or one larger message) here. Below the
@@ -193,7 +192,7 @@ export class Outbound implements Backend.Link {
     return !full
   }
 
-  readonly drained: Effect.Effect<void> = Effect.async<void>((resume) => {
+  readonly drained: Effect.Effect<void> = fx.async<void>((resume) => {
     const socket = this.socket
     if (!socket.writableNeedDrain || socket.destroyed) return resume(Effect.void)
     const done = () => {
@@ -212,7 +211,7 @@ export class Outbound implements Backend.Link {
   // -- flushed ----------------------------------------------------------------
 
   /** Completes once every message queued so far has been handed to the socket. */
-  readonly flushed: Effect.Effect<void, Closed> = Effect.async<void, Closed>((resume) => {
+  readonly flushed: Effect.Effect<void, Closed> = fx.async<void, Closed>((resume) => {
     const until = this.queue.pushed
     if (this.written >= until) return resume(Effect.void)
     const failure = this.queue.isEnded && this.queue.size === 0 ? this.queue.endedWith : undefined
@@ -232,7 +231,7 @@ export class Outbound implements Backend.Link {
    * back when everything before it has been written out.
    */
   readonly sent: Effect.Effect<void, Closed> = Effect.flatMap(this.flushed, () =>
-    Effect.async<void, Closed>((resume) => {
+    fx.async<void, Closed>((resume) => {
       const socket = this.socket
       if (socket.writableLength === 0) return resume(Effect.void)
       const failure = this.queue.endedWith
@@ -264,7 +263,7 @@ export class Outbound implements Backend.Link {
   }
 
   private reportDepth(depth: number): void {
-    Metrics.outboundQueued.unsafeModify(depth - this.reportedDepth, this.labels)
+    this.meter.outboundQueued(depth - this.reportedDepth)
     this.reportedDepth = depth
   }
 }

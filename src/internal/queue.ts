@@ -28,6 +28,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as fx from "./fx.js"
 import type { Holder } from "./budget.js"
 import { type Resume, type Room, Takers, wakeAll, type Waker, Writers } from "./waiters.js"
 
@@ -175,7 +176,7 @@ export class MessageQueue<A, E> implements Room<A, E> {
    * leave behind are swept out.
    */
   makeWait<B, E2>(next: Effect.Effect<B, E2>): Effect.Effect<B, E2> {
-    return Effect.async<B, E2>((resume) => {
+    return fx.async<B, E2>((resume) => {
       ;(this.takers ??= new Takers()).add(resume as unknown as Resume, next)
     })
   }
@@ -351,7 +352,7 @@ export class MessageQueue<A, E> implements Room<A, E> {
   awaitSpace(): Effect.Effect<void> {
     return Effect.suspend(() => {
       if (!this.isFull || this.ended) return Effect.void
-      return Effect.async<void>((resume) => {
+      return fx.async<void>((resume) => {
         const waiters = (this.spaceWaiters ??= new Set())
         waiters.add(resume)
         return Effect.sync(() => waiters.delete(resume))

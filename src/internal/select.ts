@@ -1,34 +1,24 @@
 /**
- * The interval-driven backend's send strategy (see the `Select` module for
- * the whole of it), declared here so that a Stocking picks it by default
- * without importing a public module. The `Select` module re-exports it,
- * with its documentation.
+ * The interval-driven backend's send strategy (see the `Select` modules for
+ * the whole of it), one copy for both lines, declared here so that a
+ * Stocking picks it by default without importing a public module. The
+ * `Select` modules re-export it, with their documentation. The interval's
+ * `Config` is each line's (`selectConfig.ts` for Effect 3).
  *
  * @internal
  */
-import * as Config from "effect/Config"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as fx from "./fx.js"
 import * as Backend from "./backend.js"
 
 /** `Select.INTERVAL_VARIABLE`. @internal */
 export const INTERVAL_VARIABLE = "STOCKING_SELECT_SEND_INTERVAL"
 
-/** `Select.intervalConfig`. @internal */
-export const intervalConfig: Config.Config<Duration.Duration> = Config.number(INTERVAL_VARIABLE).pipe(
-  Config.validate({
-    message: "expected a non-negative number of seconds, such as 0.5",
-    validation: (seconds) => Number.isFinite(seconds) && seconds >= 0
-  }),
-  Config.withDefault(0.5),
-  Config.map((seconds) => Duration.millis(seconds * 1000)),
-  Config.withDescription("How often, in seconds, the select backend sends what is queued")
-)
-
 /** `Select.make`. @internal */
-export const make = (interval: Duration.DurationInput): Backend.Backend => {
+export const make = (interval: fx.DurationInput): Backend.Backend => {
   // Interval 0 only lets the other writers of this turn run.
-  const wait = Duration.toMillis(interval) > 0 ? Effect.sleep(interval) : Effect.yieldNow()
+  const wait = Duration.toMillis(interval) > 0 ? Effect.sleep(interval) : fx.yieldNow
   return {
     [Backend.TypeId]: Backend.TypeId,
     name: "select",

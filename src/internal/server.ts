@@ -19,7 +19,8 @@ import * as path from "node:path"
 import * as tls from "node:tls"
 import * as Server from "./serverApi.js"
 import * as Auto from "./auto.js"
-import * as Backend from "./backend.js"
+import type * as Backend from "./backend.js"
+import * as BackendTag from "./backendTag.js"
 import * as Poll from "./poll.js"
 
 import type * as Stocking from "../Stocking.js"
@@ -462,7 +463,7 @@ export const make = <I, O, E, EH, RH>(
       unscoped.add(release)
       deliver(made.stocking, release)
     }
-    const now = immediateBackend(options, yield* Effect.serviceOption(Backend.Backend), yield* Effect.tracer)
+    const now = immediateBackend(options, yield* Effect.serviceOption(BackendTag.Backend), yield* Effect.tracer)
     const onSocket =
       now === undefined
         ? (socket: net.Socket) => void run(accept(socket))

@@ -13,13 +13,15 @@ import * as Chunk from "effect/Chunk"
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
-import type * as Runtime from "effect/Runtime"
+import * as Fiber from "effect/Fiber"
+import * as Runtime from "effect/Runtime"
 import * as Scope from "effect/Scope"
 import * as Sink from "effect/Sink"
 import * as Stream from "effect/Stream"
 import type { Duplex } from "node:stream"
 import * as Auto from "./auto.js"
-import * as Backend from "./backend.js"
+import type * as Backend from "./backend.js"
+import * as BackendTag from "./backendTag.js"
 import * as Codec from "./codec.js"
 import type * as Framing from "../Framing.js"
 import type * as Metrics from "../Metrics.js"
@@ -29,10 +31,20 @@ import type { Budget } from "./budget.js"
 import { addressOf, connect, describeAddress, type SocketLike } from "./connect.js"
 import { Connection } from "./lifecycle.js"
 import * as Loops from "./loops.js"
+import * as MetricsInternal from "./metrics.js"
 import { notReady, pollInbox, Reader } from "./reader.js"
 import type { PooledReads } from "./reads.js"
 
 /** @internal */
+/** The Effect 3 line's way to run a connection's loops (`loops.ts`): forked on the scheduler's next turn. */
+const runnerOf = (runtime: Runtime.Runtime<never>): Loops.Runner => {
+  const runFork = Runtime.runFork(runtime)
+  return {
+    fork: (body) => runFork(body, { immediate: false }),
+    interrupt: (fiber) => Fiber.interrupt(fiber as Fiber.RuntimeFiber<void>)
+  }
+}
+
 export const TypeId: typeof Stocking.TypeId = Symbol.for("effect-stockings/Stocking") as typeof Stocking.TypeId
 
 const DEFAULT_CLOSE_TIMEOUT = Duration.seconds(10)
@@ -56,7 +68,7 @@ export const makeWithRole = <I, O, E, EH, RH>(
   budget?: Budget | undefined
 ): Effect.Effect<Stocking.Stocking<I, O, E>, ConnectError, Scope.Scope | RH> =>
   Effect.gen(function* () {
-    const provided = yield* Effect.serviceOption(Backend.Backend)
+    const provided = yield* Effect.serviceOption(BackendTag.Backend)
     const scope = yield* Effect.scope
     // Captured here, outside the uninterruptible section below: the loops' fibers run with it, interruptible.
     const runtime = yield* Effect.runtime<never>()
@@ -154,7 +166,7 @@ const build = <I, O, E, EH, RH>(
   socket.setNoDelay?.(true)
   const remoteAddress = addressOf(socket, options)
   // No fiber yet for the read and send loops: they are started when they have work.
-  const loops = Loops.make(runtime)
+  const loops = Loops.make(runnerOf(runtime))
   const conn = new Connection(
     nextId++,
     socket,
@@ -162,7 +174,7 @@ const build = <I, O, E, EH, RH>(
     options.closeTimeout ?? DEFAULT_CLOSE_TIMEOUT,
     describeAddress(remoteAddress),
     budget === undefined ? options : { ...options, budget },
-    role,
+    MetricsInternal.meter(role),
     backend,
     loops
   )

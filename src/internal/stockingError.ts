@@ -6,7 +6,7 @@
  * @internal
  */
 import * as Data from "effect/Data"
-import type { ClosedReason } from "../Stocking.js"
+import type { ClosedReason } from "./model.js"
 
 /** `Stocking.NotReady`. @internal */
 export class NotReady extends Data.TaggedError("NotReady")<{

@@ -7,6 +7,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as fx from "./fx.js"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as path from "node:path"
@@ -108,7 +109,7 @@ export const probe = (socketPath: string): Effect.Effect<Found> =>
       return Effect.succeed<Found>(codeOf(error) === "ENOENT" ? { _tag: "Nothing" } : { _tag: "Unknown", cause: error })
     }
     if (!stats.isSocket()) return Effect.succeed<Found>({ _tag: "NotASocket", kind: kindOf(stats) })
-    return Effect.async<Found>((resume) => {
+    return fx.async<Found>((resume) => {
       const socket = net.createConnection({ path: socketPath })
       const done = (found: Found) => {
         clearTimeout(timer)

@@ -13,6 +13,7 @@
  * @internal
  */
 import * as Effect from "effect/Effect"
+import * as fx from "./fx.js"
 
 /** The resume callback of a fiber waiting for room. @internal */
 export type Waker = (effect: Effect.Effect<void>) => void
@@ -131,7 +132,7 @@ export class Writers<A, E> {
   wait(items: ReadonlyArray<A>, sizes: ReadonlyArray<number>, bytes: number): Effect.Effect<void, E> {
     const offer: Offer<A, E> = { items, sizes, bytes, state: OfferState.Waiting, resume: undefined }
     return Effect.onInterrupt(
-      Effect.async<void, E>((resume) => {
+      fx.async<void, E>((resume) => {
         // Ended between the offer and this wait: nobody would admit it.
         if (this.room.isEnded) return resume(Effect.fail(this.room.endedWith as E))
         offer.resume = resume

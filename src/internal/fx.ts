@@ -1,0 +1,97 @@
+/**
+ * The seam between the shared machinery and the two Effect lines.
+ *
+ * The machinery in `src/internal/` (queues, waiters, the connection's life,
+ * the inbound and outbound sides, the loops, connecting) is one copy, used
+ * by the Effect 3 line (`src/`) and the Effect 4 line (`src/effect4/`). It
+ * is type-checked against both (`tsconfig.json`, `tsconfig.effect4.json`)
+ * and, published, runs on whichever `effect` the application has: so it
+ * may only use what both lines of Effect have under the same name and
+ * meaning (`Effect.sync`, `suspend`, `succeed`, `fail`, `flatMap`,
+ * `andThen`, `onInterrupt`, `withSpan`, `retry`, `Exit.isSuccess`,
+ * `Duration.toMillis`, `Data.TaggedError`, ...).
+ *
+ * The few it needs that the lines name differently are here, each looked
+ * up once, when this module loads, on the `effect` that is installed.
+ * Whatever depends on a line's API beyond these (services, layers,
+ * streams, channels, config, metrics, forking fibers) is in that line's
+ * binding, and reaches the machinery through interfaces (`loops.ts`'s
+ * `Runner`, `meter.ts`'s `Meter`).
+ *
+ * @internal
+ */
+import * as Duration from "effect/Duration"
+import * as Effect from "effect/Effect"
+
+const lookup = <F>(module: object, ...names: ReadonlyArray<string>): F => {
+  const members = module as Readonly<Record<string, unknown>>
+  for (const name of names) {
+    const member = members[name]
+    if (member !== undefined) return member as F
+  }
+  throw new TypeError(
+    `effect-stockings: the installed "effect" has none of ${names.join(", ")}; expected effect 3.22+ or 4.1+`
+  )
+}
+
+/** What a suspended fiber's registration returns: nothing, or its canceler. @internal */
+export type Register<A, E> = (resume: (effect: Effect.Effect<A, E>) => void) => void | Effect.Effect<void>
+
+/**
+ * Suspends the fiber until `register`'s callback is called with the Effect
+ * to resume with (`Effect.async` in Effect 3, `Effect.callback` in Effect 4).
+ *
+ * @internal
+ */
+export const async: <A, E = never>(register: Register<A, E>) => Effect.Effect<A, E> = lookup(
+  Effect,
+  "callback",
+  "async"
+)
+
+/** A duration as either line accepts it (`Duration.DurationInput` in Effect 3, `Duration.Input` in Effect 4). @internal */
+export type DurationInput = Parameters<typeof Duration.toMillis>[0]
+
+/** Decodes a duration input (`Duration.decode` in Effect 3, `Duration.fromInputUnsafe` in Effect 4). @internal */
+export const decodeDuration: (input: DurationInput) => Duration.Duration = lookup(Duration, "fromInputUnsafe", "decode")
+
+/**
+ * Fails with `onTimeout()` if `self` has not completed within `millis`,
+ * interrupting it (`Effect.timeoutFail` in Effect 3, `Effect.timeoutOrElse`
+ * in Effect 4).
+ *
+ * @internal
+ */
+export const timeoutFail = <A, E, R, E2>(
+  self: Effect.Effect<A, E, R>,
+  duration: DurationInput,
+  onTimeout: () => E2
+): Effect.Effect<A, E | E2, R> => timeout(self, duration, onTimeout)
+
+type Timeout = <A, E, R, E2>(
+  self: Effect.Effect<A, E, R>,
+  duration: DurationInput,
+  onTimeout: () => E2
+) => Effect.Effect<A, E | E2, R>
+
+const timeout: Timeout = (() => {
+  const members = Effect as unknown as Readonly<Record<string, unknown>>
+  if (members["timeoutOrElse"] !== undefined) {
+    const timeoutOrElse = lookup<(self: unknown, options: { duration: DurationInput; orElse: () => unknown }) => never>(
+      Effect,
+      "timeoutOrElse"
+    )
+    return (self, duration, onTimeout) => timeoutOrElse(self, { duration, orElse: () => Effect.fail(onTimeout()) })
+  }
+  const timeoutFail = lookup<(self: unknown, options: { duration: DurationInput; onTimeout: () => unknown }) => never>(
+    Effect,
+    "timeoutFail"
+  )
+  return (self, duration, onTimeout) => timeoutFail(self, { duration, onTimeout })
+})()
+
+/** Yields to other fibers once (`Effect.yieldNow()` in Effect 3, the value `Effect.yieldNow` in Effect 4). @internal */
+export const yieldNow: Effect.Effect<void> = (() => {
+  const member = lookup<Effect.Effect<void> | (() => Effect.Effect<void>)>(Effect, "yieldNow")
+  return typeof member === "function" ? member() : member
+})()
