@@ -225,9 +225,9 @@ export const run = async (options: Options): Promise<Array<Row>> => {
       library4: line4 !== undefined && line4.skipLibrary === undefined ? (n) => line4.idle("library", n) : undefined
     }
     const sides = (Object.keys(run) as Array<Side>).filter((side) => run[side] !== undefined)
-    // Warm-up: code paths and one-time allocations, not counted.
+    // Warm-up: code paths and one-time allocations, not counted (in quick mode, of the first two sides only).
     const warm = Math.min(100, pairs)
-    for (const side of sides) await run[side]!(warm)
+    for (const side of sides) if (!options.quick || side === "bare" || side === "library") await run[side]!(warm)
     const results = await interleave(
       options.rounds,
       options,

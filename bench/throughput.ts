@@ -409,13 +409,13 @@ export const run = async (options: Options): Promise<Array<Row>> => {
   const rows: Array<Row> = []
   for (const size of [64, 65536, 1048576]) {
     const e4 = effect4Sides(options, size)
-    const wanted = variants(size).filter(
-      (v) =>
-        options.only === undefined ||
-        options.only.test(`${rowName(v)} ${formatSize(size)}`) ||
-        // The Effect 4 row's counterpart runs with it.
-        (e4.library && v === variants(size).find((w) => rowName(w) === rowName(EFFECT3_COUNTERPART)))
-    )
+    const asked = (v: Variant) => options.only === undefined || options.only.test(`${rowName(v)} ${formatSize(size)}`)
+    // The Effect 4 row's counterpart runs with it.
+    const wanted = variants(size).filter((v) => asked(v) || (e4.library && rowName(v) === rowName(EFFECT3_COUNTERPART)))
+    // The peers run for the Effect 3 library rows asked for (not for a counterpart alone), or when asked for.
+    const peersWanted =
+      variants(size).some(asked) ||
+      PEERS.some((kind) => options.only?.test(`throughput ${PEER_LABEL[kind]} ${formatSize(size)}`) === true)
     const floorsWanted =
       options.only === undefined ||
       options.only.test(`throughput floor ${formatSize(size)}`) ||
@@ -435,7 +435,7 @@ export const run = async (options: Options): Promise<Array<Row>> => {
     if (withRaw) {
       for (let i = 0; i < 3; i++) await baselineRound(size, warm)
       for (const kind of ["sync", "2-op"] as const) await floorRound(size, warm, kind)
-      for (const kind of PEERS) await peerRound(kind, size, warm)
+      if (peersWanted) for (const kind of PEERS) await peerRound(kind, size, warm)
     }
     const libraryRun = (v: Variant, count: number) =>
       Effect.runPromise(libraryRound(v.backend[1], size, count, v.write, v.read, v.conn ?? "connect"))
@@ -451,7 +451,7 @@ export const run = async (options: Options): Promise<Array<Row>> => {
       if (e4.library) await line4.throughputLibrary(size, warm)
     }
     // Sides: raw, floor sync, floor 2-op, raw read by the accepted end, the peers, then the library rows.
-    const peers = withRaw ? PEERS : []
+    const peers = withRaw && peersWanted ? PEERS : []
     const first = withRaw ? 4 + peers.length : 0
     const sides: Array<() => Promise<Measurement>> = [
       ...(withRaw

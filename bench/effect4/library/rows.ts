@@ -60,11 +60,13 @@ const stockingPair = (listener: Listener) =>
     return { client, server, socket }
   })
 
-const timeout = (what: string) =>
-  Effect.timeoutOrElse({
-    duration: "120 seconds",
-    onTimeout: () => Effect.fail(new Error(`effect4 library ${what} timed out`))
-  })
+const timeout =
+  (what: string) =>
+  <A, E>(self: Effect.Effect<A, E>): Effect.Effect<A, E | Error> =>
+    Effect.timeoutOrElse(self, {
+      duration: "120 seconds",
+      orElse: () => Effect.fail(new Error(`effect4 library ${what} timed out`))
+    })
 
 const throughput = (size: number, n: number): Promise<Measurement> =>
   Effect.runPromise(
