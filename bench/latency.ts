@@ -238,8 +238,8 @@ export const run = async (options: Options): Promise<Array<Row>> => {
     ...(line4 === undefined ? [] : library4.map((echo) => () => line4.latencyLibrary(echo, warmup, trips)))
   ]
   // The Effect 4 sides run in a process of their own, which may not have run a ping-pong yet: one short round each
-  // first (the Effect 3 sides run after the throughput section, in a process that has).
-  if (line4 !== undefined) {
+  // first (the Effect 3 sides run after the throughput section, in a process that has); not in quick mode.
+  if (line4 !== undefined && !options.quick) {
     if (floors4) for (const kind of ["sync", "2-op"] as const) await line4.latencyFloor(warmup, warmup, kind)
     for (const echo of library4) await line4.latencyLibrary(echo, warmup, warmup)
   }

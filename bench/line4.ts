@@ -80,6 +80,8 @@ export interface Line4 {
   readonly latencyFloor: (warmup: number, trips: number, kind: FloorKind) => Promise<Trips>
   readonly latencyLibrary: (echo: Echo4, warmup: number, trips: number) => Promise<Trips>
   readonly idle: (side: Idle4, pairs: number) => Promise<PerPair>
+  /** Seconds from the child's start to its hello, and spent in calls to it since. */
+  readonly seconds: () => { readonly start: number; readonly calls: number; readonly count: number }
   readonly close: () => Promise<void>
 }
 
@@ -107,6 +109,7 @@ export const startLine4 = async (
     )
     return undefined
   }
+  const t0 = performance.now()
   const proc: ChildProcess = fork(child, [], {
     execArgv: ["--expose-gc", "--import", pathToFileURL(loader).href],
     serialization: "advanced",
@@ -138,6 +141,9 @@ export const startLine4 = async (
     return undefined
   }
   failures.push(...hello.failures.map((f) => `effect4: ${f}`))
+  const start = (performance.now() - t0) / 1000
+  let inCalls = 0
+  let count = 0
   proc.on("message", (message) => {
     const reply = message as Reply
     failures.push(...reply.failures.map((f) => `effect4: ${f}`))
@@ -147,14 +153,16 @@ export const startLine4 = async (
     if (reply.ok) waiter.resolve(reply.value)
     else waiter.reject(new Error(`effect4: ${reply.error}`))
   })
-  const call = <A>(request: Request): Promise<A> =>
-    exited !== undefined
-      ? Promise.reject(new Error(exited))
-      : new Promise<A>((resolve, reject) => {
-          const id = nextId++
-          pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
-          proc.send({ id, request })
-        })
+  const call = <A>(request: Request): Promise<A> => {
+    if (exited !== undefined) return Promise.reject(new Error(exited))
+    const t1 = performance.now()
+    count++
+    return new Promise<A>((resolve, reject) => {
+      const id = nextId++
+      pending.set(id, { resolve: resolve as (value: unknown) => void, reject })
+      proc.send({ id, request })
+    }).finally(() => (inCalls += (performance.now() - t1) / 1000))
+  }
   return {
     effectVersion: hello.effectVersion,
     skipLibrary: hello.skipLibrary,
@@ -163,6 +171,7 @@ export const startLine4 = async (
     latencyFloor: (warmup, trips, kind) => call({ op: "latency floor", warmup, trips, kind }),
     latencyLibrary: (echo, warmup, trips) => call({ op: "latency library", echo, warmup, trips }),
     idle: (side, pairs) => call({ op: "idle", side, pairs }),
+    seconds: () => ({ start, calls: inCalls, count }),
     close: () =>
       exited !== undefined
         ? Promise.resolve()

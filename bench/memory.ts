@@ -217,16 +217,21 @@ const idlePairs = (options: Options): number => {
 }
 
 /**
- * Runs every side given in interleaved rounds (after a warm-up round of 100 pairs each, in quick mode of the
+ * Runs every side given in `rounds` interleaved rounds (after a warm-up round of 100 pairs each, in quick mode of the
  * first side and `library` only) and returns a reader of each side's figures, in round order (empty if not run).
  */
-const idleRounds = async (options: Options, label: string, run: Partial<Record<Side, IdleRun>>) => {
+const idleRounds = async (
+  options: Options,
+  label: string,
+  run: Partial<Record<Side, IdleRun>>,
+  rounds = options.rounds
+) => {
   const pairs = idlePairs(options)
   const sides = (Object.keys(run) as Array<Side>).filter((side) => run[side] !== undefined)
   const warm = Math.min(100, pairs)
   for (const side of sides) if (!options.quick || side === sides[0] || side === "library") await run[side]!(warm)
   const results = await interleave(
-    options.rounds,
+    rounds,
     options,
     `${label} (${pairs})`,
     sides.map((side) => () => run[side]!(pairs))
@@ -314,7 +319,11 @@ export const run = async (options: Options): Promise<Array<Row>> => {
   const idleLabel = "memory idle pairs"
   const line4 = options.effect4
   const library4 = line4 !== undefined && line4.skipLibrary === undefined
-  if (options.only === undefined || options.only.test(idleLabel) || options.only.test("memory idle effect4 pairs")) {
+  if (
+    options.only === undefined ||
+    options.only.test(idleLabel) ||
+    (library4 && options.only.test("memory idle effect4 pairs"))
+  ) {
     if (line4 !== undefined && !library4) options.log(`  memory idle effect4 per pair: skipped: ${line4.skipLibrary}`)
     const withRaw = !options.libraryOnly
     const figures = await idleRounds(options, idleLabel, {
@@ -391,13 +400,18 @@ export const runFloors = async (options: Options): Promise<Array<Row>> => {
   const test = (name: string) => options.only === undefined || options.only.test(`${name} pairs`)
   if (options.libraryOnly || !(test("memory idle floor") || (line4 !== undefined && test("memory idle effect4 floor"))))
     return []
-  const figures = await idleRounds(options, "memory idle floors", {
-    bare: baselineIdle,
-    floor: floorIdle,
-    ...(line4 === undefined
-      ? {}
-      : { bare4: (n: number) => line4.idle("bare", n), floor4: (n: number) => line4.idle("floor", n) })
-  })
+  const figures = await idleRounds(
+    options,
+    "memory idle floors",
+    {
+      bare: baselineIdle,
+      floor: floorIdle,
+      ...(line4 === undefined
+        ? {}
+        : { bare4: (n: number) => line4.idle("bare", n), floor4: (n: number) => line4.idle("floor", n) })
+    },
+    options.quick ? 1 : options.rounds
+  )
   const rows = [
     ...idleRows(figures, "memory idle floor", "floor", "bare"),
     ...idleRows(figures, "memory idle effect4 floor", "floor4", "bare4", { figures, side: "floor", bare: "bare" })

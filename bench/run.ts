@@ -185,6 +185,10 @@ const line = (cells: ReadonlyArray<string>) =>
 console.log(`\n${line(columns)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`)
 for (const r of table) console.log(line(r))
 console.log(`\nTotal ${elapsed.toFixed(1)} s (${timings.join(", ")})`)
+if (effect4 !== undefined) {
+  const { start, calls, count } = effect4.seconds()
+  console.log(`Effect 4 child: ${start.toFixed(1)} s to start, ${calls.toFixed(1)} s in its ${count} sides`)
+}
 const notes = rows.filter((r) => r.note !== undefined)
 if (notes.length > 0) {
   console.log("\nPer-round detail:")

@@ -442,9 +442,10 @@ export const run = async (options: Options): Promise<Array<Row>> => {
     for (const v of wanted) await libraryRun(v, warm)
     const line4 = e4.line
     if (line4 !== undefined) {
-      // The child's raw path and runtime are as cold as the parent's raw path was: as many warm-up rounds.
+      // The child's raw path and runtime are as cold as the parent's raw path was: as many warm-up rounds
+      // (one in quick mode, whose figures are not read).
       if (e4.floors) {
-        for (let i = 0; i < 3; i++) {
+        for (let i = 0; i < (options.quick ? 1 : 3); i++) {
           for (const kind of ["sync", "2-op"] as const) await line4.throughputFloor(size, warm, kind)
         }
       }
