@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/line3.js"
 import type * as Effect from "effect/Effect"
 import type * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"
@@ -16,7 +17,7 @@ import * as schemaInternal from "./internal/codecSchema.js"
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: unique symbol = internal.TypeId
+export const TypeId: typeof internal.TypeId = internal.TypeId
 
 /**
  * @since 0.1.0
@@ -37,11 +38,7 @@ export type TypeId = typeof TypeId
  * @since 0.1.0
  * @category models
  */
-export interface Codec<in I, out O, out E = never> {
-  readonly [TypeId]: TypeId
-  readonly encode: (value: I) => Effect.Effect<Message, E>
-  readonly decode: (message: Message) => Effect.Effect<O, E>
-}
+export type Codec<I, O, E = never> = internal.Codec<I, O, E>
 
 /**
  * Tells whether a value is a `Codec`.
@@ -57,8 +54,7 @@ export interface Codec<in I, out O, out E = never> {
  * @since 0.1.0
  * @category refinements
  */
-export const isCodec = (u: unknown): u is Codec<unknown, unknown, unknown> =>
-  typeof u === "object" && u !== null && TypeId in u
+export const isCodec: (u: unknown) => u is Codec<unknown, unknown, unknown> = internal.isCodec
 
 /**
  * Makes a codec from two effectful conversions.

@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/line3.js"
 import type * as Chunk from "effect/Chunk"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
@@ -34,7 +35,7 @@ import * as tagInternal from "./internal/tag.js"
  * @since 0.1.0
  * @category type ids
  */
-export const TypeId: unique symbol = internal.TypeId
+export const TypeId: typeof internal.TypeId = internal.TypeId
 
 /**
  * @since 0.1.0

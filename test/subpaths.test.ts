@@ -7,7 +7,10 @@
  *
  * The sources are built as `npm run build` builds them, into a directory of
  * this run's own (not dist/: a fresh clone must have no dist/ before it is
- * packed), inside the repository so that the packages resolve.
+ * packed), inside the repository so that the packages resolve: each line
+ * into its own, and the Effect 4 line's has a node_modules/effect of its
+ * own (a link to the `effect4` dev dependency), as a consumer on Effect 4
+ * has.
  */
 import { afterAll, assert, beforeAll, describe, it } from "@effect/vitest"
 import { spawn, spawnSync } from "node:child_process"
@@ -19,12 +22,31 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
 const outDir = path.join(root, ".subpaths-build", String(process.pid))
 
-/** The subpaths and the built file each loads: `["./Stocking", "./dist/Stocking.js"]`. */
+type Line = 3 | 4
+
+/** Each line's build: `npm run build`'s two compilations, each into a directory of its own. */
+const builds: Record<Line, { readonly tsconfig: string; readonly dir: string }> = {
+  3: { tsconfig: "tsconfig.build.json", dir: path.join(outDir, "effect3") },
+  4: { tsconfig: "tsconfig.build.effect4.json", dir: path.join(outDir, "effect4") }
+}
+
+/** The subpaths and the built file each loads: `["./Stocking", "./dist/Stocking.js", 3]`. */
 const subpaths = Object.entries<null | string | { default?: string }>(pkg.exports).flatMap(([subpath, target]) => {
   if (target === null || subpath === "./package.json") return []
   const file = typeof target === "string" ? target : target.default
-  return file === undefined ? [] : [[subpath, file] as const]
+  const line: Line = subpath === "./effect4" || subpath.startsWith("./effect4/") ? 4 : 3
+  return file === undefined ? [] : [[subpath, file, line] as const]
 })
+
+/**
+ * While the Effect 4 binding is being written, its subpaths whose source is
+ * not there yet are skipped, with the reason. Remove this (set it to false)
+ * once src/effect4/ has every module (as in package.test.ts).
+ */
+const EFFECT4_IN_PROGRESS = true
+
+/** The source of a built file: `./dist/effect4/Stocking.js` -> `src/effect4/Stocking.ts`. */
+const sourceOf = (file: string) => file.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts")
 
 /** Imports the module at the URL given as its argument, alone, and prints its export names as JSON. */
 const importer = `
@@ -57,12 +79,23 @@ describe("subpaths", () => {
   beforeAll(() => {
     fs.rmSync(outDir, { recursive: true, force: true })
     const tsc = path.join(root, "node_modules", "typescript", "bin", "tsc")
-    // `npm run build`'s compilation, JavaScript only (the declarations do not change what loads).
-    const args = ["-p", "tsconfig.build.json", "--outDir", outDir]
+    // `npm run build`'s compilations, JavaScript only (the declarations do not change what loads).
     const flags = ["--declaration", "false", "--declarationMap", "false", "--sourceMap", "false", "--pretty", "false"]
-    const result = spawnSync("node", [tsc, ...args, ...flags], { cwd: root, encoding: "utf8" })
-    if (result.error) throw result.error
-    if (result.status !== 0) throw new Error(`the build failed:\n${result.stdout}${result.stderr}`)
+    for (const { tsconfig, dir } of Object.values(builds)) {
+      const result = spawnSync("node", [tsc, "-p", tsconfig, "--outDir", dir, ...flags], {
+        cwd: root,
+        encoding: "utf8"
+      })
+      if (result.error) throw result.error
+      if (result.status !== 0) throw new Error(`the build (${tsconfig}) failed:\n${result.stdout}${result.stderr}`)
+    }
+    // The Effect 4 line's modules find Effect 4 as `effect`, before the repository's Effect 3.
+    fs.mkdirSync(path.join(builds[4].dir, "node_modules"))
+    fs.symlinkSync(
+      path.join(root, "node_modules", "effect4"),
+      path.join(builds[4].dir, "node_modules", "effect"),
+      "dir"
+    )
     fs.writeFileSync(path.join(outDir, "import-alone.mjs"), importer)
   }, 120_000)
 
@@ -89,13 +122,28 @@ describe("subpaths", () => {
       "./Backend/Select",
       "./Backend/Auto",
       "./Metrics",
-      "./Rpc"
+      "./Rpc",
+      "./effect4",
+      "./effect4/node",
+      "./effect4/Framing",
+      "./effect4/Codec",
+      "./effect4/Stocking",
+      "./effect4/Server",
+      "./effect4/Backend",
+      "./effect4/Backend/Poll",
+      "./effect4/Backend/Select",
+      "./effect4/Backend/Auto",
+      "./effect4/Metrics",
+      "./effect4/Rpc"
     ])
   })
 
-  for (const [subpath, file] of subpaths) {
-    it(`${subpath} loads alone in a fresh process, with exports`, { timeout: 60_000 }, async () => {
-      const built = path.join(outDir, path.relative("dist", path.normalize(file)))
+  for (const [subpath, file, line] of subpaths) {
+    it(`${subpath} loads alone in a fresh process, with exports`, { timeout: 60_000 }, async (ctx) => {
+      if (line === 4 && EFFECT4_IN_PROGRESS && !fs.existsSync(path.join(root, sourceOf(file)))) {
+        ctx.skip(`${sourceOf(file)} is not written yet (the Effect 4 binding is in progress)`)
+      }
+      const built = path.join(builds[line].dir, path.relative("dist", path.normalize(file)))
       assert.isTrue(fs.existsSync(built), `${subpath}: the build made no ${built}`)
       const result = await run(path.join(outDir, "import-alone.mjs"), [pathToFileURL(built).href])
       const output = `stdout:\n${result.stdout}\nstderr:\n${result.stderr}`
@@ -109,4 +157,55 @@ describe("subpaths", () => {
       assert.isAbove(names.length, 0, `${subpath} has no exports`)
     })
   }
+
+  // Each line's check, loaded where the other line is installed: it throws effect-stockings' own message.
+  const checks = [
+    [3, "internal/line3.js", "effect 4.1", "Effect 3 line", '"effect-stockings/effect4"'],
+    [4, "effect4/internal/line.js", "effect 3.22", "Effect 4 line", '"effect-stockings" and its subpaths']
+  ] as const
+  for (const [line, file, installed, says, advice] of checks) {
+    it(
+      `the Effect ${line} line's check, loaded on the other line, says which line and what to import`,
+      { timeout: 60_000 },
+      async () => {
+        // The check and the module it needs, built for its line, put into the other line's build.
+        const other = builds[line === 3 ? 4 : 3].dir
+        for (const name of [file, "internal/line.js"]) {
+          fs.mkdirSync(path.dirname(path.join(other, name)), { recursive: true })
+          fs.copyFileSync(path.join(builds[line].dir, name), path.join(other, name))
+        }
+        const result = await run(path.join(outDir, "import-alone.mjs"), [pathToFileURL(path.join(other, file)).href])
+        assert.notStrictEqual(result.code, 0, `it loaded: ${result.stdout}`)
+        for (const text of [`effect-stockings: ${installed}`, says, advice]) assert.include(result.stderr, text)
+        // And on its own line it loads.
+        const own = await run(path.join(outDir, "import-alone.mjs"), [
+          pathToFileURL(path.join(builds[line].dir, file)).href
+        ])
+        assert.strictEqual(own.code, 0, own.stderr)
+      }
+    )
+  }
+
+  it(
+    "the stocking launcher runs the Effect 3 CLI on Effect 3, and on Effect 4 without an Effect 4 CLI says so and exits 1",
+    { timeout: 60_000 },
+    async () => {
+      const on3 = await run(path.join(builds[3].dir, "bin", "launcher.js"), ["--help"])
+      assert.strictEqual(on3.code, 0, on3.stderr)
+      assert.include(on3.stdout, "Usage: stocking")
+      // The launcher, built by the Effect 3 build, in the Effect 4 line's build (where effect is Effect 4).
+      fs.mkdirSync(path.join(builds[4].dir, "bin"), { recursive: true })
+      fs.copyFileSync(path.join(builds[3].dir, "bin", "launcher.js"), path.join(builds[4].dir, "bin", "launcher.js"))
+      const effect4Cli = fs.existsSync(path.join(builds[4].dir, "effect4", "bin", "stocking.js"))
+      const on4 = await run(path.join(builds[4].dir, "bin", "launcher.js"), ["--help"])
+      if (effect4Cli) {
+        assert.strictEqual(on4.code, 0, on4.stderr)
+        assert.include(on4.stdout, "Usage: stocking")
+      } else {
+        assert.strictEqual(on4.code, 1, on4.stdout)
+        assert.include(on4.stderr, "effect 4.1")
+        assert.include(on4.stderr, "no Effect 4 build of the stocking command yet")
+      }
+    }
+  )
 })

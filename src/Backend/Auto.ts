@@ -13,12 +13,14 @@
  *
  * @since 0.1.0
  */
-import * as Config from "effect/Config"
+import "../internal/line3.js"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { Duplex } from "node:stream"
 import * as internal from "../internal/auto.js"
+import * as configInternal from "../internal/config.js"
+import * as configParse from "../internal/configParse.js"
 import * as Backend from "./Backend.js"
 import * as Poll from "./Poll.js"
 import * as Select from "./Select.js"
@@ -117,7 +119,7 @@ export const layer: Layer.Layer<Backend.Backend, ConfigError.ConfigError> = Laye
  * @since 0.1.0
  * @category constants
  */
-export const BACKEND_VARIABLE = "STOCKING_BACKEND"
+export const BACKEND_VARIABLE: string = configParse.BACKEND_VARIABLE
 
 /**
  * Like `layer`, but `STOCKING_BACKEND` (`poll`, `select` or `auto`, the
@@ -138,8 +140,7 @@ export const BACKEND_VARIABLE = "STOCKING_BACKEND"
  * ```
  */
 export const layerConfig: Layer.Layer<Backend.Backend, ConfigError.ConfigError> = Layer.unwrapEffect(
-  Effect.map(
-    Config.literal("poll", "select", "auto")(BACKEND_VARIABLE).pipe(Config.withDefault("auto" as const)),
-    (name) => (name === "poll" ? Poll.layer : name === "select" ? Select.layer() : layer)
+  Effect.map(configInternal.backendConfig, (name) =>
+    name === "poll" ? Poll.layer : name === "select" ? Select.layer() : layer
   )
 )

@@ -22,13 +22,14 @@
  *
  * @since 0.1.0
  */
+import "../internal/line3.js"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as internal from "../internal/select.js"
-import * as selectConfig from "../internal/selectConfig.js"
+import * as configInternal from "../internal/config.js"
 import * as Backend from "./Backend.js"
 
 /**
@@ -58,7 +59,7 @@ export const INTERVAL_VARIABLE = internal.INTERVAL_VARIABLE
  * }).pipe(Effect.withConfigProvider(ConfigProvider.fromMap(new Map([["STOCKING_SELECT_SEND_INTERVAL", "0.1"]]))))
  * ```
  */
-export const intervalConfig: Config.Config<Duration.Duration> = selectConfig.intervalConfig
+export const intervalConfig: Config.Config<Duration.Duration> = configInternal.intervalConfig
 
 /**
  * The interval-driven backend with a fixed interval.

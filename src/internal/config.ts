@@ -2,58 +2,47 @@
  * Stocking and Server options read through Effect `Config`: the variables
  * under a prefix (`STOCKING_PORT`, `STOCKING_SERVER_TLS_CERT`, ...), merged
  * over the settings given in code, TLS files read once the names are known.
+ * How each variable parses and how they are merged is `configParse.ts`,
+ * shared with the Effect 4 line; this file reads them through `Config`.
  *
  * @internal
  */
 import * as Config from "effect/Config"
 import * as ConfigError from "effect/ConfigError"
-import type * as Duration from "effect/Duration"
+import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Either from "effect/Either"
 import * as Option from "effect/Option"
-import * as fs from "node:fs"
 import type * as Server from "../Server.js"
 import type * as Stocking from "../Stocking.js"
+import * as Parse from "./configParse.js"
 
 /** @internal */
-export const DEFAULT_CLIENT_PREFIX = "STOCKING"
+export const DEFAULT_CLIENT_PREFIX = Parse.DEFAULT_CLIENT_PREFIX
 
 /** @internal */
-export const DEFAULT_SERVER_PREFIX = "STOCKING_SERVER"
+export const DEFAULT_SERVER_PREFIX = Parse.DEFAULT_SERVER_PREFIX
 
-/**
- * A whole number from `min` to `max` (default: the largest safe integer). It parses as
- * `Config.integer` does; the message, for a value out of range and for one that is no number
- * at all, says which numbers are taken.
- */
-const wholeNumber = (name: string, min: number, max = Number.MAX_SAFE_INTEGER): Config.Config<number> =>
-  Config.mapOrFail(Config.string(name), (text) => {
-    const n = Number(text)
-    return Number.isInteger(n) && n >= min && n <= max
-      ? Either.right(n)
-      : Either.left(
-          ConfigError.InvalidData(
-            [],
-            `Expected a whole number${max === Number.MAX_SAFE_INTEGER ? `, ${min} or more` : ` from ${min} to ${max}`}, not "${text}"`
-          )
-        )
-  })
+const configError = (problem: Parse.Problem): ConfigError.ConfigError =>
+  problem.missing
+    ? ConfigError.MissingData([...problem.path], problem.message)
+    : ConfigError.InvalidData([...problem.path], problem.message)
+
+const fromOutcome = <A>(outcome: Parse.Outcome<A>): Either.Either<A, ConfigError.ConfigError> =>
+  outcome._tag === "Valid" ? Either.right(outcome.value) : Either.left(configError(outcome))
+
+/** A whole number from `min` to `max`; see `Parse.wholeNumber`. */
+const wholeNumber = (name: string, min: number, max?: number): Config.Config<number> =>
+  Config.mapOrFail(Config.string(name), (text) => fromOutcome(Parse.wholeNumber(text, min, max)))
 
 const optional = <A>(config: Config.Config<A>): Config.Config<A | undefined> =>
   Config.map(Config.option(config), Option.getOrUndefined)
 
-/** A file mode in octal, as `chmod` takes it: `600`, `0600` or `0o600`, at most `777`. */
+/** A file mode in octal; see `Parse.octalMode`. */
 const octalMode = (name: string): Config.Config<number> =>
-  Config.mapOrFail(Config.string(name), (text) => {
-    const digits = /^(?:0o?)?([0-7]{1,3})$/i.exec(text.trim())?.[1]
-    return digits === undefined
-      ? Either.left(
-          ConfigError.InvalidData([], `Expected an octal file mode from 0 to 777 (600, 0600 or 0o600), not "${text}"`)
-        )
-      : Either.right(parseInt(digits, 8))
-  })
+  Config.mapOrFail(Config.string(name), (text) => fromOutcome(Parse.octalMode(text)))
 
-const limitsConfig = Config.all({
+const limitsConfig: Config.Config<Parse.Limits<Duration.Duration>> = Config.all({
   maxMessageSize: optional(wholeNumber("MAX_MESSAGE_SIZE", 1)),
   maxBufferedMessages: optional(wholeNumber("MAX_BUFFERED_MESSAGES", 1)),
   maxBufferedBytes: optional(wholeNumber("MAX_BUFFERED_BYTES", 1)),
@@ -64,16 +53,14 @@ const limitsConfig = Config.all({
   closeTimeout: optional(Config.duration("CLOSE_TIMEOUT"))
 })
 
-type Limits = Config.Config.Success<typeof limitsConfig>
-
-const listenConfig = (minPort: number) =>
+const listenConfig = (minPort: number): Config.Config<Parse.Where> =>
   Config.all({
     host: optional(Config.string("HOST")),
     port: optional(wholeNumber("PORT", minPort, 65535)),
     path: optional(Config.string("PATH"))
   })
 
-const clientConfig = Config.all({
+const clientConfig: Config.Config<Parse.ClientVariables<Duration.Duration>> = Config.all({
   target: listenConfig(1),
   tls: optional(Config.boolean("TLS")),
   ca: optional(Config.string("TLS_CA")),
@@ -84,7 +71,7 @@ const clientConfig = Config.all({
   limits: limitsConfig
 })
 
-const serverConfig = Config.all({
+const serverConfig: Config.Config<Parse.ServerVariables<Duration.Duration>> = Config.all({
   target: listenConfig(0),
   removeStale: optional(Config.boolean("REMOVE_STALE")),
   mode: optional(octalMode("MODE")),
@@ -96,69 +83,6 @@ const serverConfig = Config.all({
   key: optional(Config.string("TLS_KEY")),
   limits: limitsConfig
 })
-
-/** Only the values that are set, so they override the code's settings and nothing else. */
-const defined = <A extends object>(values: A): Partial<A> =>
-  Object.fromEntries(Object.entries(values).filter(([, value]) => value !== undefined)) as Partial<A>
-
-const invalid = (prefix: string, name: string, message: string): ConfigError.ConfigError =>
-  ConfigError.InvalidData([prefix, name], message)
-
-const readTlsFile = (prefix: string, name: string, file: string): Effect.Effect<Buffer, ConfigError.ConfigError> =>
-  Effect.try({
-    try: () => fs.readFileSync(file),
-    catch: (cause) =>
-      invalid(
-        prefix,
-        name,
-        `cannot read the file ${JSON.stringify(file)} named by ${prefix}_${name}: ${
-          cause instanceof Error ? cause.message : String(cause)
-        }`
-      )
-  })
-
-type Where = {
-  readonly host?: string | undefined
-  readonly port?: number | undefined
-  readonly path?: string | undefined
-}
-
-/** The target: the variables if set, else the code's; one of a port and a path, never both. */
-const resolveTarget = (
-  prefix: string,
-  fromEnv: Where,
-  fromCode: Where,
-  defaultHost: string
-): Effect.Effect<
-  { readonly host: string; readonly port: number } | { readonly path: string },
-  ConfigError.ConfigError
-> => {
-  if (fromEnv.path !== undefined && fromEnv.port !== undefined) {
-    return Effect.fail(invalid(prefix, "PATH", `set ${prefix}_PORT or ${prefix}_PATH, not both`))
-  }
-  const path = fromEnv.port !== undefined ? undefined : (fromEnv.path ?? fromCode.path)
-  const port = fromEnv.path !== undefined ? undefined : (fromEnv.port ?? fromCode.port)
-  if (path !== undefined) {
-    if (fromEnv.host !== undefined) {
-      return Effect.fail(invalid(prefix, "HOST", `${prefix}_HOST does not go with a Unix socket path`))
-    }
-    return Effect.succeed({ path })
-  }
-  if (port === undefined) {
-    return Effect.fail(
-      ConfigError.MissingData([prefix, "PORT"], `Expected ${prefix}_PORT (or ${prefix}_PATH, a Unix socket) to be set`)
-    )
-  }
-  return Effect.succeed({ host: fromEnv.host ?? fromCode.host ?? defaultHost, port })
-}
-
-const limitsOf = (limits: Limits): Partial<Limits> => defined(limits)
-
-/** Splits code settings into where (host / port / path) and the rest. */
-const splitTarget = <S extends object>(settings: S): { where: Where; rest: Omit<S, "host" | "port" | "path"> } => {
-  const { host, port, path, ...rest } = settings as S & Where
-  return { where: { host, port, path }, rest }
-}
 
 /** What a Unix socket target may carry besides its path. */
 type UnixOptions = { readonly removeStale?: boolean | undefined; readonly mode?: number | undefined }
@@ -172,40 +96,13 @@ export type ClientSettings<I, O, E, EH, RH> = Stocking.Settings<I, O, E, EH, RH>
 /** @internal */
 export const clientOptions = <I, O, E, EH, RH>(
   settings: ClientSettings<I, O, E, EH, RH> = {}
-): Effect.Effect<Stocking.Options<I, O, E, EH, RH>, ConfigError.ConfigError> =>
-  Effect.gen(function* () {
-    const { prefix: given, ...code } = settings
-    const prefix = given ?? DEFAULT_CLIENT_PREFIX
-    const env = yield* Config.nested(clientConfig, prefix)
-    const { rest, where } = splitTarget(code)
-    const target = yield* resolveTarget(prefix, env.target, where, "localhost")
-    const files = env.ca !== undefined || env.cert !== undefined || env.key !== undefined
-    if ((env.cert === undefined) !== (env.key === undefined)) {
-      const missing = env.cert === undefined ? "TLS_CERT" : "TLS_KEY"
-      return yield* Effect.fail(
-        ConfigError.MissingData([prefix, missing], `${prefix}_TLS_CERT and ${prefix}_TLS_KEY go together`)
-      )
-    }
-    let tls: Stocking.TlsOptions | true | undefined = rest.tls
-    if (env.tls === false && !files) tls = undefined
-    else if (files || env.servername !== undefined || env.tls === true) {
-      tls = {
-        ...(typeof rest.tls === "object" ? rest.tls : {}),
-        ...(env.ca === undefined ? {} : { ca: yield* readTlsFile(prefix, "TLS_CA", env.ca) }),
-        ...(env.cert === undefined ? {} : { cert: yield* readTlsFile(prefix, "TLS_CERT", env.cert) }),
-        ...(env.key === undefined ? {} : { key: yield* readTlsFile(prefix, "TLS_KEY", env.key) }),
-        ...(env.servername === undefined ? {} : { servername: env.servername })
-      }
-    }
-    const connectTimeout: Duration.DurationInput | undefined = env.connectTimeout ?? rest.connectTimeout
-    return {
-      ...rest,
-      ...limitsOf(env.limits),
-      ...target,
-      ...(tls === undefined ? { tls: undefined } : { tls }),
-      ...(connectTimeout === undefined ? {} : { connectTimeout })
-    } as Stocking.Options<I, O, E, EH, RH>
-  })
+): Effect.Effect<Stocking.Options<I, O, E, EH, RH>, ConfigError.ConfigError> => {
+  const { prefix: given, ...code } = settings
+  const prefix = given ?? DEFAULT_CLIENT_PREFIX
+  return Effect.flatMap(Config.nested(clientConfig, prefix), (env) =>
+    fromOutcome(Parse.clientOptions(prefix, env, code) as Parse.Outcome<Stocking.Options<I, O, E, EH, RH>>)
+  )
+}
 
 /** @internal */
 export type ServerSettings<I, O, E, EH, RH> = Omit<Server.Options<I, O, E, EH, RH>, "host" | "port" | "path"> &
@@ -217,66 +114,31 @@ export type ServerSettings<I, O, E, EH, RH> = Omit<Server.Options<I, O, E, EH, R
 /** @internal */
 export const serverOptions = <I, O, E, EH, RH>(
   settings: ServerSettings<I, O, E, EH, RH> = {} as ServerSettings<I, O, E, EH, RH>
-): Effect.Effect<Server.Options<I, O, E, EH, RH>, ConfigError.ConfigError> =>
-  Effect.gen(function* () {
-    const { mode: codeMode, prefix: given, removeStale: codeRemoveStale, ...code } = settings
-    const prefix = given ?? DEFAULT_SERVER_PREFIX
-    const env = yield* Config.nested(serverConfig, prefix)
-    const { rest, where } = splitTarget(code)
-    const listenTarget = yield* resolveTarget(prefix, env.target, where, "127.0.0.1")
-    for (const [name, value] of [
-      ["REMOVE_STALE", env.removeStale],
-      ["MODE", env.mode]
-    ] as const) {
-      if (value !== undefined && !("path" in listenTarget)) {
-        return yield* Effect.fail(
-          invalid(prefix, name, `${prefix}_${name} goes with a Unix socket path (${prefix}_PATH), not a port`)
-        )
-      }
-    }
-    const removeStale = env.removeStale ?? codeRemoveStale
-    const mode = env.mode ?? codeMode
-    const target =
-      "path" in listenTarget
-        ? {
-            ...listenTarget,
-            ...(removeStale === undefined ? {} : { removeStale }),
-            ...(mode === undefined ? {} : { mode })
-          }
-        : listenTarget
-    if ((env.cert === undefined) !== (env.key === undefined)) {
-      const missing = env.cert === undefined ? "TLS_CERT" : "TLS_KEY"
-      return yield* Effect.fail(
-        ConfigError.MissingData([prefix, missing], `a TLS server needs both ${prefix}_TLS_CERT and ${prefix}_TLS_KEY`)
-      )
-    }
-    if (env.ca !== undefined && env.cert === undefined && rest.tls === undefined) {
-      return yield* Effect.fail(
-        ConfigError.MissingData(
-          [prefix, "TLS_CERT"],
-          `${prefix}_TLS_CA asks clients for certificates, which needs TLS: set ${prefix}_TLS_CERT and ${prefix}_TLS_KEY`
-        )
-      )
-    }
-    let tls: Server.TlsOptions | undefined = rest.tls
-    if (env.cert !== undefined || env.ca !== undefined) {
-      tls = {
-        ...rest.tls,
-        ...(env.cert === undefined ? {} : { cert: yield* readTlsFile(prefix, "TLS_CERT", env.cert) }),
-        ...(env.key === undefined ? {} : { key: yield* readTlsFile(prefix, "TLS_KEY", env.key) }),
-        ...(env.ca === undefined
-          ? {}
-          : { ca: yield* readTlsFile(prefix, "TLS_CA", env.ca), requestCert: true, rejectUnauthorized: true })
-      }
-    }
-    const backlog = env.backlog ?? (rest as { readonly backlog?: number | undefined }).backlog
-    return {
-      ...rest,
-      ...limitsOf(env.limits),
-      ...target,
-      ...(backlog === undefined ? {} : { backlog }),
-      ...(env.maxConnections === undefined ? {} : { maxConnections: env.maxConnections }),
-      ...(env.maxTotalBytes === undefined ? {} : { maxTotalBytes: env.maxTotalBytes }),
-      ...(tls === undefined ? {} : { tls })
-    } as Server.Options<I, O, E, EH, RH>
-  })
+): Effect.Effect<Server.Options<I, O, E, EH, RH>, ConfigError.ConfigError> => {
+  const { prefix: given, ...code } = settings
+  const prefix = given ?? DEFAULT_SERVER_PREFIX
+  return Effect.flatMap(Config.nested(serverConfig, prefix), (env) =>
+    fromOutcome(Parse.serverOptions(prefix, env, code) as Parse.Outcome<Server.Options<I, O, E, EH, RH>>)
+  )
+}
+
+/**
+ * `Select.intervalConfig`: `STOCKING_SELECT_SEND_INTERVAL`, in seconds (0 or
+ * more), default 0.5 as in the original.
+ *
+ * @internal
+ */
+export const intervalConfig: Config.Config<Duration.Duration> = Config.mapOrFail(
+  Config.string(Parse.INTERVAL_VARIABLE),
+  (text) => fromOutcome(Parse.seconds(text))
+).pipe(
+  Config.withDefault(Parse.DEFAULT_INTERVAL_SECONDS),
+  Config.map((seconds) => Duration.millis(seconds * 1000)),
+  Config.withDescription("How often, in seconds, the select backend sends what is queued")
+)
+
+/** The backend `STOCKING_BACKEND` asks for: `poll`, `select` or `auto` (default). @internal */
+export const backendConfig: Config.Config<Parse.BackendChoice> = Config.mapOrFail(
+  Config.string(Parse.BACKEND_VARIABLE),
+  (text) => fromOutcome(Parse.backendChoice(text))
+).pipe(Config.withDefault(Parse.DEFAULT_BACKEND))

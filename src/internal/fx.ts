@@ -95,3 +95,13 @@ export const yieldNow: Effect.Effect<void> = (() => {
   const member = lookup<Effect.Effect<void> | (() => Effect.Effect<void>)>(Effect, "yieldNow")
   return typeof member === "function" ? member() : member
 })()
+
+/**
+ * Recovers from any failure of `self` with `f` (`Effect.catchAll` in Effect
+ * 3, `Effect.catch` in Effect 4), data-last.
+ *
+ * @internal
+ */
+export const catchAll: <E, A2, E2, R2>(
+  f: (error: E) => Effect.Effect<A2, E2, R2>
+) => <A, R>(self: Effect.Effect<A, E, R>) => Effect.Effect<A | A2, E2, R | R2> = lookup(Effect, "catchAll", "catch")

@@ -9,47 +9,48 @@ import * as Metric from "effect/Metric"
 import * as MetricLabel from "effect/MetricLabel"
 import type * as Public from "../Metrics.js"
 import type { Meter } from "./meter.js"
+import * as names from "./metricNames.js"
 
 /** `Metrics.Role`. @internal */
 export type Role = Public.Role
 
 /** `Metrics.messagesReceived`. @internal */
-export const messagesReceived = Metric.counter("stockings_messages_received_total", {
-  description: "Whole messages received by Stockings",
+export const messagesReceived = Metric.counter(names.counters.messagesReceived.name, {
+  description: names.counters.messagesReceived.description,
   incremental: true
 })
 
 /** `Metrics.bytesReceived`. @internal */
-export const bytesReceived = Metric.counter("stockings_bytes_received_total", {
-  description: "Bytes received by Stockings, headers included",
+export const bytesReceived = Metric.counter(names.counters.bytesReceived.name, {
+  description: names.counters.bytesReceived.description,
   incremental: true
 })
 
 /** `Metrics.messagesSent`. @internal */
-export const messagesSent = Metric.counter("stockings_messages_sent_total", {
-  description: "Whole messages handed to the OS by Stockings",
+export const messagesSent = Metric.counter(names.counters.messagesSent.name, {
+  description: names.counters.messagesSent.description,
   incremental: true
 })
 
 /** `Metrics.bytesSent`. @internal */
-export const bytesSent = Metric.counter("stockings_bytes_sent_total", {
-  description: "Bytes handed to the OS by Stockings, headers included",
+export const bytesSent = Metric.counter(names.counters.bytesSent.name, {
+  description: names.counters.bytesSent.description,
   incremental: true
 })
 
 /** `Metrics.connectionsOpen`. @internal */
-export const connectionsOpen = Metric.gauge("stockings_connections_open", {
-  description: "Stockings currently open"
+export const connectionsOpen = Metric.gauge(names.gauges.connectionsOpen.name, {
+  description: names.gauges.connectionsOpen.description
 })
 
 /** `Metrics.inboundQueued`. @internal */
-export const inboundQueued = Metric.gauge("stockings_inbound_queued_messages", {
-  description: "Messages received and not yet read, sampled at each socket read"
+export const inboundQueued = Metric.gauge(names.gauges.inboundQueued.name, {
+  description: names.gauges.inboundQueued.description
 })
 
 /** `Metrics.outboundQueued`. @internal */
-export const outboundQueued = Metric.gauge("stockings_outbound_queued_messages", {
-  description: "Messages written and not yet handed to the OS, sampled at each flush"
+export const outboundQueued = Metric.gauge(names.gauges.outboundQueued.name, {
+  description: names.gauges.outboundQueued.description
 })
 
 /** `Metrics.roleLabel`. @internal */

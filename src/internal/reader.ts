@@ -6,13 +6,11 @@
  *
  * @internal
  */
-import * as Channel from "effect/Channel"
-import * as Chunk from "effect/Chunk"
 import * as Effect from "effect/Effect"
 import { constVoid } from "effect/Function"
 import * as Option from "effect/Option"
-import * as Stream from "effect/Stream"
-import type * as Framing from "../Framing.js"
+import * as fx from "./fx.js"
+import type * as Framing from "./wire.js"
 import { type Closed, NotReady } from "./stockingError.js"
 import type { Connection } from "./lifecycle.js"
 import { sizeOf } from "./outbound.js"
@@ -26,7 +24,7 @@ export const notReady = (conn: Connection, operation: "read" | "write"): NotRead
   conn.closedWith ?? new NotReady({ stockingId: conn.id, operation })
 
 /** The end of the stream, for consumers that end quietly on a clean close. */
-const END: unique symbol = Symbol("effect-stockings/END")
+export const END: unique symbol = Symbol("effect-stockings/END")
 
 /** Runs `f` on each value `next` gives, until it gives `END`: one step per value, no Effect of ours in between. */
 const untilEnd = <A, E1, X, R>(
@@ -57,20 +55,23 @@ export const pollInbox = (conn: Connection): Effect.Effect<Option.Option<Framing
 }
 
 /** @internal */
-export class Reader<O, E> {
+export class Reader<O, E, B> {
   // A decode failure found after some good messages of a batch: those are
   // emitted first, and the failure ends the stream on the next pull.
   private deferredFailure: { readonly error: E } | undefined = undefined
   private cachedRead: Effect.Effect<Option.Option<O>, NotReady | Closed | E> | undefined = undefined
   private cachedTake: Effect.Effect<O, NotReady | Closed | E> | undefined = undefined
   private cachedTakeOrEnd: Effect.Effect<O | typeof END, NotReady | Closed | E> | undefined = undefined
-  private cachedTakeAll: Effect.Effect<Chunk.Chunk<O>, NotReady | Closed | E> | undefined = undefined
-  private cachedTakeBatch: Effect.Effect<Chunk.NonEmptyChunk<O>, NotReady | Closed | E> | undefined = undefined
-  private cachedPull: Effect.Effect<Chunk.Chunk<O> | typeof END, NotReady | Closed | E> | undefined = undefined
+  private cachedTakeAll: Effect.Effect<B, NotReady | Closed | E> | undefined = undefined
+  private cachedTakeBatch: Effect.Effect<B, NotReady | Closed | E> | undefined = undefined
+  private cachedPull: Effect.Effect<B | typeof END, NotReady | Closed | E> | undefined = undefined
 
   constructor(
     private readonly conn: Connection,
-    private readonly decode: ((message: Framing.Message) => Effect.Effect<O, E>) | undefined
+    private readonly decode: ((message: Framing.Message) => Effect.Effect<O, E>) | undefined,
+    /** The line's batch of messages (Effect 3: a `Chunk`, Effect 4: an array) made from a fresh array. */
+    private readonly toBatch: (items: Array<O>) => B,
+    private readonly emptyBatch: B
   ) {}
 
   get read(): Effect.Effect<Option.Option<O>, NotReady | Closed | E> {
@@ -109,7 +110,7 @@ export class Reader<O, E> {
    * What is queued, as one Effect to run: `undefined` when nothing is. A
    * decode failure left over from the last batch comes first.
    */
-  private drain(): Effect.Effect<Chunk.Chunk<O>, E> | undefined {
+  private drain(): Effect.Effect<B, E> | undefined {
     const failure = this.deferredFailure
     if (failure !== undefined) {
       this.deferredFailure = undefined
@@ -118,8 +119,8 @@ export class Reader<O, E> {
     const messages = this.conn.inbound.queue.takeAll()
     if (messages.length === 0) return undefined
     const decode = this.decode
-    if (decode === undefined) return Effect.succeed(Chunk.unsafeFromArray(messages as Array<unknown> as Array<O>))
-    return decodeBatch(this.conn, messages, decode, (error) => {
+    if (decode === undefined) return Effect.succeed(this.toBatch(messages as Array<unknown> as Array<O>))
+    return decodeBatch(this.conn, messages, decode, this.toBatch, (error) => {
       this.deferredFailure = { error }
     })
   }
@@ -129,14 +130,12 @@ export class Reader<O, E> {
    * connection is open; at its end, the end (`clean` for a clean close).
    */
   private batch<A>(
-    whenEmpty: (
-      self: Effect.Effect<Chunk.Chunk<O> | A, NotReady | Closed | E>
-    ) => Effect.Effect<Chunk.Chunk<O> | A, NotReady | Closed | E>,
+    whenEmpty: (self: Effect.Effect<B | A, NotReady | Closed | E>) => Effect.Effect<B | A, NotReady | Closed | E>,
     atEnd: (closed: Closed) => Effect.Effect<A, Closed>
-  ): Effect.Effect<Chunk.Chunk<O> | A, NotReady | Closed | E> {
+  ): Effect.Effect<B | A, NotReady | Closed | E> {
     const conn = this.conn
     const inbox = conn.inbound.queue
-    const self: Effect.Effect<Chunk.Chunk<O> | A, NotReady | Closed | E> = Effect.suspend(() => {
+    const self: Effect.Effect<B | A, NotReady | Closed | E> = Effect.suspend(() => {
       if (!conn.opened) return Effect.fail(notReady(conn, "read"))
       const queued = this.drain()
       if (queued !== undefined) return queued
@@ -146,19 +145,19 @@ export class Reader<O, E> {
     return self
   }
 
-  get takeAll(): Effect.Effect<Chunk.Chunk<O>, NotReady | Closed | E> {
-    return (this.cachedTakeAll ??= this.batch(() => Effect.succeed(Chunk.empty<O>()), Effect.fail))
+  get takeAll(): Effect.Effect<B, NotReady | Closed | E> {
+    return (this.cachedTakeAll ??= this.batch(() => Effect.succeed(this.emptyBatch), Effect.fail))
   }
 
-  get takeBatch(): Effect.Effect<Chunk.NonEmptyChunk<O>, NotReady | Closed | E> {
+  get takeBatch(): Effect.Effect<B, NotReady | Closed | E> {
     return (this.cachedTakeBatch ??= this.batch<never>(
       (self) => this.conn.inbound.queue.makeWait(self),
       Effect.fail
-    ) as Effect.Effect<Chunk.NonEmptyChunk<O>, NotReady | Closed | E>)
+    ) as Effect.Effect<B, NotReady | Closed | E>)
   }
 
   /** Everything queued, as one chunk, once there is something; `END` at a clean end of stream. */
-  private pull(): Effect.Effect<Chunk.Chunk<O> | typeof END, NotReady | Closed | E> {
+  pull(): Effect.Effect<B | typeof END, NotReady | Closed | E> {
     return (this.cachedPull ??= this.batch<typeof END>(
       (self) => this.conn.inbound.queue.makeWait(self),
       (closed) => (closed.isClean ? Effect.succeed(END) : Effect.fail(closed))
@@ -166,7 +165,7 @@ export class Reader<O, E> {
   }
 
   readonly forEachChunk = <X, R>(
-    f: (chunk: Chunk.Chunk<O>) => Effect.Effect<void, X, R>
+    f: (chunk: B) => Effect.Effect<void, X, R>
   ): Effect.Effect<void, NotReady | Closed | E | X, R> => untilEnd(this.pull(), f)
 
   readonly forEach = <X, R>(
@@ -195,24 +194,6 @@ export class Reader<O, E> {
             message === END ? Effect.succeed(END) : decode(message)
           ))
   }
-
-  // The stream as a hand-written channel loop: per chunk, a quarter cheaper
-  // than `Stream.repeatEffectChunkOption`, which matters when messages come
-  // one at a time (request/response).
-  get messages(): Stream.Stream<O, NotReady | Closed | E> {
-    const pull = this.pull()
-    const emitAll: Channel.Channel<
-      Chunk.Chunk<O>,
-      unknown,
-      NotReady | Closed | E,
-      unknown,
-      void,
-      unknown
-    > = Channel.flatMap(Channel.fromEffect(pull), (chunk) =>
-      chunk === END ? Channel.void : Channel.flatMap(Channel.write(chunk), () => emitAll)
-    )
-    return Stream.fromChannel(emitAll)
-  }
 }
 
 /**
@@ -221,12 +202,13 @@ export class Reader<O, E> {
  * next pull, and the messages after it go back to the front of the inbound
  * queue: nothing that arrived is lost or decoded twice.
  */
-const decodeBatch = <O, E>(
+const decodeBatch = <O, E, B>(
   conn: Connection,
   messages: Array<Framing.Message>,
   decode: (message: Framing.Message) => Effect.Effect<O, E>,
+  toBatch: (items: Array<O>) => B,
   onFailure: (error: E) => void
-): Effect.Effect<Chunk.Chunk<O>, E> =>
+): Effect.Effect<B, E> =>
   Effect.suspend(() => {
     const out: Array<O> = []
     let index = 0
@@ -238,12 +220,12 @@ const decodeBatch = <O, E>(
         index++
       }
     }).pipe(
-      Effect.catchAll((error) => {
+      fx.catchAll((error: E) => {
         conn.inbound.queue.unshiftAll(messages.slice(index + 1), sizeOf)
         if (out.length === 0) return Effect.fail(error)
         onFailure(error)
         return Effect.void
       }),
-      Effect.map(() => Chunk.unsafeFromArray(out))
+      Effect.map(() => toBatch(out))
     )
   })

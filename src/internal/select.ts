@@ -9,11 +9,12 @@
  */
 import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
+import * as Parse from "./configParse.js"
 import * as fx from "./fx.js"
 import * as Backend from "./backend.js"
 
 /** `Select.INTERVAL_VARIABLE`. @internal */
-export const INTERVAL_VARIABLE = "STOCKING_SELECT_SEND_INTERVAL"
+export const INTERVAL_VARIABLE = Parse.INTERVAL_VARIABLE
 
 /** `Select.make`. @internal */
 export const make = (interval: fx.DurationInput): Backend.Backend => {
