@@ -21,7 +21,8 @@ import { escapeText } from "../src/bin/output.js"
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
 const viteNode = path.join(root, "node_modules", ".bin", "vite-node")
-const WAIT = "20 seconds"
+// Generous: every CLI is a vite-node process, which takes seconds to start on a busy machine.
+const WAIT = "60 seconds"
 
 interface Result {
   readonly code: number | null
@@ -176,7 +177,7 @@ const certs = Effect.map(makeCerts, ({ caPath, certPath, keyPath }) => ({ ca: ca
 
 const LISTENING = /^listening on 127\.0\.0\.1:(\d+)( \(TLS\))?$/
 
-describe("stocking CLI", () => {
+describe("stocking CLI", { timeout: 120_000 }, () => {
   it.live("--help prints usage and exits 0, at the top level and for every command", () =>
     Effect.gen(function* () {
       const [top, serve, connect, send] = yield* Effect.all(
@@ -464,7 +465,7 @@ const splitStatus = (stderr: string) => {
   return { statuses, lines }
 }
 
-describe("stocking CLI: safety and feedback", () => {
+describe("stocking CLI: safety and feedback", { timeout: 120_000 }, () => {
   it.live("--version prints the package's version", () =>
     Effect.gen(function* () {
       const result = yield* runCli(["--version"])
@@ -676,7 +677,7 @@ const limitedServer = (maxMessageSize: number) =>
 /** 27 bytes: over a limit of 10. */
 const BIG = "this message is 27 bytes.!!"
 
-describe("stocking CLI: messages that were not delivered", () => {
+describe("stocking CLI: messages that were not delivered", { timeout: 120_000 }, () => {
   it.scopedLive("send: a message over the server's maxMessageSize is refused: exit 1, one line saying so", () =>
     Effect.gen(function* () {
       assert.strictEqual(Buffer.byteLength(BIG), 27)
@@ -827,7 +828,7 @@ const unescapeText = (text: string): string =>
     return value
   })
 
-describe("stocking CLI: escaping", () => {
+describe("stocking CLI: escaping", { timeout: 120_000 }, () => {
   it("property: escapeText leaves no character of the escaped classes raw, and reads back to the original", () => {
     fc.assert(
       fc.property(hostileString, (text) => {
@@ -874,7 +875,7 @@ describe("stocking CLI: escaping", () => {
   )
 })
 
-describe("stocking CLI: TLS client certificates", () => {
+describe("stocking CLI: TLS client certificates", { timeout: 120_000 }, () => {
   it.scopedLive(
     "a client certificate the server rejects (none, or an untrusted one): send and connect exit 1 with one TLS line",
     () =>
@@ -906,7 +907,7 @@ describe("stocking CLI: TLS client certificates", () => {
   )
 })
 
-describe("stocking CLI: Unix socket paths", () => {
+describe("stocking CLI: Unix socket paths", { timeout: 120_000 }, () => {
   it.scopedLive(
     "serve --path: a stale socket file is one line naming --remove-stale; --remove-stale and --mode 600 start it",
     () =>
