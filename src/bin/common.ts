@@ -119,8 +119,6 @@ export type ListenOptions = Args.Listen & Limits & { readonly tls?: ServerTlsOpt
  * @category models
  */
 export interface Line<R, EC extends { readonly _tag: "ConfigError" }> {
-  /** The Effect line, for messages. */
-  readonly name: string
   readonly connect: (options: ConnectOptions) => Effect.Effect<Connection, ConnectError, Scope.Scope | R>
   readonly listen: (options: ListenOptions) => Effect.Effect<Listener, ListenError, Scope.Scope | R>
   /** The `Backend` layer for `--backend`; without it, the one `STOCKING_BACKEND` names. */

@@ -26,7 +26,6 @@ main(process.argv.slice(2), async () => {
     import("./run.js")
   ])
   return Run.runner({
-    name: "3",
     connect: Stocking.make,
     listen: Server.make,
     backend: (choice) =>

@@ -22,7 +22,6 @@ main(process.argv.slice(2), async () => {
     import("../../bin/run.js")
   ])
   return Run.runner({
-    name: "4",
     connect: Stocking.make,
     listen: Server.make,
     backend: (choice) =>
