@@ -130,7 +130,7 @@ const runCli = (args: ReadonlyArray<string>, options: { input?: string; env?: Re
 const assertOneErrorLine = (result: Result, pattern: RegExp) => {
   const lines = result.stderr.split("\n").filter((line) => line !== "")
   assert.strictEqual(lines.length, 1, result.stderr)
-  assert.match(lines[0]!, pattern)
+  assert.match(lines[0]!, pattern, result.stderr)
   assert.notMatch(result.stderr, /^\s+at /m)
 }
 

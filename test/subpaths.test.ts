@@ -213,7 +213,7 @@ describe("subpaths", () => {
       assert.strictEqual(send.code, 1, send.stdout)
       assert.match(
         send.stderr,
-        new RegExp(`^stocking: could not connect to 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED\n$`)
+        new RegExp(`^stocking: could not connect to 127\\.0\\.0\\.1:${port}: .*ECONNREFUSED.*\n$`)
       )
     }
   )
