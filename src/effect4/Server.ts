@@ -15,7 +15,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
+import type * as Codec from "./Codec.js"
 import type * as tls from "node:tls"
+import * as codecInternal from "../internal/codec.js"
 import * as listener from "../internal/listener.js"
 import type { Message } from "../internal/wire.js"
 import * as internal from "./internal/server.js"
@@ -451,9 +453,6 @@ const serveAs = <Self, I, O, E, EH, RH, X, R>(
 /** `Omit` for each member of a union (the listen targets stay apart). */
 type OmitCodec<T> = T extends unknown ? Omit<T, "codec"> : never
 
-/** The codec a server's Stockings use, as `Stocking.Settings` takes it. */
-type CodecOf<I, O, E> = NonNullable<Stocking.Settings<I, O, E>["codec"]>
-
 /**
  * A service class for a server with a codec, made by `Tag`: an Effect 4
  * `Context.Service` class whose service is a `Server<I, O, E>`, with the
@@ -477,8 +476,8 @@ type CodecOf<I, O, E> = NonNullable<Stocking.Settings<I, O, E>["codec"]>
  * @category models
  */
 export interface TagClass<Self, Id extends string, I, O, E> extends Context.ServiceClass<Self, Id, Server<I, O, E>> {
-  /** The codec every accepted Stocking uses; `undefined` for the identity codec. */
-  readonly codec: CodecOf<I, O, E> | undefined
+  /** The codec every accepted Stocking uses (`Codec.identity` when none was given). */
+  readonly codec: Codec.Codec<I, O, E>
   /** Listens with these options (and the class's codec) as long as the Layer lives. */
   readonly layer: <EH = never, RH = never>(
     options: OmitCodec<Options<I, O, E, EH, RH>>
@@ -525,12 +524,11 @@ export const Tag =
   <Self>() =>
   <const Id extends string, I = Message, O = Message, E = never>(
     id: Id,
-    options: { readonly codec?: CodecOf<I, O, E> | undefined } = {}
+    options: { readonly codec?: Codec.Codec<I, O, E> | undefined } = {}
   ): TagClass<Self, Id, I, O, E> => {
     const service = Context.Service<Self, Server<I, O, E>>()(id)
-    const codec = options.codec
-    const withCodec = <T extends object>(settings: T) =>
-      (codec === undefined ? settings : { ...settings, codec }) as unknown as Options<I, O, E, never, never>
+    const codec = (options.codec ?? codecInternal.identity) as Codec.Codec<I, O, E>
+    const withCodec = <T extends object>(settings: T) => ({ ...settings, codec }) as unknown as Options<I, O, E>
     const layer = <EH, RH>(settings: OmitCodec<Options<I, O, E, EH, RH>>): Layer.Layer<Self, ServerError, RH> =>
       Layer.effect(service, make(withCodec(settings) as Options<I, O, E, EH, RH>))
     const layerServe = <EH, RH, X, R>(

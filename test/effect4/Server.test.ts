@@ -20,8 +20,13 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import type { Message } from "../../src/internal/wire.js"
+import * as Schema from "effect/Schema"
+import * as Backend from "../../src/effect4/Backend/Backend.js"
+import * as Poll from "../../src/effect4/Backend/Poll.js"
+import * as Select from "../../src/effect4/Backend/Select.js"
+import * as Codec from "../../src/effect4/Codec.js"
 import * as Server from "../../src/effect4/Server.js"
-import type * as Stocking from "../../src/effect4/Stocking.js"
+import * as Stocking from "../../src/effect4/Stocking.js"
 import { makeCerts } from "../utils/certs.js"
 import { labelled, labelOf, wireClient, type WireClient } from "./utils.js"
 
@@ -459,6 +464,88 @@ describe("Server (effect 4)", () => {
 })
 
 // ---------------------------------------------------------------------------
+// The path users take: the server from Server, the client from Stocking.make
+// ---------------------------------------------------------------------------
+
+describe("Server (effect 4) with Stocking.make clients", () => {
+  it("serve and a Stocking client: each side writes, each side reads", () =>
+    run(
+      Effect.gen(function* () {
+        const server = yield* Server.make({ port: 0 })
+        yield* Effect.forkScoped(server.serve((stocking) => Effect.andThen(stocking.write("welcome"), echo(stocking))))
+        const client = yield* Stocking.make({ host: "127.0.0.1", port: server.port })
+        expect(yield* client.take).toBe("welcome")
+        yield* client.writeAll(["one", new Uint8Array([2]), "three"])
+        const got = yield* Effect.all([client.take, client.take, client.take])
+        expect(got).toEqual(["one", new Uint8Array([2]), "three"])
+        yield* client.close
+      })
+    ))
+
+  it("a Unix socket: a Stocking client over the path", () =>
+    run(
+      Effect.gen(function* () {
+        const directory = yield* tempDir
+        const socketPath = path.join(directory, "c.sock")
+        const server = yield* Server.make({ path: socketPath })
+        yield* Effect.forkScoped(server.serve(echo))
+        const client = yield* Stocking.make({ path: socketPath })
+        yield* client.write("unix")
+        expect(yield* client.take).toBe("unix")
+      })
+    ))
+
+  it("a server's handshake: a connection that fails it is never delivered; one that passes is", () =>
+    run(
+      Effect.gen(function* () {
+        const server = yield* Server.make({
+          port: 0,
+          handshake: (raw) => Effect.map(raw.take, (hello) => hello === "let me in"),
+          handshakeTimeout: "2 seconds"
+        })
+        const delivered: Array<number> = []
+        yield* Effect.forkScoped(
+          server.serve((stocking) =>
+            Effect.andThen(
+              Effect.sync(() => delivered.push(stocking.id)),
+              echo(stocking)
+            )
+          )
+        )
+        const refused = yield* Stocking.make({ host: "127.0.0.1", port: server.port })
+        yield* refused.write("wrong")
+        const closed = yield* refused.closed
+        expect(closed.reason).toBe("ClosedByPeer")
+        expect(delivered).toEqual([])
+        const admitted = yield* Stocking.make({ host: "127.0.0.1", port: server.port })
+        yield* admitted.write("let me in")
+        yield* admitted.write("echo?")
+        expect(yield* admitted.take).toBe("echo?")
+        expect(delivered.length).toBe(1)
+      })
+    ))
+
+  it("Tag with a codec: typed values both ways", () =>
+    run(
+      Effect.gen(function* () {
+        const Ping = Schema.Struct({ n: Schema.Number })
+        const codec = Codec.json(Ping)
+        class PingServer extends Server.Tag<PingServer>()("test/PingServer", { codec }) {}
+        expect(PingServer.codec).toBe(codec)
+        const context = yield* Layer.build(
+          PingServer.layerServe({ port: 0 }, (stocking) =>
+            stocking.messages.pipe(Stream.runForEach(({ n }) => stocking.write({ n: n + 1 })))
+          )
+        )
+        const server = yield* Effect.provideContext(PingServer, context)
+        const client = yield* Stocking.make({ host: "127.0.0.1", port: server.port, codec })
+        yield* client.write({ n: 41 })
+        expect(yield* client.take).toEqual({ n: 42 })
+      })
+    ))
+})
+
+// ---------------------------------------------------------------------------
 // A property: many clients, random sizes, a random budget
 // ---------------------------------------------------------------------------
 
@@ -472,11 +559,20 @@ const sizeArb = fc.oneof(
 const caseArb = fc.record({
   maxTotalBytes: fc.integer({ min: 32 * KiB, max: 2 * 1024 * KiB }),
   via: fc.constantFrom("serve" as const, "connections" as const),
+  backend: fc.constantFrom("poll" as const, "select" as const),
+  transport: fc.oneof(
+    { weight: 3, arbitrary: fc.constant("tcp" as const) },
+    { weight: 1, arbitrary: fc.constant("unix" as const) }
+  ),
+  // Who the clients are: raw sockets speaking the wire format, or Stockings from `Stocking.make`.
+  client: fc.constantFrom("wire" as const, "stocking" as const),
+  // What the server writes to each connection before echoing.
+  greeting: fc.array(sizeArb, { maxLength: 4 }),
   clients: fc.array(
     fc.record({
       sizes: fc.array(sizeArb, { minLength: 1, maxLength: 25 }),
       asText: fc.boolean(),
-      // The client ends its side after writing: the server must still echo everything, then end cleanly.
+      // A raw client ends its side right after writing: the server must still echo everything, then end cleanly.
       endAfter: fc.boolean()
     }),
     { minLength: 1, maxLength: 8 }
@@ -485,45 +581,114 @@ const caseArb = fc.record({
 
 type Case = typeof caseArb extends fc.Arbitrary<infer A> ? A : never
 
+/** The server's greeting to each connection: sender -1 stands for the server. */
+const greetingOf = (c: Case) => c.greeting.map((size, seq) => labelled(9999, seq, size, seq % 2 === 0))
+
+const expectedBy = (c: Case, i: number) => [
+  ...c.greeting.map((size, seq) => ({ sender: 9999, seq, size })),
+  ...c.clients[i]!.sizes.map((size, seq) => ({ sender: i, seq, size }))
+]
+
+/**
+ * One raw client's exchange: writes its plan, and then, if asked, ends its
+ * side at once. The server's side is then closed by the peer: what it had
+ * written before arrives (a prefix of the greeting and the echo, in order),
+ * and the handler still reads everything the client wrote (checked on the
+ * server's side). Otherwise it reads the greeting and the whole echo, ends,
+ * and sees a clean end with nothing more.
+ */
+const wireExchange = (c: Case, i: number, client: WireClient) =>
+  Effect.gen(function* () {
+    const plan = c.clients[i]!
+    client.send(...plan.sizes.map((size, seq) => labelled(i, seq, size, plan.asText)))
+    const expected = expectedBy(c, i)
+    if (plan.endAfter) {
+      client.end()
+      expect(yield* promise(() => client.ended)).toBe(true)
+      expect(client.received.map(labelOf)).toEqual(expected.slice(0, client.received.length))
+      return
+    }
+    const got = yield* promise(() => client.take(expected.length))
+    expect(got.map(labelOf)).toEqual(expected)
+    client.end()
+    expect(yield* promise(() => client.ended)).toBe(true)
+    expect(client.received.length).toBe(expected.length)
+  })
+
+/** One Stocking client's exchange: writes its plan, reads the greeting and the echo, then closes. */
+const stockingExchange = (c: Case, i: number, client: Stocking.Stocking) =>
+  Effect.gen(function* () {
+    const plan = c.clients[i]!
+    const expected = expectedBy(c, i)
+    const reader = yield* Effect.forkChild(Effect.forEach(expected, () => client.take))
+    // Some one at a time, some in batches.
+    const messages = plan.sizes.map((size, seq) => labelled(i, seq, size, plan.asText))
+    for (let start = 0; start < messages.length; start += 1 + (start % 4)) {
+      const batch = messages.slice(start, start + 1 + (start % 4))
+      yield* batch.length === 1 ? client.write(batch[0]!) : client.writeAll(batch)
+    }
+    const got = yield* Fiber.join(reader)
+    expect(got.map(labelOf)).toEqual(expected)
+    yield* client.close
+  })
+
 const runCase = (c: Case) =>
   Effect.gen(function* () {
-    const server = yield* Server.make({ port: 0, maxTotalBytes: c.maxTotalBytes })
+    const directory = yield* tempDir
+    const listenOn: Server.ListenTarget = c.transport === "tcp" ? { port: 0 } : { path: path.join(directory, "p.sock") }
+    const server = yield* Server.make({ ...listenOn, maxTotalBytes: c.maxTotalBytes })
+    const target = c.transport === "tcp" ? { port: server.port } : { path: path.join(directory, "p.sock") }
+    // What the server's side read, by sender: every message, once, in order, whether or not its peer ended early.
+    const read = new Map<number, Array<ReturnType<typeof labelOf>>>()
+    const record = (message: Message) => {
+      const label = labelOf(message)
+      const seen = read.get(label.sender) ?? []
+      seen.push(label)
+      read.set(label.sender, seen)
+    }
+    // A write may fail once the peer has ended (its connection is closing): the handler reads on.
+    const handler = (stocking: Stocking.Stocking) =>
+      Effect.andThen(
+        Effect.ignore(stocking.writeAll(greetingOf(c))),
+        stocking.messages.pipe(
+          Stream.runForEach((message) =>
+            Effect.andThen(
+              Effect.sync(() => record(message)),
+              Effect.ignore(stocking.write(message))
+            )
+          )
+        )
+      )
     if (c.via === "serve") {
-      yield* Effect.forkScoped(server.serve(echo))
+      yield* Effect.forkScoped(server.serve(handler))
     } else {
       yield* Effect.forkScoped(
         Stream.runForEach(server.connections, (stocking) =>
-          Effect.forkScoped(Effect.ensuring(echo(stocking), stocking.close))
+          Effect.forkScoped(Effect.ensuring(handler(stocking), stocking.close))
         )
       )
     }
-    const clients: Array<WireClient> = yield* Effect.all(
-      c.clients.map(() => connect({ port: server.port })),
-      { concurrency: "unbounded" }
-    )
-    clients.forEach((client, i) => {
-      const plan = c.clients[i]!
-      client.send(...plan.sizes.map((size, seq) => labelled(i, seq, size, plan.asText)))
-      if (plan.endAfter) client.end()
-    })
     yield* Effect.forEach(
-      clients,
-      (client, i) =>
-        Effect.gen(function* () {
-          const plan = c.clients[i]!
-          const got = yield* promise(() => client.take(plan.sizes.length))
-          expect(got.map(labelOf)).toEqual(plan.sizes.map((size, seq) => ({ sender: i, seq, size })))
-          // Every client ends in the end: its handler then ends, and the server's side ends cleanly, with nothing more.
-          if (!plan.endAfter) client.end()
-          expect(yield* promise(() => client.ended)).toBe(true)
-          expect(client.received.length).toBe(plan.sizes.length)
-        }),
+      c.clients,
+      (_, i) =>
+        c.client === "wire"
+          ? Effect.flatMap(connect(target), (client) => wireExchange(c, i, client))
+          : Effect.flatMap(Stocking.make("port" in target ? { host: "127.0.0.1", ...target } : target), (client) =>
+              stockingExchange(c, i, client)
+            ),
       { concurrency: "unbounded", discard: true }
     )
+    const complete = () => c.clients.every((plan, i) => (read.get(i)?.length ?? 0) >= plan.sizes.length)
+    yield* eventually(complete, "the server's side read everything")
+    c.clients.forEach((plan, i) =>
+      expect(read.get(i)).toEqual(plan.sizes.map((size, seq) => ({ sender: i, seq, size })))
+    )
   }).pipe(
+    Effect.provideService(Backend.Backend, c.backend === "poll" ? Poll.backend : Select.make("5 millis")),
     Effect.timeoutOrElse({
       duration: "40 seconds",
-      orElse: () => Effect.die(new Error(`stalled: ${JSON.stringify({ ...c, clients: c.clients.length })}`))
+      orElse: () =>
+        Effect.die(new Error(`stalled: ${JSON.stringify({ ...c, clients: c.clients.map((x) => x.sizes.length) })}`))
     })
   )
 
