@@ -13,6 +13,7 @@ import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import * as fc from "fast-check"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -479,6 +480,29 @@ describe("Server (effect 4) with Stocking.make clients", () => {
         const got = yield* Effect.all([client.take, client.take, client.take])
         expect(got).toEqual(["one", new Uint8Array([2]), "three"])
         yield* client.close
+      })
+    ))
+
+  it("each accepted connection is reported in a stocking.accept span, with its peer", () =>
+    run(
+      Effect.gen(function* () {
+        const spans: Array<Tracer.NativeSpan> = []
+        const tracer = Tracer.make({
+          span: (options) => {
+            const span = new Tracer.NativeSpan(options)
+            spans.push(span)
+            return span
+          }
+        })
+        const server = yield* Effect.withTracer(Server.make({ port: 0 }), tracer)
+        yield* Effect.forkScoped(server.serve(echo))
+        const client = yield* Stocking.make({ host: "127.0.0.1", port: server.port })
+        yield* client.write("traced")
+        expect(yield* client.take).toBe("traced")
+        const accept = spans.find((span) => span.name === "stocking.accept")
+        expect(accept).toBeDefined()
+        expect(String(accept!.attributes.get("net.peer"))).toMatch(/^127\.0\.0\.1:\d+$/)
+        expect(accept!.status._tag).toBe("Ended")
       })
     ))
 
