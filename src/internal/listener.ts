@@ -242,9 +242,7 @@ const listenUnix = (server: net.Server, target: PathTarget, backlog: number): Ef
       return yield* Effect.fail(foundError(target, { _tag: "Live" }))
     }
     const mode = target.mode
-    const directory = yield* attempt(target, () =>
-      fs.mkdtempSync(path.join(path.dirname(socketPath), ".stocking-"))
-    )
+    const directory = yield* attempt(target, () => fs.mkdtempSync(path.join(path.dirname(socketPath), ".stocking-")))
     const temporary = path.join(directory, "s")
     return yield* Effect.gen(function* () {
       const temporaryTooLong = unix.tooLong(temporary)
@@ -308,7 +306,10 @@ export const listen = (
         const listening: Effect.Effect<() => void, ServerError> =
           "path" in target
             ? listenUnix(server, target, backlog)
-            : Effect.as(bind(server, target, { port: target.port, host: target.host ?? "127.0.0.1" }, backlog), () => {})
+            : Effect.as(
+                bind(server, target, { port: target.port, host: target.host ?? "127.0.0.1" }, backlog),
+                () => {}
+              )
         return Effect.map(
           Effect.onError(listening, () => Effect.sync(() => server.close())),
           (removeSocketFile) => ({ server, removeSocketFile })
