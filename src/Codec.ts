@@ -5,6 +5,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/line3.js"
 import type * as Effect from "effect/Effect"
 import type * as ParseResult from "effect/ParseResult"
 import type * as Schema from "effect/Schema"

@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/line3.js"
 import type * as Channel from "effect/Channel"
 import type * as Chunk from "effect/Chunk"
 import type * as Stream from "effect/Stream"

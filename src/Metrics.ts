@@ -24,6 +24,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/line3.js"
 import type * as Metric from "effect/Metric"
 import type * as MetricLabel from "effect/MetricLabel"
 import * as internal from "./internal/metrics.js"

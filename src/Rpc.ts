@@ -39,6 +39,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/line3.js"
 import type * as RpcClient from "@effect/rpc/RpcClient"
 import type * as RpcSerialization from "@effect/rpc/RpcSerialization"
 import type * as RpcServer from "@effect/rpc/RpcServer"

@@ -8,6 +8,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/line3.js"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"

@@ -9,6 +9,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/line3.js"
 import type * as Chunk from "effect/Chunk"
 import type * as ConfigError from "effect/ConfigError"
 import * as Context from "effect/Context"

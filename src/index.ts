@@ -23,6 +23,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/line3.js"
 
 /**
  * The wire format: header encoding, the incremental decoder and stream framing.

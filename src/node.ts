@@ -27,6 +27,7 @@
  *
  * @since 0.1.0
  */
+import "./internal/line3.js"
 
 /**
  * The Stocking service: a scoped connection that reads and writes whole messages.

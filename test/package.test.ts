@@ -15,14 +15,17 @@ const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"))
 const specifiers = (text: string): Array<string> => {
   // Without comments, where examples show imports that the module does not make.
   const source = text.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "")
-  const found: Array<string> = []
+  const found: Array<{ readonly at: number; readonly specifier: string }> = []
   const patterns = [
     /^\s*(?:import|export)\s+(?!type\b)[^"']*?\bfrom\s+["']([^"']+)["']/gm,
     /^\s*import\s+["']([^"']+)["']/gm,
     /\brequire\(\s*["']([^"']+)["']\s*\)/g
   ]
-  for (const pattern of patterns) for (const match of source.matchAll(pattern)) found.push(match[1]!)
-  return found
+  for (const pattern of patterns) {
+    for (const match of source.matchAll(pattern)) found.push({ at: match.index, specifier: match[1]! })
+  }
+  // In the order they appear in the module, which is the order they load in.
+  return found.sort((a, b) => a.at - b.at).map((found) => found.specifier)
 }
 
 const packageName = (specifier: string) =>
@@ -129,7 +132,7 @@ const skipUnwritten = (ctx: { skip: (note?: string) => never }, source: string, 
  * src/effect4/internal/line.ts), so that a project on the other line gets
  * effect-stockings' own message. Set to true once the entries do.
  */
-const LINE_CHECK_WIRED = false
+const LINE_CHECK_WIRED = true
 
 describe("package", () => {
   it("Effect is a peer of either line (one copy, the consumer's); the platform packages and @effect/rpc are optional peers", () => {

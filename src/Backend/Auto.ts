@@ -13,6 +13,7 @@
  *
  * @since 0.1.0
  */
+import "../internal/line3.js"
 import type * as ConfigError from "effect/ConfigError"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

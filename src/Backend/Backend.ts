@@ -21,6 +21,7 @@
  *
  * @since 0.1.0
  */
+import "../internal/line3.js"
 import type * as Context from "effect/Context"
 import * as internal from "../internal/backend.js"
 import * as tag from "../internal/backendTag.js"

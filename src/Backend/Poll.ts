@@ -28,6 +28,7 @@
  *
  * @since 0.1.0
  */
+import "../internal/line3.js"
 import * as Layer from "effect/Layer"
 import * as internal from "../internal/poll.js"
 import * as Backend from "./Backend.js"

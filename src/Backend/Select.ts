@@ -22,6 +22,7 @@
  *
  * @since 0.1.0
  */
+import "../internal/line3.js"
 import type * as Config from "effect/Config"
 import type * as ConfigError from "effect/ConfigError"
 import type * as Duration from "effect/Duration"

@@ -7,6 +7,7 @@
  *
  * @since 0.2.0
  */
+import "./internal/line.js"
 import type * as Effect from "effect/Effect"
 import type * as Schema from "effect/Schema"
 import type * as SchemaAST from "effect/SchemaAST"

@@ -14,6 +14,7 @@
  *
  * @since 0.2.0
  */
+import "./internal/line.js"
 import type { NonEmptyReadonlyArray } from "effect/Array"
 import type * as Channel from "effect/Channel"
 import type * as Stream from "effect/Stream"

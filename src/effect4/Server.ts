@@ -9,6 +9,7 @@
  *
  * @since 0.2.0
  */
+import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
@@ -20,6 +21,7 @@ import type * as tls from "node:tls"
 import * as codecInternal from "../internal/codec.js"
 import * as listener from "../internal/listener.js"
 import type { Message } from "../internal/wire.js"
+import * as configInternal from "./internal/config.js"
 import * as internal from "./internal/server.js"
 import type * as Stocking from "./Stocking.js"
 
@@ -538,3 +540,56 @@ export const Tag =
       serveAs(service, withCodec(settings) as Options<I, O, E, EH, RH>, handler)
     return Object.assign(service, { codec, layer, layerServe })
   }
+
+/**
+ * What `optionsFromConfig` and `layerConfig` take: the settings given in
+ * code, and the prefix of the variables (default `STOCKING_SERVER`:
+ * `STOCKING_SERVER_HOST`, `STOCKING_SERVER_PORT`, `STOCKING_SERVER_PATH`,
+ * the TLS files, the limits...). A variable that is set wins over the
+ * code's value.
+ *
+ * @since 0.2.0
+ * @category options
+ */
+export type ConfigSettings<I = Message, O = Message, E = never, EH = never, RH = never> = configInternal.ServerSettings<
+  Omit<Options<I, O, E, EH, RH>, "host" | "port" | "path">
+>
+
+/**
+ * A server's options read through `Config` (the variables and messages of
+ * the Effect 3 line).
+ *
+ * @since 0.2.0
+ * @category config
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Server } from "effect-stockings/effect4/node"
+ *
+ * // STOCKING_SERVER_PORT=7000 node app.js
+ * const program = Effect.scoped(
+ *   Effect.gen(function* () {
+ *     const server = yield* Server.make(yield* Server.optionsFromConfig())
+ *     yield* server.serve((stocking) => stocking.forEach(stocking.write))
+ *   })
+ * )
+ * ```
+ */
+export const optionsFromConfig = <I = Message, O = Message, E = never, EH = never, RH = never>(
+  settings?: ConfigSettings<I, O, E, EH, RH>
+): Effect.Effect<Options<I, O, E, EH, RH>, Config.ConfigError> =>
+  configInternal.serverOptions<Omit<Options<I, O, E, EH, RH>, "host" | "port" | "path">>(settings) as Effect.Effect<
+    Options<I, O, E, EH, RH>,
+    Config.ConfigError
+  >
+
+/**
+ * As `layer`, with the options read through `Config` (see `optionsFromConfig`).
+ *
+ * @since 0.2.0
+ * @category layers
+ */
+export const layerConfig = <EH = never, RH = never>(
+  settings?: ConfigSettings<Message, Message, never, EH, RH>
+): Layer.Layer<Server, ServerError | Config.ConfigError, RH> =>
+  Layer.effect(Server, Effect.flatMap(optionsFromConfig(settings), make))

@@ -24,6 +24,7 @@
  *
  * @since 0.2.0
  */
+import "./internal/line.js"
 import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"
@@ -377,3 +378,74 @@ export const layerConfig = <EH = never, RH = never>(
   settings?: ConfigSettings<Message, Message, never, EH, RH>
 ): Layer.Layer<Stocking, ConnectError | Config.ConfigError, RH> =>
   Layer.effect(Stocking, Effect.flatMap(optionsFromConfig(settings), make))
+
+type OmitCodec<T> = T extends unknown ? Omit<T, "codec"> : never
+
+/**
+ * A service class for a Stocking with a codec, made by `Tag`: an Effect 4
+ * `Context.Service` class whose service is typed by the codec, with its own
+ * `layer` and `layerConfig`.
+ *
+ * @since 0.2.0
+ * @category services
+ */
+export interface TagClass<Self, Id extends string, I, O, E> extends Context.ServiceClass<Self, Id, Stocking<I, O, E>> {
+  /** The codec the class was declared with. */
+  readonly codec: Conversions<I, O, E> | undefined
+  /** The service as a Layer: connects when built, closes when released. */
+  readonly layer: <EH = never, RH = never>(
+    options: OmitCodec<Options<I, O, E, EH, RH>>
+  ) => Layer.Layer<Self, ConnectError, RH>
+  /** As `layer`, with the options read through `Config` (see `optionsFromConfig`). */
+  readonly layerConfig: <EH = never, RH = never>(
+    settings?: Omit<ConfigSettings<I, O, E, EH, RH>, "codec">
+  ) => Layer.Layer<Self, ConnectError | Config.ConfigError, RH>
+}
+
+/**
+ * Declares a typed Stocking service in one line: the codec types what
+ * `write` takes, what reads give and the codec's error.
+ *
+ * @since 0.2.0
+ * @category services
+ * @example
+ * ```ts
+ * import { Effect, Schema } from "effect"
+ * import { Codec } from "effect-stockings/effect4"
+ * import { Stocking } from "effect-stockings/effect4/node"
+ *
+ * const Request = Schema.Struct({ id: Schema.Number })
+ * const Response = Schema.Struct({ id: Schema.Number, title: Schema.String })
+ * class TodoClient extends Stocking.Tag<TodoClient>()("TodoClient", { codec: Codec.jsonPair(Request, Response) }) {}
+ *
+ * const title = Effect.gen(function* () {
+ *   const client = yield* TodoClient
+ *   yield* client.write({ id: 1 })
+ *   return (yield* client.take).title
+ * }).pipe(Effect.provide(TodoClient.layer({ host: "127.0.0.1", port: 1234 })))
+ * ```
+ */
+export const Tag =
+  <Self>() =>
+  <const Id extends string, I = Message, O = Message, E = never>(
+    id: Id,
+    options: { readonly codec?: Conversions<I, O, E> | undefined } = {}
+  ): TagClass<Self, Id, I, O, E> => {
+    const service = Context.Service<Self, Stocking<I, O, E>>()(id)
+    const codec = options.codec
+    const withCodec = <T extends object>(settings: T) =>
+      (codec === undefined ? settings : { ...settings, codec }) as unknown as Options<I, O, E, never, never>
+    const layer = <EH, RH>(settings: OmitCodec<Options<I, O, E, EH, RH>>): Layer.Layer<Self, ConnectError, RH> =>
+      Layer.effect(service, make(withCodec(settings) as Options<I, O, E, EH, RH>))
+    const layerConfig = <EH, RH>(
+      settings?: Omit<ConfigSettings<I, O, E, EH, RH>, "codec">
+    ): Layer.Layer<Self, ConnectError | Config.ConfigError, RH> =>
+      Layer.effect(
+        service,
+        Effect.flatMap(
+          optionsFromConfig<I, O, E, EH, RH>(withCodec(settings ?? {}) as ConfigSettings<I, O, E, EH, RH>),
+          make
+        )
+      )
+    return Object.assign(service, { codec, layer, layerConfig })
+  }

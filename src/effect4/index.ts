@@ -23,6 +23,7 @@
  *
  * @since 0.2.0
  */
+import "./internal/line.js"
 
 /**
  * The wire format: header encoding, the incremental decoder and stream framing.

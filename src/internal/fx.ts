@@ -34,6 +34,12 @@ const lookup = <F>(module: object, ...names: ReadonlyArray<string>): F => {
   )
 }
 
+/** Yields to other fibers once (`Effect.yieldNow()` in Effect 3, the value `Effect.yieldNow` in Effect 4). @internal */
+export const yieldNow: Effect.Effect<void> = (() => {
+  const member = lookup<Effect.Effect<void> | (() => Effect.Effect<void>)>(Effect, "yieldNow")
+  return typeof member === "function" ? member() : member
+})()
+
 /** What a suspended fiber's registration returns: nothing, or its canceler. @internal */
 export type Register<A, E> = (resume: (effect: Effect.Effect<A, E>) => void) => void | Effect.Effect<void>
 
@@ -43,11 +49,23 @@ export type Register<A, E> = (resume: (effect: Effect.Effect<A, E>) => void) => 
  *
  * @internal
  */
-export const async: <A, E = never>(register: Register<A, E>) => Effect.Effect<A, E> = lookup(
-  Effect,
-  "callback",
-  "async"
-)
+export const async: <A, E = never>(register: Register<A, E>) => Effect.Effect<A, E> = (() => {
+  const members = Effect as unknown as Readonly<Record<string, unknown>>
+  if (members["callback"] === undefined) return lookup(Effect, "async")
+  // Effect 4 runs a fiber resumed from outside on the caller's stack (`fiber.evaluate`), where Effect 3 runs
+  // it on the scheduler's next turn. The machinery wakes fibers from inside its own steps (a flush that made
+  // room admits the next writer, which queues its messages): resumed at once, a writer would queue them, and
+  // the strategy flush them, before the flush that made the room has written what it took. So a fiber resumed
+  // after it suspended yields first, as on Effect 3; one resumed during its registration goes on at once.
+  const callback = lookup<<A, E>(register: Register<A, E>) => Effect.Effect<A, E>>(Effect, "callback")
+  return <A, E>(register: Register<A, E>) =>
+    callback<A, E>((resume) => {
+      let registering = true
+      const onCancel = register((effect) => resume(registering ? effect : Effect.andThen(yieldNow, effect)))
+      registering = false
+      return onCancel
+    })
+})()
 
 /** A duration as either line accepts it (`Duration.DurationInput` in Effect 3, `Duration.Input` in Effect 4). @internal */
 export type DurationInput = Parameters<typeof Duration.toMillis>[0]
@@ -88,12 +106,6 @@ const timeout: Timeout = (() => {
     "timeoutFail"
   )
   return (self, duration, onTimeout) => timeoutFail(self, { duration, onTimeout })
-})()
-
-/** Yields to other fibers once (`Effect.yieldNow()` in Effect 3, the value `Effect.yieldNow` in Effect 4). @internal */
-export const yieldNow: Effect.Effect<void> = (() => {
-  const member = lookup<Effect.Effect<void> | (() => Effect.Effect<void>)>(Effect, "yieldNow")
-  return typeof member === "function" ? member() : member
 })()
 
 /**

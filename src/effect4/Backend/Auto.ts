@@ -6,6 +6,7 @@
  *
  * @since 0.2.0
  */
+import "../internal/line.js"
 import * as Config from "effect/Config"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"

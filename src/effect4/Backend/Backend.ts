@@ -10,6 +10,7 @@
  *
  * @since 0.2.0
  */
+import "../internal/line.js"
 import * as Context from "effect/Context"
 import * as internal from "../../internal/backend.js"
 

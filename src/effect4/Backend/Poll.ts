@@ -5,6 +5,7 @@
  *
  * @since 0.2.0
  */
+import "../internal/line.js"
 import * as Layer from "effect/Layer"
 import * as internal from "../../internal/poll.js"
 import * as Backend from "./Backend.js"

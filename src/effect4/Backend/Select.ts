@@ -6,6 +6,7 @@
  *
  * @since 0.2.0
  */
+import "../internal/line.js"
 import type * as Config from "effect/Config"
 import type * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
