@@ -160,10 +160,7 @@ export class Writers<A, E> {
       next.state = OfferState.Admitted
       this.admittedBytes += next.bytes
       this.admittedCount += next.items.length
-      // Its messages are queued from its fiber's next turn, never inside this call: Effect 4 runs a
-      // resumed fiber at once, in the resumer's stack, and this may be a flush that made room (an
-      // admitted writer's messages queued and flushed inside it would overtake what it has taken).
-      next.resume!(Effect.andThen(fx.yieldNow, this.complete(next)))
+      next.resume!(this.complete(next))
     }
   }
 
