@@ -484,6 +484,10 @@ export interface TagClass<Self, Id extends string, I, O, E> extends Context.Serv
   readonly layer: <EH = never, RH = never>(
     options: OmitCodec<Options<I, O, E, EH, RH>>
   ) => Layer.Layer<Self, ServerError, RH>
+  /** As `layer`, with the options read through `Config` (see `optionsFromConfig`). */
+  readonly layerConfig: <EH = never, RH = never>(
+    settings?: Omit<ConfigSettings<I, O, E, EH, RH>, "codec">
+  ) => Layer.Layer<Self, ServerError | Config.ConfigError, RH>
   /**
    * Listens with these options (and the class's codec) and serves every
    * connection with `handler` as long as the Layer lives, providing the
@@ -499,7 +503,7 @@ export interface TagClass<Self, Id extends string, I, O, E> extends Context.Serv
  * Declares a service holding a server with a codec, in one class (Effect
  * 4's `Context.Service` class, with the codec and layers): the service's
  * type (`Server<I, O, E>`) is inferred from the codec, and the class has
- * `layer` and `layerServe`.
+ * `layer`, `layerConfig` and `layerServe`.
  *
  * @example
  * ```ts
@@ -538,7 +542,14 @@ export const Tag =
       handler: (stocking: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>
     ): Layer.Layer<Self, ServerError, RH | R> =>
       serveAs(service, withCodec(settings) as Options<I, O, E, EH, RH>, handler)
-    return Object.assign(service, { codec, layer, layerServe })
+    const layerConfig = <EH, RH>(
+      settings: Omit<ConfigSettings<I, O, E, EH, RH>, "codec"> = {}
+    ): Layer.Layer<Self, ServerError | Config.ConfigError, RH> =>
+      Layer.effect(
+        service,
+        Effect.flatMap(optionsFromConfig({ ...settings, codec } as ConfigSettings<I, O, E, EH, RH>), make)
+      )
+    return Object.assign(service, { codec, layer, layerConfig, layerServe })
   }
 
 /**
@@ -585,6 +596,17 @@ export const optionsFromConfig = <I = Message, O = Message, E = never, EH = neve
 
 /**
  * As `layer`, with the options read through `Config` (see `optionsFromConfig`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Server } from "effect-stockings/effect4/node"
+ *
+ * // STOCKING_SERVER_PORT=7000
+ * const program = Effect.flatMap(Server.Server, (server) => Effect.log(`listening on ${server.port}`)).pipe(
+ *   Effect.provide(Server.layerConfig())
+ * )
+ * ```
  *
  * @since 0.2.0
  * @category layers

@@ -7,6 +7,7 @@
  * (`WireClient`), so that the server is the only Stocking under test.
  */
 import * as Cause from "effect/Cause"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
@@ -550,6 +551,39 @@ describe("Server (effect 4) with Stocking.make clients", () => {
         yield* admitted.write("echo?")
         expect(yield* admitted.take).toBe("echo?")
         expect(delivered.length).toBe(1)
+      })
+    ))
+
+  it("layerConfig, and a Tag's layerConfig with its codec: where the variables say", () =>
+    run(
+      Effect.gen(function* () {
+        const directory = yield* tempDir
+        const socketPath = path.join(directory, "cfg.sock")
+        const withEnv = Effect.provideService(
+          ConfigProvider.ConfigProvider,
+          ConfigProvider.fromEnv({ env: { STOCKING_SERVER_PATH: socketPath, STOCKING_SERVER_MODE: "600" } })
+        )
+        const plain = yield* Layer.build(Server.layerConfig()).pipe(withEnv)
+        const server = yield* Effect.provideContext(Server.Server, plain)
+        expect(server.address).toEqual({ _tag: "Unix", path: socketPath })
+        expect(fs.statSync(socketPath).mode & 0o777).toBe(0o600)
+        yield* Effect.forkScoped(server.serve(echo))
+        const client = yield* Stocking.make({ path: socketPath })
+        yield* client.write("configured")
+        expect(yield* client.take).toBe("configured")
+
+        const codec = Codec.json(Schema.Struct({ n: Schema.Number }))
+        class Typed extends Server.Tag<Typed>()("test/TypedConfig", { codec }) {}
+        const typedContext = yield* Layer.build(Typed.layerConfig({ port: 0 })).pipe(
+          Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: {} }))
+        )
+        const typed = yield* Effect.provideContext(Typed, typedContext)
+        yield* Effect.forkScoped(
+          typed.serve((stocking) => stocking.messages.pipe(Stream.runForEach(({ n }) => stocking.write({ n: n * 2 }))))
+        )
+        const typedClient = yield* Stocking.make({ host: "127.0.0.1", port: typed.port, codec })
+        yield* typedClient.write({ n: 21 })
+        expect(yield* typedClient.take).toEqual({ n: 42 })
       })
     ))
 
