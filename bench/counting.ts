@@ -3,7 +3,7 @@
  * peers of bench/peers.ts): the lead-in, the payload, and the counter that
  * times the messages a reader receives.
  */
-import { check, gcCounter, now } from "./util.js"
+import { check, gcCounter, now } from "./common.js"
 
 export interface Measurement {
   readonly seconds: number

@@ -14,14 +14,23 @@
  *   that can either complete at once or wait costs (two runtime ops), which
  *   is what `write` and `take` are.
  *
+ * The idle floor (`idleEnd`, bench/memory.ts): what an idle connected end
+ * costs when a fiber waits in a 2-op take loop on it (a reader fed by the
+ * socket's 'data' events, its inbox, the suspended fiber), against bare
+ * sockets: the least an API whose idle connection keeps a fiber waiting
+ * holds. bench/effect4/floor.ts has the same floors on Effect 4.
+ *
  * Messages reach the reading fiber through a plain array filled by the
  * socket's read callback, with one waiter slot: no queue bounds, no
  * backpressure on the reading side (the library pays for those).
  */
 import { Effect } from "effect"
-import type { Sender } from "./baseline.js"
+import type * as net from "node:net"
+import { Receiver, type Sender } from "./baseline.js"
+import { check } from "./common.js"
+import type { FloorKind } from "./line4.js"
 
-export type FloorKind = "sync" | "2-op"
+export type { FloorKind } from "./line4.js"
 
 /** Messages decoded by a `Receiver`, waiting for the reading fiber. */
 export class Inbox {
@@ -108,3 +117,22 @@ export const readMany = (inbox: Inbox, count: number, kind: FloorKind, onMessage
     : Effect.gen(function* () {
         for (let i = 0; i < count; i++) onMessage(yield* inbox.take2)
       })
+
+/**
+ * The idle floor's end: a `Receiver` fed by the socket's 'data' events into
+ * an `Inbox`, and a fiber (`Effect.runFork`) in a 2-op take loop waiting on
+ * it. Returns its release: an empty message ends the loop.
+ */
+export const idleEnd = (socket: net.Socket): (() => void) => {
+  const inbox = new Inbox()
+  socket.on("data", new Receiver(inbox.push).push)
+  Effect.runFork(
+    Effect.gen(function* () {
+      while ((yield* inbox.take2).length > 0) onIdleMessage()
+    })
+  )
+  return () => inbox.push(END)
+}
+
+const END = new Uint8Array(0)
+const onIdleMessage = () => check(false, "idle floor: a message arrived on an idle pair")

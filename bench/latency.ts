@@ -18,20 +18,27 @@ import { Effect, Stream } from "effect"
 import { Backend, Poll, Select, Server, Stocking } from "../src/node.js"
 import { Receiver, Sender, SMALL_POOL, socketPair } from "./baseline.js"
 import { type FloorKind, Inbox, write2, writeSync } from "./floor.js"
-import { againstFloors, check, interleave, now, type Options, percentile, type Row, stockingPair } from "./util.js"
+import type { Echo4 } from "./line4.js"
+import {
+  againstFloors,
+  check,
+  interleave,
+  median,
+  now,
+  type Options,
+  ratios,
+  round3,
+  type Row,
+  stockingPair,
+  summariseTrips,
+  type Trips
+} from "./util.js"
 
 const SIZE = 64
 
-export interface Trips {
-  readonly p50: number
-  readonly p99: number
-  readonly count: number
-}
+export type { Trips } from "./common.js"
 
-const summarise = (samples: Float64Array): Trips => {
-  samples.sort()
-  return { p50: percentile(samples, 50) * 1000, p99: percentile(samples, 99) * 1000, count: samples.length }
-}
+const summarise = summariseTrips
 
 export const baselineRound = async (warmup: number, trips: number): Promise<Trips> => {
   const payload = new Uint8Array(SIZE).fill(1)
@@ -168,6 +175,15 @@ interface Variant {
 
 const poll = ["poll", Poll.backend] as const
 
+/**
+ * The Effect 4 line's rows (bench/effect4/library/rows.ts; the client a `write` + `take` loop), and the Effect 3
+ * row each is held against. Its `serve` handler echoes with a `take` loop.
+ */
+const EFFECT4_ROWS: Record<Echo4, { readonly name: string; readonly effect3: string }> = {
+  take: { name: "latency effect4 take loop", effect3: "latency poll take loop" },
+  serve: { name: "latency effect4 serve + take loop", effect3: "latency poll serve + forEach(write)" }
+}
+
 /** Poll with every echo; select(0) with a take loop in quick mode and when asked for with --only. */
 const variants = (options: Options): Array<Variant> => [
   { backend: poll, echo: "take" },
@@ -184,10 +200,27 @@ export const run = async (options: Options): Promise<Array<Row>> => {
   const trips = options.quick ? 3_000 : 20_000
   const warmup = options.quick ? 500 : 2_000
   const name = (v: Variant) => `latency ${v.backend[0]} ${ECHO_LABEL[v.echo]}`
-  const wanted = variants(options).filter(
-    (v) => options.only === undefined || options.only.test(`${name(v)} ping-pong 64 B`)
+  const test = (rowName: string) => options.only === undefined || options.only.test(`${rowName} ping-pong 64 B`)
+  // The Effect 4 sides (bench/line4.ts): its floors, and its library rows once src/effect4/Stocking.ts is there,
+  // each held against the Effect 3 line's same row (which then runs with it).
+  const line4 = options.effect4
+  const library4 = (Object.keys(EFFECT4_ROWS) as Array<Echo4>).filter(
+    (echo) => line4 !== undefined && test(EFFECT4_ROWS[echo].name)
   )
-  if (wanted.length === 0 && options.only !== undefined && !options.only.test("latency floor ping-pong 64 B"))
+  if (line4 !== undefined && line4.skipLibrary !== undefined && library4.length > 0) {
+    options.log(`  latency effect4 rows: skipped: ${line4.skipLibrary}`)
+    library4.length = 0
+  }
+  const floors4 = line4 !== undefined && !options.libraryOnly && (library4.length > 0 || test("latency effect4 floor"))
+  const wanted = variants(options).filter(
+    (v) => test(name(v)) || library4.some((echo) => EFFECT4_ROWS[echo].effect3 === name(v))
+  )
+  if (
+    wanted.length === 0 &&
+    !floors4 &&
+    options.only !== undefined &&
+    !options.only.test("latency floor ping-pong 64 B")
+  )
     return rows
   const withRaw = !options.libraryOnly
   const sides: Array<() => Promise<Trips>> = [
@@ -198,8 +231,18 @@ export const run = async (options: Options): Promise<Array<Row>> => {
           () => floorRound(warmup, trips, "2-op")
         ]
       : []),
-    ...wanted.map((v) => () => Effect.runPromise(libraryRound(v.backend[1], v.echo, warmup, trips)))
+    ...wanted.map((v) => () => Effect.runPromise(libraryRound(v.backend[1], v.echo, warmup, trips))),
+    ...(line4 !== undefined && floors4
+      ? [() => line4.latencyFloor(warmup, trips, "sync"), () => line4.latencyFloor(warmup, trips, "2-op")]
+      : []),
+    ...(line4 === undefined ? [] : library4.map((echo) => () => line4.latencyLibrary(echo, warmup, trips)))
   ]
+  // The Effect 4 sides run in a process of their own, which may not have run a ping-pong yet: one short round each
+  // first (the Effect 3 sides run after the throughput section, in a process that has); not in quick mode.
+  if (line4 !== undefined && !options.quick) {
+    if (floors4) for (const kind of ["sync", "2-op"] as const) await line4.latencyFloor(warmup, warmup, kind)
+    for (const echo of library4) await line4.latencyLibrary(echo, warmup, warmup)
+  }
   const results = await interleave(options.rounds, options, "latency ping-pong 64 B", sides)
   for (const side of results) {
     for (const t of side) check(t.count === trips && t.p50 > 0 && t.p99 >= t.p50, "latency: sane percentiles")
@@ -221,7 +264,41 @@ export const run = async (options: Options): Promise<Array<Row>> => {
         note: `${trips} round trips per round; rounds ${own.map((v) => v.toFixed(1)).join("/")} µs`
       })
     })
+    // The Effect 4 rows: `x floor`, `x 2-op` against the Effect 4 floors, `x E3` against the Effect 3 line's row.
+    const first4 = offset + names.length
+    const floorSync4 = floors4 ? results[first4]!.map((t) => t[key]) : []
+    const floor24 = floors4 ? results[first4 + 1]!.map((t) => t[key]) : []
+    const sideOf = (rowName: string) => {
+      const i = names.indexOf(rowName)
+      return i < 0 ? [] : results[offset + i]!.map((t) => t[key])
+    }
+    const rows4: Array<readonly [string, string]> = [
+      ...(floors4
+        ? ([
+            ["latency effect4 floor sync", "latency floor sync"],
+            ["latency effect4 floor 2-op", "latency floor 2-op"]
+          ] as const)
+        : []),
+      ...library4.map((echo) => [EFFECT4_ROWS[echo].name, EFFECT4_ROWS[echo].effect3] as const)
+    ]
+    rows4.forEach(([rowName, effect3], i) => {
+      const own = results[first4 + i]!.map((t) => t[key])
+      rows.push({
+        name: `${rowName} ${key}`,
+        size: SIZE,
+        unit: "µs",
+        ...againstFloors(own, raw, floorSync4, floor24),
+        effect3Ratio: round3(median(ratios(own, sideOf(effect3)))),
+        better: "lower",
+        note: `${trips} round trips per round; rounds ${own.map((v) => v.toFixed(1)).join("/")} µs; x E3 against ${effect3}`
+      })
+    })
   }
-  for (const row of rows) options.log(`    ${row.name}: ${row.value} µs, x raw ${row.ratio}, x 2-op ${row.floor2Ratio}`)
+  for (const row of rows) {
+    options.log(
+      `    ${row.name}: ${row.value} µs, x raw ${row.ratio}, x 2-op ${row.floor2Ratio}` +
+        (row.effect3Ratio === undefined ? "" : `, x E3 ${row.effect3Ratio}`)
+    )
+  }
   return rows
 }

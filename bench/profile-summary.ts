@@ -29,7 +29,7 @@ const argv = process.argv.slice(2)
 const matchAt = argv.indexOf("--match")
 // The inclusive-time section lists the functions whose file matches this (default: the library's own).
 const match = new RegExp(matchAt >= 0 ? argv[matchAt + 1]! : "^src/")
-const rest = argv.filter((_, i) => i !== matchAt && i !== matchAt + 1)
+const rest = matchAt < 0 ? argv : argv.filter((_, i) => i !== matchAt && i !== matchAt + 1)
 const files = rest.filter((a) => a.endsWith(".cpuprofile"))
 if (files.length === 0) {
   console.error("usage: profile-summary <file.cpuprofile>... [top] [--match REGEX]")

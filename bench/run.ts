@@ -12,6 +12,15 @@
  *   --library-only    skip the baseline rounds (for profiling the library)
  *   --out PATH        also write the JSON results to PATH
  *
+ * The same run measures the Effect 4 line too (bench/line4.ts): its floors,
+ * and its library rows once src/effect4/Stocking.ts exists, in a child
+ * process running the bench's Effect 4 build (built by
+ * scripts/bench-effect4.mjs, which `npm run bench` runs first), in the same
+ * rounds as the Effect 3 rows. Those rows are named `... effect4 ...`
+ * (`--only effect4` runs them with the Effect 3 rows they are held against);
+ * their `x floor` and `x 2-op` are against the Effect 4 floors, and `x E3`
+ * against the same row of the Effect 3 line.
+ *
  * A full run (no --quick, --only or --library-only) writes bench/results.json.
  * Ratios are library / baseline of the same round, median over rounds: above 1
  * the library is faster for throughput and fan-in; for latency and memory
@@ -22,16 +31,19 @@
  * The process exits non-zero if a sanity check fails (never for speed).
  */
 import * as accept from "./accept.js"
+import { DEFAULT_MAX_MESSAGE_SIZE } from "./baseline.js"
 import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import * as fanin from "./fanin.js"
 import * as latency from "./latency.js"
+import { startLine4 } from "./line4.js"
 import * as memory from "./memory.js"
 import * as peerMemory from "./peer-memory.js"
 import * as throughput from "./throughput.js"
-import { failures, formatNumber, formatSize, type Options, type Result, type Row } from "./util.js"
+import { DEFAULT_MAX_MESSAGE_SIZE as LIBRARY_MAX_MESSAGE_SIZE } from "../src/Framing.js"
+import { check, failures, formatNumber, formatSize, type Options, type Result, type Row } from "./util.js"
 
 const args = process.argv.slice(2)
 const flag = (name: string) => args.includes(name)
@@ -52,9 +64,12 @@ for (let i = 0; i < args.length; i++) {
 const quick = flag("--quick")
 const rounds = Number(value("--rounds") ?? (quick ? 2 : 3))
 const onlySource = value("--only")
-// The budget: 7 minutes for `npm run bench` (floors and every consumer add sides), 75 s for --quick, less a margin.
-const budgetSeconds = quick ? 60 : 400
+// The budget: 7 minutes for `npm run bench` (floors and every consumer add sides), 75 s for --quick, less a margin,
+// and less what the idle floors' section, after fan-in, takes.
+const budgetSeconds = quick ? 60 - 5 : 400 - 30
+const effect4 = await startLine4(failures, (reason) => check(false, `Effect 4 side: ${reason}`))
 const options: Options = {
+  effect4,
   deadline: performance.now() + budgetSeconds * 1000,
   quick,
   libraryOnly: flag("--library-only"),
@@ -66,6 +81,11 @@ if (!Number.isInteger(rounds) || rounds < 1) {
   console.error("--rounds must be a positive integer")
   process.exit(2)
 }
+
+check(
+  DEFAULT_MAX_MESSAGE_SIZE === LIBRARY_MAX_MESSAGE_SIZE,
+  "bench/baseline.ts DEFAULT_MAX_MESSAGE_SIZE is the library's"
+)
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..")
 
@@ -86,6 +106,13 @@ console.log(
     `${quick ? "quick" : "full"} mode, ${rounds} alternating rounds per measurement` +
     (options.libraryOnly ? ", library only" : "")
 )
+if (effect4 !== undefined) {
+  check(effect4.effectVersion.startsWith("4."), `the Effect 4 child runs effect ${effect4.effectVersion}`)
+  console.log(
+    `Effect 4 side: effect ${effect4.effectVersion} in a child process; library rows ` +
+      (effect4.skipLibrary === undefined ? "included" : `skipped: ${effect4.skipLibrary}`)
+  )
+}
 
 const sections: ReadonlyArray<readonly [string, (options: Options) => Promise<Array<Row>>]> = [
   ["memory", memory.run],
@@ -93,8 +120,10 @@ const sections: ReadonlyArray<readonly [string, (options: Options) => Promise<Ar
   ["throughput", throughput.run],
   ["latency", latency.run],
   ["accept", accept.run],
-  // Last: it fits its rounds to what is left of the time budget.
-  ["fan-in", fanin.run]
+  // It fits its rounds to what is left of the time budget, less the idle floors' share.
+  ["fan-in", fanin.run],
+  // Last: the idle floors' waiting fibers slow what runs after them in the same process (bench/memory.ts).
+  ["memory idle floors", memory.runFloors]
 ]
 
 const rows: Array<Row> = []
@@ -106,6 +135,7 @@ for (const [name, run] of sections) {
   timings.push(`${name} ${((performance.now() - t0) / 1000).toFixed(1)} s`)
 }
 const elapsed = (performance.now() - started) / 1000
+await effect4?.close()
 
 // ---------------------------------------------------------------------------
 // Table
@@ -125,6 +155,7 @@ const columns = [
   "ratio",
   "x floor",
   "x 2-op",
+  "x E3",
   "x peer",
   "a peer beats it?",
   "ratio means"
@@ -139,6 +170,7 @@ const table = rows.map((row) => [
   options.libraryOnly ? "-" : Number.isFinite(row.ratio) ? row.ratio.toFixed(3) : "n/a",
   fixed(row.floorRatio),
   fixed(row.floor2Ratio),
+  fixed(row.effect3Ratio),
   row.peer === undefined ? "-" : fixed(row.peer.ratio),
   row.peer === undefined ? "-" : `${row.peer.ratio < 1 ? "yes" : "no"}: ${row.peer.name}`,
   row.better === "higher"
@@ -153,6 +185,10 @@ const line = (cells: ReadonlyArray<string>) =>
 console.log(`\n${line(columns)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`)
 for (const r of table) console.log(line(r))
 console.log(`\nTotal ${elapsed.toFixed(1)} s (${timings.join(", ")})`)
+if (effect4 !== undefined) {
+  const { start, calls, count } = effect4.seconds()
+  console.log(`Effect 4 child: ${start.toFixed(1)} s to start, ${calls.toFixed(1)} s in its ${count} sides`)
+}
 const notes = rows.filter((r) => r.note !== undefined)
 if (notes.length > 0) {
   console.log("\nPer-round detail:")
@@ -168,9 +204,10 @@ const results: Array<
     ratio: number | null
     floorRatio?: number
     floor2Ratio?: number | null
+    effect3Ratio?: number | null
     peer?: { name: string; ratio: number }
   }
-> = rows.map(({ name, size, value, unit, baseline, ratio, floorRatio, floor2Ratio, peer }) => ({
+> = rows.map(({ name, size, value, unit, baseline, ratio, floorRatio, floor2Ratio, effect3Ratio, peer }) => ({
   name,
   size,
   value,
@@ -178,6 +215,7 @@ const results: Array<
   baseline,
   ratio: Number.isFinite(ratio) ? ratio : null,
   ...(floorRatio === undefined ? {} : { floorRatio, floor2Ratio: floor2Ratio ?? null }),
+  ...(effect3Ratio === undefined ? {} : { effect3Ratio: Number.isFinite(effect3Ratio) ? effect3Ratio : null }),
   ...(peer === undefined ? {} : { peer: { name: peer.name, ratio: peer.ratio } })
 }))
 const json = `${JSON.stringify(results, null, 2)}\n`

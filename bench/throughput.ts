@@ -383,14 +383,44 @@ const rowName = (v: Variant) =>
 
 const PEERS: ReadonlyArray<PeerKind> = ["it-lp", "platform", "platform-batched"]
 
+/** The Effect 3 row each Effect 4 library row is held against (`x E3`). */
+const EFFECT3_COUNTERPART: Variant = { backend: poll, write: "write", read: "take" }
+
+/** The Effect 4 line's library row (bench/effect4/library/rows.ts): `write` + `take`, read by the connecting end. */
+const EFFECT4_ROW = "throughput effect4 write + take"
+
+/**
+ * The Effect 4 sides of a size (bench/line4.ts), in the same rounds: its floors, and its library row once
+ * src/effect4/Stocking.ts is there. At 64 B and 64 KiB (64 B only in quick mode).
+ */
+const effect4Sides = (options: Options, size: number) => {
+  const line = options.effect4
+  const sized = line !== undefined && (size === 64 || (size === 65536 && !options.quick))
+  const test = (name: string) => options.only === undefined || options.only.test(`${name} ${formatSize(size)}`)
+  const library = sized && line.skipLibrary === undefined && test(EFFECT4_ROW)
+  const floors = sized && !options.libraryOnly && (library || test("throughput effect4 floor"))
+  if (sized && line.skipLibrary !== undefined && test(EFFECT4_ROW)) {
+    options.log(`  ${EFFECT4_ROW} ${formatSize(size)}: skipped: ${line.skipLibrary}`)
+  }
+  return { line, floors, library }
+}
+
 export const run = async (options: Options): Promise<Array<Row>> => {
   const rows: Array<Row> = []
   for (const size of [64, 65536, 1048576]) {
-    const wanted = variants(size).filter(
-      (v) => options.only === undefined || options.only.test(`${rowName(v)} ${formatSize(size)}`)
-    )
+    const e4 = effect4Sides(options, size)
+    const asked = (v: Variant) => options.only === undefined || options.only.test(`${rowName(v)} ${formatSize(size)}`)
+    // The Effect 4 row's counterpart runs with it.
+    const wanted = variants(size).filter((v) => asked(v) || (e4.library && rowName(v) === rowName(EFFECT3_COUNTERPART)))
+    // The peers run for the Effect 3 library rows asked for (not for a counterpart alone), or when asked for.
+    const peersWanted =
+      variants(size).some(asked) ||
+      PEERS.some((kind) => options.only?.test(`throughput ${PEER_LABEL[kind]} ${formatSize(size)}`) === true)
     const floorsWanted =
-      options.only === undefined || options.only.test(`throughput floor ${formatSize(size)}`) || wanted.length > 0
+      options.only === undefined ||
+      options.only.test(`throughput floor ${formatSize(size)}`) ||
+      wanted.length > 0 ||
+      e4.floors
     if (wanted.length === 0 && !floorsWanted) continue
     const [full, quick] = COUNTS[size]!
     // Three short rounds for each one asked for: on a shared machine the load comes in bursts of
@@ -405,13 +435,24 @@ export const run = async (options: Options): Promise<Array<Row>> => {
     if (withRaw) {
       for (let i = 0; i < 3; i++) await baselineRound(size, warm)
       for (const kind of ["sync", "2-op"] as const) await floorRound(size, warm, kind)
-      for (const kind of PEERS) await peerRound(kind, size, warm)
+      if (peersWanted) for (const kind of PEERS) await peerRound(kind, size, warm)
     }
     const libraryRun = (v: Variant, count: number) =>
       Effect.runPromise(libraryRound(v.backend[1], size, count, v.write, v.read, v.conn ?? "connect"))
     for (const v of wanted) await libraryRun(v, warm)
+    const line4 = e4.line
+    if (line4 !== undefined) {
+      // The child's raw path and runtime are as cold as the parent's raw path was: as many warm-up rounds
+      // (one in quick mode, whose figures are not read).
+      if (e4.floors) {
+        for (let i = 0; i < (options.quick ? 1 : 3); i++) {
+          for (const kind of ["sync", "2-op"] as const) await line4.throughputFloor(size, warm, kind)
+        }
+      }
+      if (e4.library) await line4.throughputLibrary(size, warm)
+    }
     // Sides: raw, floor sync, floor 2-op, raw read by the accepted end, the peers, then the library rows.
-    const peers = withRaw ? PEERS : []
+    const peers = withRaw && peersWanted ? PEERS : []
     const first = withRaw ? 4 + peers.length : 0
     const sides: Array<() => Promise<Measurement>> = [
       ...(withRaw
@@ -423,8 +464,14 @@ export const run = async (options: Options): Promise<Array<Row>> => {
           ]
         : []),
       ...peers.map((kind) => () => peerRound(kind, size, n)),
-      ...wanted.map((v) => () => libraryRun(v, n))
+      ...wanted.map((v) => () => libraryRun(v, n)),
+      // The Effect 4 sides, in the child: floor sync, floor 2-op, the library row.
+      ...(line4 !== undefined && e4.floors
+        ? [() => line4.throughputFloor(size, n, "sync"), () => line4.throughputFloor(size, n, "2-op")]
+        : []),
+      ...(line4 !== undefined && e4.library ? [() => line4.throughputLibrary(size, n)] : [])
     ]
+    const e4First = first + wanted.length
     const results = await interleave(rounds, options, label, sides)
     for (const side of results) {
       for (const m of side) {
@@ -488,10 +535,43 @@ export const run = async (options: Options): Promise<Array<Row>> => {
       peers.forEach((kind, i) => sizeRows.push(describe(`throughput ${PEER_LABEL[kind]}`, 4 + i)))
     }
     wanted.forEach((v, i) => sizeRows.push(describe(rowName(v), first + i, v)))
+    // The Effect 4 rows: `x floor` and `x 2-op` against the Effect 4 floors, `x E3` against the Effect 3 line's
+    // same side (the floor of the same kind; `poll write + take` for the library row), round by round.
+    const e4FloorSync = e4.floors ? rates[e4First]! : []
+    const e4Floor2 = e4.floors ? rates[e4First + 1]! : []
+    const counterpart = wanted.findIndex((v) => rowName(v) === rowName(EFFECT3_COUNTERPART))
+    const describe4 = (name: string, index: number, effect3: ReadonlyArray<number>): Row => {
+      const own = rates[index]!
+      return {
+        name,
+        size,
+        unit: "msg/s",
+        ...againstFloors(own, raw, e4FloorSync, e4Floor2),
+        effect3Ratio: round3(median(ratios(own, effect3))),
+        better: "higher",
+        note:
+          `rounds ${results[index]!.map((m) => (m.seconds * 1000).toFixed(0)).join("/")} ms` +
+          (size >= 65536
+            ? `; major GCs per GiB ${(median(results[index]!.map((m) => m.majorGcs)) / gib).toFixed(1)}`
+            : "")
+      }
+    }
+    if (e4.floors) {
+      sizeRows.push(
+        describe4("throughput effect4 floor sync", e4First, floorSync),
+        describe4("throughput effect4 floor 2-op", e4First + 1, floor2)
+      )
+    }
+    if (e4.library) {
+      sizeRows.push(
+        describe4(EFFECT4_ROW, e4First + (e4.floors ? 2 : 0), counterpart >= 0 ? rates[first + counterpart]! : [])
+      )
+    }
     for (const row of sizeRows) {
       options.log(
         `    ${row.name} ${formatSize(size)}: ${row.value.toFixed(0)} msg/s, x raw ${row.ratio}, x floor ${row.floorRatio}, x 2-op ${row.floor2Ratio}` +
           (row.peer === undefined ? "" : `, x ${row.peer.name} ${row.peer.ratio}`) +
+          (row.effect3Ratio === undefined ? "" : `, x E3 ${row.effect3Ratio}`) +
           ` (${row.note})`
       )
     }

@@ -9,7 +9,7 @@
  *
  * @internal
  */
-import type * as Context from "effect/Context"
+import * as Context from "effect/Context"
 import * as Metric from "effect/Metric"
 import type { Meter } from "../../internal/meter.js"
 import * as names from "../../internal/metricNames.js"
@@ -41,49 +41,39 @@ export const outboundQueued = gauge(names.gauges.outboundQueued)
 /** The `role` attribute of a Stocking's metrics. @internal */
 export const roleAttributes = (role: Role): Metric.Metric.Attributes => ({ role })
 
-interface ForRole {
-  readonly messagesReceived: Metric.Counter<number>
-  readonly bytesReceived: Metric.Counter<number>
-  readonly messagesSent: Metric.Counter<number>
-  readonly bytesSent: Metric.Counter<number>
-  readonly connectionsOpen: Metric.Gauge<number>
-  readonly inboundQueued: Metric.Gauge<number>
-  readonly outboundQueued: Metric.Gauge<number>
-}
+/**
+ * The maker's context with the `role` attribute added, once per context and
+ * role: `Metric.withAttributes` would merge the attributes into a new
+ * context on every update, which showed in the per-message profile. With
+ * the attribute in the context, each metric computes its series key once
+ * (it caches it by the attributes' identity) and an update is a lookup in
+ * the registry.
+ */
+const withRole = (context: Context.Context<never>, role: Role): Context.Context<never> =>
+  Context.add(context, Metric.CurrentMetricAttributes, {
+    ...Context.get(context, Metric.CurrentMetricAttributes),
+    role
+  })
 
-const forRole = (role: Role): ForRole => {
-  const attributes = roleAttributes(role)
-  return {
-    messagesReceived: Metric.withAttributes(messagesReceived, attributes),
-    bytesReceived: Metric.withAttributes(bytesReceived, attributes),
-    messagesSent: Metric.withAttributes(messagesSent, attributes),
-    bytesSent: Metric.withAttributes(bytesSent, attributes),
-    connectionsOpen: Metric.withAttributes(connectionsOpen, attributes),
-    inboundQueued: Metric.withAttributes(inboundQueued, attributes),
-    outboundQueued: Metric.withAttributes(outboundQueued, attributes)
-  }
-}
+const makeMeter = (context: Context.Context<never>): Meter => ({
+  received: (messages, bytes) => {
+    bytesReceived.updateUnsafe(bytes, context)
+    if (messages > 0) messagesReceived.updateUnsafe(messages, context)
+  },
+  sent: (messages, bytes) => {
+    messagesSent.updateUnsafe(messages, context)
+    bytesSent.updateUnsafe(bytes, context)
+  },
+  inboundQueued: (delta) => inboundQueued.modifyUnsafe(delta, context),
+  outboundQueued: (delta) => outboundQueued.modifyUnsafe(delta, context),
+  opened: (delta) => connectionsOpen.modifyUnsafe(delta, context)
+})
 
-const byRole: Record<Role, ForRole> = {
-  client: forRole("client"),
-  server: forRole("server"),
-  wrapped: forRole("wrapped")
-}
+const meters = new WeakMap<Context.Context<never>, Partial<Record<Role, Meter>>>()
 
 /** What a connection of `role`, made in `context`, reports (see `internal/meter.ts`). @internal */
 export const meter = (role: Role, context: Context.Context<never>): Meter => {
-  const m = byRole[role]
-  return {
-    received: (messages, bytes) => {
-      m.bytesReceived.updateUnsafe(bytes, context)
-      if (messages > 0) m.messagesReceived.updateUnsafe(messages, context)
-    },
-    sent: (messages, bytes) => {
-      m.messagesSent.updateUnsafe(messages, context)
-      m.bytesSent.updateUnsafe(bytes, context)
-    },
-    inboundQueued: (delta) => m.inboundQueued.modifyUnsafe(delta, context),
-    outboundQueued: (delta) => m.outboundQueued.modifyUnsafe(delta, context),
-    opened: (delta) => m.connectionsOpen.modifyUnsafe(delta, context)
-  }
+  let byRole = meters.get(context)
+  if (byRole === undefined) meters.set(context, (byRole = {}))
+  return (byRole[role] ??= makeMeter(withRole(context, role)))
 }
