@@ -354,6 +354,46 @@ describe("Server (effect 4)", () => {
       })
     ))
 
+  it("closing the server with connections in their handshake, or accepted and never taken: prompt, and every peer sees its end", () =>
+    Effect.runPromise(
+      Effect.gen(function* () {
+        const { handshaking, waiting } = yield* Effect.scoped(
+          Effect.gen(function* () {
+            // The first connection's handshake never ends; the others pass it at once.
+            let first = true
+            const server = yield* Server.make({
+              port: 0,
+              handshake: () => {
+                const mine = first
+                first = false
+                return mine ? Effect.never : Effect.succeed(true)
+              }
+            })
+            const handshaking = yield* Effect.promise(() => wireClient({ port: server.port }))
+            yield* Effect.sleep("50 millis")
+            const waiting = yield* Effect.promise(() => wireClient({ port: server.port }))
+            yield* Effect.sleep("50 millis")
+            // Each peer ends once the server's side has ended (as Stocking peers do), so the graceful close is quick.
+            for (const client of [handshaking, waiting]) void client.ended.then(() => client.end())
+            return { handshaking, waiting }
+          })
+        ).pipe(
+          Effect.timeoutOrElse({
+            duration: "3 seconds",
+            orElse: () => Effect.die(new Error("the server's scope did not close within 3 seconds"))
+          })
+        )
+        expect(
+          yield* Effect.promise(() =>
+            Promise.race([handshaking.ended.then(() => "ended"), handshaking.closed.then(() => "closed")])
+          )
+        ).toBeDefined()
+        expect(yield* Effect.promise(() => waiting.ended)).toBe(true)
+        handshaking.destroy()
+        waiting.destroy()
+      })
+    ))
+
   it("a Unix socket in a temp dir: echo, and the socket file is removed when the server closes", () =>
     run(
       Effect.gen(function* () {
