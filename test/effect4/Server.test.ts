@@ -800,7 +800,7 @@ describe("Server (effect 4): property", () => {
     () =>
       fc.assert(
         fc.asyncProperty(caseArb, (c) => run(runCase(c))),
-        { numRuns: Number(process.env.STOCKING_SOAK_RUNS ?? 25), endOnFailure: true }
+        { numRuns: Number(process.env.STOCKING_SOAK_RUNS ?? 40), endOnFailure: true }
       ),
     120_000
   )
