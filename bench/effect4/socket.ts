@@ -160,7 +160,12 @@ const median = (values: ReadonlyArray<number>): number => {
 const percentile = (sorted: Float64Array, p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!
 
-type Row = "64 B write/take (msg/s)" | "64 B writeAll/takeBatch (msg/s)" | "64 KiB (MB/s)" | "ping-pong p50 (µs)" | "ping-pong p99 (µs)"
+type Row =
+  | "64 B write/take (msg/s)"
+  | "64 B writeAll/takeBatch (msg/s)"
+  | "64 KiB (MB/s)"
+  | "ping-pong p50 (µs)"
+  | "ping-pong p99 (µs)"
 const rows: ReadonlyArray<Row> = [
   "64 B write/take (msg/s)",
   "64 B writeAll/takeBatch (msg/s)",
@@ -199,14 +204,20 @@ const main = Effect.gen(function* () {
     }
   }
   const fmt = (x: number) => (x >= 1000 ? Math.round(x).toLocaleString("en-US") : x.toFixed(1))
+  const spread = (xs: ReadonlyArray<number>) => `${fmt(Math.min(...xs))}-${fmt(Math.max(...xs))}`
   console.log(
-    `node ${process.version}, ${ROUNDS} rounds (median); 64 B x ${SMALL}, 64 KiB x ${BIG}, ${PINGS} round trips`
+    `node ${process.version}, ${ROUNDS} rounds; 64 B x ${SMALL}, 64 KiB x ${BIG}, ${PINGS} round trips; ` +
+      `median (min-max over rounds); ratio: median of each round's effect/socket / Stocking`
   )
-  console.log(`${"".padEnd(34)}${"Stocking (node:net)".padStart(22)}${"effect/socket".padStart(16)}${"socket/Stocking".padStart(18)}`)
+  console.log(
+    `${"".padEnd(34)}${"Stocking (node:net)".padStart(30)}${"effect/socket".padStart(30)}${"ratio".padStart(8)}`
+  )
   for (const row of rows) {
-    const s = median(results.stocking.get(row) ?? [])
-    const k = median(results.socket.get(row) ?? [])
-    console.log(`${row.padEnd(34)}${fmt(s).padStart(22)}${fmt(k).padStart(16)}${(k / s).toFixed(2).padStart(17)}x`)
+    const s = results.stocking.get(row) ?? []
+    const k = results.socket.get(row) ?? []
+    const ratio = median(k.map((x, i) => x / s[i]!))
+    const cell = (xs: ReadonlyArray<number>) => `${fmt(median(xs))} (${spread(xs)})`
+    console.log(`${row.padEnd(34)}${cell(s).padStart(30)}${cell(k).padStart(30)}${ratio.toFixed(2).padStart(7)}x`)
   }
 })
 
