@@ -210,14 +210,14 @@ const main = Effect.gen(function* () {
       `median (min-max over rounds); ratio: median of each round's effect/socket / Stocking`
   )
   console.log(
-    `${"".padEnd(34)}${"Stocking (node:net)".padStart(30)}${"effect/socket".padStart(30)}${"ratio".padStart(8)}`
+    `${"".padEnd(34)}${"Stocking (node:net)".padStart(34)}${"effect/socket".padStart(34)}${"ratio".padStart(8)}`
   )
   for (const row of rows) {
     const s = results.stocking.get(row) ?? []
     const k = results.socket.get(row) ?? []
     const ratio = median(k.map((x, i) => x / s[i]!))
     const cell = (xs: ReadonlyArray<number>) => `${fmt(median(xs))} (${spread(xs)})`
-    console.log(`${row.padEnd(34)}${cell(s).padStart(30)}${cell(k).padStart(30)}${ratio.toFixed(2).padStart(7)}x`)
+    console.log(`${row.padEnd(34)}${cell(s).padStart(34)}${cell(k).padStart(34)}${ratio.toFixed(2).padStart(7)}x`)
   }
 })
 
