@@ -519,6 +519,57 @@ describe("effect4 Rpc", () => {
       expect(closed.reason).toMatchObject({ _tag: "SocketCloseError", code: 1000 })
     })
 
+    it("makeSocket: reading pauses the connection while bytes wait unpulled (the peer's writes back up)", async () => {
+      const MiB = 1024 * 1024
+      const [backedUp, total] = await run(
+        Effect.gen(function* () {
+          const { port, accepted } = yield* rawServer
+          const pull = yield* Socket.readerBytes(StockingsRpc.makeSocket({ host: "127.0.0.1", port }))
+          const peer = yield* accepted
+          const chunk = new Uint8Array(MiB)
+          for (let i = 0; i < 32; i++) peer.write(chunk)
+          yield* Effect.sleep("300 millis")
+          // Nothing pulled: the socket is paused, the kernel's buffers fill, the rest waits in the peer.
+          const backedUp = peer.writableLength
+          let total = 0
+          while (total < 32 * MiB) for (const bytes of yield* pull) total += bytes.length
+          return [backedUp, total] as const
+        })
+      )
+      expect(backedUp).toBeGreaterThan(8 * MiB)
+      expect(total).toBe(32 * MiB)
+    })
+
+    it("makeSocket: a write waits while the peer does not read, and completes once it does", async () => {
+      const MiB = 1024 * 1024
+      const [doneEarly, received] = await run(
+        Effect.gen(function* () {
+          const { port, accepted } = yield* rawServer
+          const socket = StockingsRpc.makeSocket({ host: "127.0.0.1", port })
+          const writer = yield* socket.writer
+          yield* socket.reader
+          const peer = yield* accepted
+          peer.pause()
+          const chunk = new Uint8Array(MiB)
+          const writing = yield* Effect.forkChild(
+            Effect.gen(function* () {
+              for (let i = 0; i < 32; i++) yield* writer.write(chunk)
+            })
+          )
+          yield* Effect.sleep("300 millis")
+          const doneEarly = writing.pollUnsafe() !== undefined
+          let received = 0
+          peer.on("data", (bytes: Buffer) => (received += bytes.length))
+          peer.resume()
+          yield* Fiber.join(writing)
+          while (received < 32 * MiB) yield* Effect.sleep("5 millis")
+          return [doneEarly, received] as const
+        })
+      )
+      expect(doneEarly).toBe(false)
+      expect(received).toBe(32 * MiB)
+    })
+
     it("makeSocket: nobody listening fails the reader with SocketOpenError", async () => {
       const error = await run(
         Effect.gen(function* () {
