@@ -16,7 +16,9 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import type * as Stream from "effect/Stream"
+import type * as Codec from "./Codec.js"
 import type * as tls from "node:tls"
+import * as codecInternal from "../internal/codec.js"
 import * as listener from "../internal/listener.js"
 import type { Message } from "../internal/wire.js"
 import * as configInternal from "./internal/config.js"
@@ -453,9 +455,6 @@ const serveAs = <Self, I, O, E, EH, RH, X, R>(
 /** `Omit` for each member of a union (the listen targets stay apart). */
 type OmitCodec<T> = T extends unknown ? Omit<T, "codec"> : never
 
-/** The codec a server's Stockings use, as `Stocking.Settings` takes it. */
-type CodecOf<I, O, E> = NonNullable<Stocking.Settings<I, O, E>["codec"]>
-
 /**
  * A service class for a server with a codec, made by `Tag`: an Effect 4
  * `Context.Service` class whose service is a `Server<I, O, E>`, with the
@@ -479,12 +478,16 @@ type CodecOf<I, O, E> = NonNullable<Stocking.Settings<I, O, E>["codec"]>
  * @category models
  */
 export interface TagClass<Self, Id extends string, I, O, E> extends Context.ServiceClass<Self, Id, Server<I, O, E>> {
-  /** The codec every accepted Stocking uses; `undefined` for the identity codec. */
-  readonly codec: CodecOf<I, O, E> | undefined
+  /** The codec every accepted Stocking uses (`Codec.identity` when none was given). */
+  readonly codec: Codec.Codec<I, O, E>
   /** Listens with these options (and the class's codec) as long as the Layer lives. */
   readonly layer: <EH = never, RH = never>(
     options: OmitCodec<Options<I, O, E, EH, RH>>
   ) => Layer.Layer<Self, ServerError, RH>
+  /** As `layer`, with the options read through `Config` (see `optionsFromConfig`). */
+  readonly layerConfig: <EH = never, RH = never>(
+    settings?: Omit<ConfigSettings<I, O, E, EH, RH>, "codec">
+  ) => Layer.Layer<Self, ServerError | Config.ConfigError, RH>
   /**
    * Listens with these options (and the class's codec) and serves every
    * connection with `handler` as long as the Layer lives, providing the
@@ -500,7 +503,7 @@ export interface TagClass<Self, Id extends string, I, O, E> extends Context.Serv
  * Declares a service holding a server with a codec, in one class (Effect
  * 4's `Context.Service` class, with the codec and layers): the service's
  * type (`Server<I, O, E>`) is inferred from the codec, and the class has
- * `layer` and `layerServe`.
+ * `layer`, `layerConfig` and `layerServe`.
  *
  * @example
  * ```ts
@@ -527,12 +530,11 @@ export const Tag =
   <Self>() =>
   <const Id extends string, I = Message, O = Message, E = never>(
     id: Id,
-    options: { readonly codec?: CodecOf<I, O, E> | undefined } = {}
+    options: { readonly codec?: Codec.Codec<I, O, E> | undefined } = {}
   ): TagClass<Self, Id, I, O, E> => {
     const service = Context.Service<Self, Server<I, O, E>>()(id)
-    const codec = options.codec
-    const withCodec = <T extends object>(settings: T) =>
-      (codec === undefined ? settings : { ...settings, codec }) as unknown as Options<I, O, E, never, never>
+    const codec = (options.codec ?? codecInternal.identity) as Codec.Codec<I, O, E>
+    const withCodec = <T extends object>(settings: T) => ({ ...settings, codec }) as unknown as Options<I, O, E>
     const layer = <EH, RH>(settings: OmitCodec<Options<I, O, E, EH, RH>>): Layer.Layer<Self, ServerError, RH> =>
       Layer.effect(service, make(withCodec(settings) as Options<I, O, E, EH, RH>))
     const layerServe = <EH, RH, X, R>(
@@ -540,7 +542,14 @@ export const Tag =
       handler: (stocking: Stocking.Stocking<I, O, E>) => Effect.Effect<void, X, R>
     ): Layer.Layer<Self, ServerError, RH | R> =>
       serveAs(service, withCodec(settings) as Options<I, O, E, EH, RH>, handler)
-    return Object.assign(service, { codec, layer, layerServe })
+    const layerConfig = <EH, RH>(
+      settings: Omit<ConfigSettings<I, O, E, EH, RH>, "codec"> = {}
+    ): Layer.Layer<Self, ServerError | Config.ConfigError, RH> =>
+      Layer.effect(
+        service,
+        Effect.flatMap(optionsFromConfig({ ...settings, codec } as ConfigSettings<I, O, E, EH, RH>), make)
+      )
+    return Object.assign(service, { codec, layer, layerConfig, layerServe })
   }
 
 /**
@@ -587,6 +596,17 @@ export const optionsFromConfig = <I = Message, O = Message, E = never, EH = neve
 
 /**
  * As `layer`, with the options read through `Config` (see `optionsFromConfig`).
+ *
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Server } from "effect-stockings/effect4/node"
+ *
+ * // STOCKING_SERVER_PORT=7000
+ * const program = Effect.flatMap(Server.Server, (server) => Effect.log(`listening on ${server.port}`)).pipe(
+ *   Effect.provide(Server.layerConfig())
+ * )
+ * ```
  *
  * @since 0.2.0
  * @category layers

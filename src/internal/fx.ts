@@ -57,12 +57,16 @@ export const async: <A, E = never>(register: Register<A, E>) => Effect.Effect<A,
   // it on the scheduler's next turn. The machinery wakes fibers from inside its own steps (a flush that made
   // room admits the next writer, which queues its messages): resumed at once, a writer would queue them, and
   // the strategy flush them, before the flush that made the room has written what it took. So a fiber resumed
-  // after it suspended yields first, as on Effect 3; one resumed during its registration goes on at once.
+  // after it suspended goes on in a microtask, once the step that woke it is over (on Effect 3, the scheduler's
+  // next turn); one resumed during its registration goes on at once.
   const callback = lookup<<A, E>(register: Register<A, E>) => Effect.Effect<A, E>>(Effect, "callback")
   return <A, E>(register: Register<A, E>) =>
     callback<A, E>((resume) => {
       let registering = true
-      const onCancel = register((effect) => resume(registering ? effect : Effect.andThen(yieldNow, effect)))
+      const onCancel = register((effect) => {
+        if (registering) resume(effect)
+        else queueMicrotask(() => resume(effect))
+      })
       registering = false
       return onCancel
     })

@@ -15,6 +15,7 @@ import type * as SocketServer from "@effect/platform/SocketServer"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Framing from "./framingApi.js"
+import * as Parser from "./rpcParser.js"
 import type * as Rpc from "../Rpc.js"
 
 /** @internal */
@@ -26,49 +27,15 @@ export const DEFAULT_CLIENT_HOST = "localhost"
 /** @internal */
 export const DEFAULT_SERVER_HOST = "127.0.0.1"
 
-/**
- * The error a parser throws for a stream that broke the framing. A message
- * over the size limit becomes the rpc layer's own `RpcSerializationError`
- * (its socket server closes the connection for that one, as it does when its
- * NDJSON or MessagePack buffers overflow), with the `FramingError` as its
- * `cause`; any other fault is thrown as the `FramingError` itself.
- *
- * @internal
- */
-export const decodeFailure = (failure: Framing.FramingError): unknown => {
-  if (failure.reason !== "MessageTooLarge") return failure
+const tooLarge: Parser.TooLarge = (maxBufferSize, bufferSize, cause) => {
   // `cause` is not in RpcSerializationError's declared fields; Data errors keep it as the standard `Error.cause`.
   const fields = {
     reason: "BufferSizeExceeded" as const,
-    maxBufferSize: failure.limit ?? 0,
-    bufferSize: failure.declaredLength ?? 0,
-    cause: failure
+    maxBufferSize,
+    bufferSize,
+    ...(cause === undefined ? {} : { cause })
   }
   return new RpcSerializationError(fields)
-}
-
-const encodeOne = (message: unknown, maxMessageSize: number): Uint8Array => {
-  const frame = Framing.encode(JSON.stringify(message))
-  if (frame.length > maxMessageSize) {
-    const header = Framing.decodeHeader(frame)
-    const size = header !== undefined && !Framing.isFramingError(header) ? header.length : frame.length
-    if (size > maxMessageSize) {
-      throw new RpcSerializationError({ reason: "BufferSizeExceeded", maxBufferSize: maxMessageSize, bufferSize: size })
-    }
-  }
-  return frame
-}
-
-// Stateless (no `stream` option), so one of each serves every parser.
-const utf8Decoder = new TextDecoder("utf-8", { fatal: true })
-const utf8Encoder = new TextEncoder()
-
-const parseMessage = (message: Framing.Message): unknown => {
-  const value: unknown = JSON.parse(typeof message === "string" ? message : utf8Decoder.decode(message))
-  if (typeof value !== "object" || value === null) {
-    throw new TypeError(`expected a JSON object for an RPC message, got ${value === null ? "null" : typeof value}`)
-  }
-  return value
 }
 
 /** @internal */
@@ -77,36 +44,7 @@ export const makeSerialization = (options?: Rpc.SerializationOptions): RpcSerial
   return RpcSerialization.RpcSerialization.of({
     contentType,
     includesFraming: true,
-    unsafeMake: () => {
-      const decoder = Framing.unsafeMakeDecoder({ maxMessageSize })
-      return {
-        decode: (data) => {
-          const messages = decoder.push(typeof data === "string" ? utf8Encoder.encode(data) : data)
-          // A failed decoder stays failed: every later chunk throws again, so nothing after a fault is dropped
-          // silently. Messages completed earlier in the same chunk are dropped with it.
-          if (decoder.failure !== undefined) throw decodeFailure(decoder.failure)
-          if (messages.length === 0) return messages
-          const out: Array<unknown> = new Array(messages.length)
-          for (let i = 0; i < messages.length; i++) out[i] = parseMessage(messages[i]!)
-          return out
-        },
-        encode: (message) => {
-          if (!Array.isArray(message)) return encodeOne(message, maxMessageSize)
-          if (message.length === 0) return undefined
-          if (message.length === 1) return encodeOne(message[0], maxMessageSize)
-          const frames = message.map((m) => encodeOne(m, maxMessageSize))
-          let size = 0
-          for (const frame of frames) size += frame.length
-          const out = new Uint8Array(size)
-          let offset = 0
-          for (const frame of frames) {
-            out.set(frame, offset)
-            offset += frame.length
-          }
-          return out
-        }
-      }
-    }
+    unsafeMake: () => Parser.makeParser(maxMessageSize, tooLarge)
   })
 }
 

@@ -4,7 +4,6 @@
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
 import * as DefaultServices from "effect/DefaultServices"
-import * as Duration from "effect/Duration"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FiberSet from "effect/FiberSet"
@@ -13,10 +12,7 @@ import * as Option from "effect/Option"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import * as Tracer from "effect/Tracer"
-import * as fs from "node:fs"
 import * as net from "node:net"
-import * as path from "node:path"
-import * as tls from "node:tls"
 import * as Server from "./serverApi.js"
 import * as Auto from "./auto.js"
 import type * as Backend from "./backend.js"
@@ -27,272 +23,17 @@ import type * as Stocking from "../Stocking.js"
 import { Closed } from "./stockingError.js"
 import { Budget } from "./budget.js"
 import * as stocking from "./stocking.js"
-import * as unix from "./unix.js"
+import * as listener from "./listener.js"
 
 /** @internal */
-export const DEFAULT_BACKLOG = 4096
+export const DEFAULT_BACKLOG = listener.DEFAULT_BACKLOG
 
 /** @internal */
-export const DEFAULT_TLS_HANDSHAKE_TIMEOUT = Duration.seconds(5)
-
-const describe = (target: Server.ListenTarget): string =>
-  "path" in target ? target.path : `${target.host ?? "127.0.0.1"}:${target.port}`
-
-const MAX_TIMER = 2 ** 31 - 1
-
-/**
- * Node's own TLS handshake limit (`handshakeTimeout`, default 120 s) closes a
- * peer that has not finished its TLS handshake in time, whatever it sent.
- */
-const tlsHandshakeTimeout = (
-  secure: tls.TlsOptions,
-  timeout: Duration.DurationInput | undefined,
-  stockingTimeout: Duration.DurationInput | undefined
-): number => {
-  let millis =
-    timeout !== undefined
-      ? Duration.toMillis(Duration.decode(timeout))
-      : // 0 is Node's "its own default": ours instead.
-        secure.handshakeTimeout || Duration.toMillis(DEFAULT_TLS_HANDSHAKE_TIMEOUT)
-  // The Stocking handshake comes after the TLS one: a `handshakeTimeout` shorter than this bounds the TLS handshake too.
-  if (stockingTimeout !== undefined) millis = Math.min(millis, Duration.toMillis(Duration.decode(stockingTimeout)))
-  // Node takes 0 for its default and warns past 2^31 - 1 ms: "infinite" is the longest it allows.
-  return Math.min(MAX_TIMER, Math.max(1, Math.ceil(millis)))
-}
-
-/** A listen failure, as a `ServerError` of `reason`. */
-const listenError = (
-  target: Server.ListenTarget,
-  reason: Server.ServerError["reason"],
-  cause: unknown
-): Server.ServerError => new Server.ServerError({ reason, address: describe(target), cause })
-
-/** `server.listen` once; fails with the listen error, leaving the server ready for another try. */
-const bind = (
-  server: net.Server,
-  where: { readonly path: string } | { readonly port: number; readonly host: string },
-  backlog: number
-): Effect.Effect<void, Error> =>
-  Effect.async<void, Error>((resume) => {
-    const onError = (cause: Error) => {
-      server.off("listening", onListening)
-      resume(Effect.fail(cause))
-    }
-    const onListening = () => {
-      server.off("error", onError)
-      resume(Effect.void)
-    }
-    server.once("error", onError)
-    server.once("listening", onListening)
-    server.listen({ ...where, backlog })
-    return Effect.sync(() => {
-      server.off("error", onError)
-      server.off("listening", onListening)
-    })
-  })
-
-const isAddressInUse = (cause: Error): boolean => "code" in cause && cause.code === "EADDRINUSE"
-
-/**
- * Gives the socket file at `temporary` the name `socketPath`, as `bind`
- * would have: never over a live server or a file that is not a socket, and
- * over a stale socket file only with `removeStale`. A hard link fails when
- * the name is taken, so there is no window between the check and the move.
- */
-const placeSocket = (
-  target: Extract<Server.ListenTarget, { path: string }>,
-  temporary: string
-): Effect.Effect<void, Server.ServerError> =>
-  Effect.gen(function* () {
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        fs.linkSync(temporary, target.path)
-        return
-      } catch (error) {
-        if (!(error instanceof Error && "code" in error && error.code === "EEXIST")) {
-          return yield* Effect.fail(listenError(target, "Listen", error))
-        }
-      }
-      const found = yield* unix.probe(target.path)
-      if (found._tag === "Stale" && target.removeStale === true) fs.rmSync(target.path, { force: true })
-      else if (found._tag !== "Nothing") return yield* Effect.fail(foundError(target, found))
-    }
-    return yield* Effect.fail(foundError(target, { _tag: "Live" }))
-  })
-
-const foundError = (target: Server.ListenTarget, found: unix.Found): Server.ServerError =>
-  listenError(
-    target,
-    found._tag === "Live"
-      ? "AddressInUse"
-      : found._tag === "Stale"
-        ? "StaleSocket"
-        : found._tag === "NotASocket"
-          ? "NotASocket"
-          : "Listen",
-    new Error(unix.describeForListen(found), found._tag === "Unknown" ? { cause: found.cause } : undefined)
-  )
-
-/**
- * Listens on a Unix socket path. Before anything is created: a path over
- * the platform's limit, or in a directory that does not exist, fails. When
- * the path is taken, what is there decides: a live server or a file that is
- * not a socket fails, a stale socket file fails or, with `removeStale`, is
- * removed and the path bound again. Returns how to remove the socket file
- * once the server has closed (Node removes the one it bound itself).
- *
- * With `mode`, the socket must not be reachable under its name before it
- * has that mode: a chmod after `listen` leaves a window in which anyone the
- * umask lets in can connect, and a connection accepted then stays. Setting
- * the process's umask around `listen` would close it, but the umask is the
- * whole process's (every thread creating a file meanwhile gets it) and
- * worker threads cannot set it. So the socket is bound in a fresh directory
- * only its owner can enter (`mkdtemp` makes it 0700, next to the path, on
- * the same file system), given its mode there, and then linked to its name
- * (`placeSocket`): from the first moment it can be reached by name, it has
- * its mode.
- */
-const listenUnix = (
-  server: net.Server,
-  target: Extract<Server.ListenTarget, { path: string }>,
-  backlog: number
-): Effect.Effect<() => void, Server.ServerError> =>
-  Effect.gen(function* () {
-    const socketPath = target.path
-    if (!unix.isFilePath(socketPath)) {
-      yield* Effect.mapError(bind(server, { path: socketPath }, backlog), (cause) =>
-        listenError(target, "Listen", cause)
-      )
-      return () => {}
-    }
-    const tooLong = unix.tooLong(socketPath)
-    if (tooLong !== undefined) return yield* Effect.fail(listenError(target, "PathTooLong", new Error(tooLong)))
-    const noDirectory = unix.missingDirectory(socketPath)
-    if (noDirectory !== undefined) {
-      return yield* Effect.fail(listenError(target, "NoDirectory", new Error(noDirectory)))
-    }
-    if (target.mode === undefined) {
-      for (let attempt = 0; attempt < 2; attempt++) {
-        const bound = yield* Effect.either(bind(server, { path: socketPath }, backlog))
-        if (bound._tag === "Right") return () => {}
-        if (!isAddressInUse(bound.left)) return yield* Effect.fail(listenError(target, "Listen", bound.left))
-        const found = yield* unix.probe(socketPath)
-        if (found._tag === "Stale" && target.removeStale === true) fs.rmSync(socketPath, { force: true })
-        else if (found._tag !== "Nothing") return yield* Effect.fail(foundError(target, found))
-      }
-      return yield* Effect.fail(foundError(target, { _tag: "Live" }))
-    }
-    const mode = target.mode
-    const directory = yield* Effect.try({
-      try: () => fs.mkdtempSync(path.join(path.dirname(socketPath), ".stocking-")),
-      catch: (cause) => listenError(target, "Listen", cause)
-    })
-    const temporary = path.join(directory, "s")
-    return yield* Effect.gen(function* () {
-      const temporaryTooLong = unix.tooLong(temporary)
-      if (temporaryTooLong !== undefined) {
-        const reason = `with mode, the socket is first bound in ${directory}, and ${temporaryTooLong.replace(/^the socket path/, "that path")}`
-        return yield* Effect.fail(listenError(target, "PathTooLong", new Error(reason)))
-      }
-      yield* Effect.mapError(bind(server, { path: temporary }, backlog), (cause) =>
-        listenError(target, "Listen", cause)
-      )
-      yield* Effect.try({
-        try: () => fs.chmodSync(temporary, mode),
-        catch: (cause) => listenError(target, "Listen", cause)
-      })
-      yield* placeSocket(target, temporary)
-      const placed = fs.statSync(socketPath)
-      // Removes the socket file once the server has closed, unless another has taken its name since.
-      return () => {
-        try {
-          const now = fs.lstatSync(socketPath)
-          if (now.ino === placed.ino && now.dev === placed.dev) fs.rmSync(socketPath, { force: true })
-        } catch {
-          // Gone already.
-        }
-      }
-    }).pipe(Effect.ensuring(Effect.sync(() => fs.rmSync(directory, { recursive: true, force: true }))))
-  })
-
-const closeServer = (server: net.Server): Effect.Effect<void> =>
-  Effect.async<void>((resume) => {
-    server.close(() => resume(Effect.void))
-  })
-
-const listen = (
-  target: Server.ListenTarget,
-  secure: tls.TlsOptions | undefined,
-  handshakeTimeout: Duration.DurationInput | undefined,
-  stockingHandshakeTimeout: Duration.DurationInput | undefined,
-  maxConnections: number
-): Effect.Effect<net.Server, Server.ServerError, Scope.Scope> =>
-  Effect.map(
-    Effect.acquireRelease(
-      Effect.suspend(() => {
-        const server =
-          secure === undefined
-            ? net.createServer({ allowHalfOpen: true })
-            : // No half-open TLS: with it, the TCP socket under a failed TLS handshake is never closed.
-              tls.createServer({
-                ...secure,
-                allowHalfOpen: false,
-                handshakeTimeout: tlsHandshakeTimeout(secure, handshakeTimeout, stockingHandshakeTimeout)
-              })
-        // Node closes a connection beyond this at once, before anything else sees it.
-        server.maxConnections = maxConnections
-        const backlog = target.backlog ?? DEFAULT_BACKLOG
-        const listening =
-          "path" in target
-            ? listenUnix(server, target, backlog)
-            : Effect.as(
-                Effect.mapError(
-                  bind(server, { port: target.port, host: target.host ?? "127.0.0.1" }, backlog),
-                  (cause) => listenError(target, "Listen", cause)
-                ),
-                () => {}
-              )
-        return Effect.map(
-          Effect.tapErrorCause(listening, () => Effect.sync(() => server.close())),
-          (removeSocketFile) => ({ server, removeSocketFile })
-        )
-      }),
-      ({ removeSocketFile, server }) => Effect.zipRight(closeServer(server), Effect.sync(removeSocketFile))
-    ),
-    ({ server }) => server
-  )
-
-const boundAddress = (server: net.Server, target: Server.ListenTarget): Stocking.Address => {
-  // The path asked for: with `mode`, the socket was bound under another name and then given this one.
-  if ("path" in target) return { _tag: "Unix", path: target.path }
-  const address = server.address()
-  if (typeof address === "string") return { _tag: "Unix", path: address }
-  return { _tag: "Tcp", address: address!.address, port: address!.port, family: address!.family }
-}
+export const DEFAULT_TLS_HANDSHAKE_TIMEOUT = listener.DEFAULT_TLS_HANDSHAKE_TIMEOUT
 
 /** The Stocking settings inside server options: everything but where to listen and TLS. */
-const settingsOf = <I, O, E, EH, RH>(options: Server.Options<I, O, E, EH, RH>): Stocking.Settings<I, O, E, EH, RH> => {
-  const {
-    backlog: _backlog,
-    maxConnections: _maxConnections,
-    maxTotalBytes: _maxTotalBytes,
-    host: _host,
-    mode: _mode,
-    path: _path,
-    port: _port,
-    removeStale: _removeStale,
-    tls: _tls,
-    tlsHandshakeTimeout: _tlsHandshakeTimeout,
-    ...settings
-  } = options as Server.Options<I, O, E, EH, RH> & {
-    host?: unknown
-    mode?: unknown
-    path?: unknown
-    port?: unknown
-    removeStale?: unknown
-  }
-  return settings
-}
+const settingsOf = <I, O, E, EH, RH>(options: Server.Options<I, O, E, EH, RH>): Stocking.Settings<I, O, E, EH, RH> =>
+  listener.settingsOf(options) as Stocking.Settings<I, O, E, EH, RH>
 
 /**
  * A running `serve`: forks its handler for a connection (open, past its
@@ -361,16 +102,9 @@ export const make = <I, O, E, EH, RH>(
 ): Effect.Effect<Server.Server<I, O, E>, Server.ServerError, Scope.Scope | RH> =>
   Effect.gen(function* () {
     const max = options.maxConnections ?? Server.DEFAULT_MAX_CONNECTIONS
-    if (!(Number.isSafeInteger(max) && max >= 1)) {
-      // A programming error, like a negative port: a defect that says what was given.
-      return yield* Effect.die(new RangeError(`maxConnections must be a positive integer, got ${max}`))
-    }
-    const mode = "path" in options ? options.mode : undefined
-    if (mode !== undefined && !(Number.isInteger(mode) && mode >= 0 && mode <= 0o777)) {
-      return yield* Effect.die(
-        new RangeError(`mode must be a file mode from 0 to 0o777 (511), got ${mode} (write it in octal: 0o600)`)
-      )
-    }
+    const invalid = listener.checkLimits(max, "path" in options ? options.mode : undefined)
+    // A programming error, like a negative port: a defect that says what was given.
+    if (invalid !== undefined) return yield* Effect.die(invalid)
     const serverScope = yield* Effect.scope
     const mailbox = yield* Mailbox.make<Stocking.Stocking<I, O, E>>()
     yield* Effect.addFinalizer(() => mailbox.shutdown)
@@ -379,7 +113,13 @@ export const make = <I, O, E, EH, RH>(
     const run = yield* FiberSet.runtime(fibers)<RH>()
     // The runtime the connections' read and send loops are forked with.
     const runtime = yield* Effect.runtime<never>()
-    const server = yield* listen(options, options.tls, options.tlsHandshakeTimeout, options.handshakeTimeout, max)
+    const server = yield* listener.listen(
+      options,
+      options.tls,
+      options.tlsHandshakeTimeout,
+      options.handshakeTimeout,
+      max
+    )
     const settings = settingsOf(options)
     // One byte budget for every connection of this server (see budget.ts).
     const budget = new Budget(options.maxTotalBytes ?? Server.DEFAULT_MAX_TOTAL_BYTES, Server.CONNECTION_ALLOWANCE)
@@ -504,6 +244,6 @@ export const make = <I, O, E, EH, RH>(
         return yield* Effect.never
       }).pipe(Effect.scoped)
 
-    const address = boundAddress(server, options)
+    const address = listener.boundAddress(server, options)
     return { address, port: address._tag === "Tcp" ? address.port : 0, connections, serve }
   })

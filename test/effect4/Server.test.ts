@@ -7,12 +7,14 @@
  * (`WireClient`), so that the server is the only Stocking under test.
  */
 import * as Cause from "effect/Cause"
+import * as ConfigProvider from "effect/ConfigProvider"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import * as Tracer from "effect/Tracer"
 import * as fc from "fast-check"
 import * as fs from "node:fs"
 import * as net from "node:net"
@@ -20,8 +22,13 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { describe, expect, it } from "vitest"
 import type { Message } from "../../src/internal/wire.js"
+import * as Schema from "effect/Schema"
+import * as Backend from "../../src/effect4/Backend/Backend.js"
+import * as Poll from "../../src/effect4/Backend/Poll.js"
+import * as Select from "../../src/effect4/Backend/Select.js"
+import * as Codec from "../../src/effect4/Codec.js"
 import * as Server from "../../src/effect4/Server.js"
-import type * as Stocking from "../../src/effect4/Stocking.js"
+import * as Stocking from "../../src/effect4/Stocking.js"
 import { makeCerts } from "../utils/certs.js"
 import { labelled, labelOf, wireClient, type WireClient } from "./utils.js"
 
@@ -347,6 +354,46 @@ describe("Server (effect 4)", () => {
       })
     ))
 
+  it("closing the server with connections in their handshake, or accepted and never taken: prompt, and every peer sees its end", () =>
+    Effect.runPromise(
+      Effect.gen(function* () {
+        const { handshaking, waiting } = yield* Effect.scoped(
+          Effect.gen(function* () {
+            // The first connection's handshake never ends; the others pass it at once.
+            let first = true
+            const server = yield* Server.make({
+              port: 0,
+              handshake: () => {
+                const mine = first
+                first = false
+                return mine ? Effect.never : Effect.succeed(true)
+              }
+            })
+            const handshaking = yield* Effect.promise(() => wireClient({ port: server.port }))
+            yield* Effect.sleep("50 millis")
+            const waiting = yield* Effect.promise(() => wireClient({ port: server.port }))
+            yield* Effect.sleep("50 millis")
+            // Each peer ends once the server's side has ended (as Stocking peers do), so the graceful close is quick.
+            for (const client of [handshaking, waiting]) void client.ended.then(() => client.end())
+            return { handshaking, waiting }
+          })
+        ).pipe(
+          Effect.timeoutOrElse({
+            duration: "3 seconds",
+            orElse: () => Effect.die(new Error("the server's scope did not close within 3 seconds"))
+          })
+        )
+        expect(
+          yield* Effect.promise(() =>
+            Promise.race([handshaking.ended.then(() => "ended"), handshaking.closed.then(() => "closed")])
+          )
+        ).toBeDefined()
+        expect(yield* Effect.promise(() => waiting.ended)).toBe(true)
+        handshaking.destroy()
+        waiting.destroy()
+      })
+    ))
+
   it("a Unix socket in a temp dir: echo, and the socket file is removed when the server closes", () =>
     run(
       Effect.gen(function* () {
@@ -463,6 +510,144 @@ describe("Server (effect 4)", () => {
 })
 
 // ---------------------------------------------------------------------------
+// The path users take: the server from Server, the client from Stocking.make
+// ---------------------------------------------------------------------------
+
+describe("Server (effect 4) with Stocking.make clients", () => {
+  it("serve and a Stocking client: each side writes, each side reads", () =>
+    run(
+      Effect.gen(function* () {
+        const server = yield* Server.make({ port: 0 })
+        yield* Effect.forkScoped(server.serve((stocking) => Effect.andThen(stocking.write("welcome"), echo(stocking))))
+        const client = yield* Stocking.make({ host: "127.0.0.1", port: server.port })
+        expect(yield* client.take).toBe("welcome")
+        yield* client.writeAll(["one", new Uint8Array([2]), "three"])
+        const got = yield* Effect.all([client.take, client.take, client.take])
+        expect(got).toEqual(["one", new Uint8Array([2]), "three"])
+        yield* client.close
+      })
+    ))
+
+  it("each accepted connection is reported in a stocking.accept span, with its peer", () =>
+    run(
+      Effect.gen(function* () {
+        const spans: Array<Tracer.NativeSpan> = []
+        const tracer = Tracer.make({
+          span: (options) => {
+            const span = new Tracer.NativeSpan(options)
+            spans.push(span)
+            return span
+          }
+        })
+        const server = yield* Effect.withTracer(Server.make({ port: 0 }), tracer)
+        yield* Effect.forkScoped(server.serve(echo))
+        const client = yield* Stocking.make({ host: "127.0.0.1", port: server.port })
+        yield* client.write("traced")
+        expect(yield* client.take).toBe("traced")
+        const accept = spans.find((span) => span.name === "stocking.accept")
+        expect(accept).toBeDefined()
+        expect(String(accept!.attributes.get("net.peer"))).toMatch(/^127\.0\.0\.1:\d+$/)
+        expect(accept!.status._tag).toBe("Ended")
+      })
+    ))
+
+  it("a Unix socket: a Stocking client over the path", () =>
+    run(
+      Effect.gen(function* () {
+        const directory = yield* tempDir
+        const socketPath = path.join(directory, "c.sock")
+        const server = yield* Server.make({ path: socketPath })
+        yield* Effect.forkScoped(server.serve(echo))
+        const client = yield* Stocking.make({ path: socketPath })
+        yield* client.write("unix")
+        expect(yield* client.take).toBe("unix")
+      })
+    ))
+
+  it("a server's handshake: a connection that fails it is never delivered; one that passes is", () =>
+    run(
+      Effect.gen(function* () {
+        const server = yield* Server.make({
+          port: 0,
+          handshake: (raw) => Effect.map(raw.take, (hello) => hello === "let me in"),
+          handshakeTimeout: "2 seconds"
+        })
+        const delivered: Array<number> = []
+        yield* Effect.forkScoped(
+          server.serve((stocking) =>
+            Effect.andThen(
+              Effect.sync(() => delivered.push(stocking.id)),
+              echo(stocking)
+            )
+          )
+        )
+        const refused = yield* Stocking.make({ host: "127.0.0.1", port: server.port })
+        yield* refused.write("wrong")
+        const closed = yield* refused.closed
+        expect(closed.reason).toBe("ClosedByPeer")
+        expect(delivered).toEqual([])
+        const admitted = yield* Stocking.make({ host: "127.0.0.1", port: server.port })
+        yield* admitted.write("let me in")
+        yield* admitted.write("echo?")
+        expect(yield* admitted.take).toBe("echo?")
+        expect(delivered.length).toBe(1)
+      })
+    ))
+
+  it("layerConfig, and a Tag's layerConfig with its codec: where the variables say", () =>
+    run(
+      Effect.gen(function* () {
+        const directory = yield* tempDir
+        const socketPath = path.join(directory, "cfg.sock")
+        const withEnv = Effect.provideService(
+          ConfigProvider.ConfigProvider,
+          ConfigProvider.fromEnv({ env: { STOCKING_SERVER_PATH: socketPath, STOCKING_SERVER_MODE: "600" } })
+        )
+        const plain = yield* Layer.build(Server.layerConfig()).pipe(withEnv)
+        const server = yield* Effect.provideContext(Server.Server, plain)
+        expect(server.address).toEqual({ _tag: "Unix", path: socketPath })
+        expect(fs.statSync(socketPath).mode & 0o777).toBe(0o600)
+        yield* Effect.forkScoped(server.serve(echo))
+        const client = yield* Stocking.make({ path: socketPath })
+        yield* client.write("configured")
+        expect(yield* client.take).toBe("configured")
+
+        const codec = Codec.json(Schema.Struct({ n: Schema.Number }))
+        class Typed extends Server.Tag<Typed>()("test/TypedConfig", { codec }) {}
+        const typedContext = yield* Layer.build(Typed.layerConfig({ port: 0 })).pipe(
+          Effect.provideService(ConfigProvider.ConfigProvider, ConfigProvider.fromEnv({ env: {} }))
+        )
+        const typed = yield* Effect.provideContext(Typed, typedContext)
+        yield* Effect.forkScoped(
+          typed.serve((stocking) => stocking.messages.pipe(Stream.runForEach(({ n }) => stocking.write({ n: n * 2 }))))
+        )
+        const typedClient = yield* Stocking.make({ host: "127.0.0.1", port: typed.port, codec })
+        yield* typedClient.write({ n: 21 })
+        expect(yield* typedClient.take).toEqual({ n: 42 })
+      })
+    ))
+
+  it("Tag with a codec: typed values both ways", () =>
+    run(
+      Effect.gen(function* () {
+        const Ping = Schema.Struct({ n: Schema.Number })
+        const codec = Codec.json(Ping)
+        class PingServer extends Server.Tag<PingServer>()("test/PingServer", { codec }) {}
+        expect(PingServer.codec).toBe(codec)
+        const context = yield* Layer.build(
+          PingServer.layerServe({ port: 0 }, (stocking) =>
+            stocking.messages.pipe(Stream.runForEach(({ n }) => stocking.write({ n: n + 1 })))
+          )
+        )
+        const server = yield* Effect.provideContext(PingServer, context)
+        const client = yield* Stocking.make({ host: "127.0.0.1", port: server.port, codec })
+        yield* client.write({ n: 41 })
+        expect(yield* client.take).toEqual({ n: 42 })
+      })
+    ))
+})
+
+// ---------------------------------------------------------------------------
 // A property: many clients, random sizes, a random budget
 // ---------------------------------------------------------------------------
 
@@ -476,11 +661,20 @@ const sizeArb = fc.oneof(
 const caseArb = fc.record({
   maxTotalBytes: fc.integer({ min: 32 * KiB, max: 2 * 1024 * KiB }),
   via: fc.constantFrom("serve" as const, "connections" as const),
+  backend: fc.constantFrom("poll" as const, "select" as const),
+  transport: fc.oneof(
+    { weight: 3, arbitrary: fc.constant("tcp" as const) },
+    { weight: 1, arbitrary: fc.constant("unix" as const) }
+  ),
+  // Who the clients are: raw sockets speaking the wire format, or Stockings from `Stocking.make`.
+  client: fc.constantFrom("wire" as const, "stocking" as const),
+  // What the server writes to each connection before echoing.
+  greeting: fc.array(sizeArb, { maxLength: 4 }),
   clients: fc.array(
     fc.record({
       sizes: fc.array(sizeArb, { minLength: 1, maxLength: 25 }),
       asText: fc.boolean(),
-      // The client ends its side after writing: the server must still echo everything, then end cleanly.
+      // A raw client ends its side right after writing: the server must still echo everything, then end cleanly.
       endAfter: fc.boolean()
     }),
     { minLength: 1, maxLength: 8 }
@@ -489,45 +683,114 @@ const caseArb = fc.record({
 
 type Case = typeof caseArb extends fc.Arbitrary<infer A> ? A : never
 
+/** The server's greeting to each connection: sender -1 stands for the server. */
+const greetingOf = (c: Case) => c.greeting.map((size, seq) => labelled(9999, seq, size, seq % 2 === 0))
+
+const expectedBy = (c: Case, i: number) => [
+  ...c.greeting.map((size, seq) => ({ sender: 9999, seq, size })),
+  ...c.clients[i]!.sizes.map((size, seq) => ({ sender: i, seq, size }))
+]
+
+/**
+ * One raw client's exchange: writes its plan, and then, if asked, ends its
+ * side at once. The server's side is then closed by the peer: what it had
+ * written before arrives (a prefix of the greeting and the echo, in order),
+ * and the handler still reads everything the client wrote (checked on the
+ * server's side). Otherwise it reads the greeting and the whole echo, ends,
+ * and sees a clean end with nothing more.
+ */
+const wireExchange = (c: Case, i: number, client: WireClient) =>
+  Effect.gen(function* () {
+    const plan = c.clients[i]!
+    client.send(...plan.sizes.map((size, seq) => labelled(i, seq, size, plan.asText)))
+    const expected = expectedBy(c, i)
+    if (plan.endAfter) {
+      client.end()
+      expect(yield* promise(() => client.ended)).toBe(true)
+      expect(client.received.map(labelOf)).toEqual(expected.slice(0, client.received.length))
+      return
+    }
+    const got = yield* promise(() => client.take(expected.length))
+    expect(got.map(labelOf)).toEqual(expected)
+    client.end()
+    expect(yield* promise(() => client.ended)).toBe(true)
+    expect(client.received.length).toBe(expected.length)
+  })
+
+/** One Stocking client's exchange: writes its plan, reads the greeting and the echo, then closes. */
+const stockingExchange = (c: Case, i: number, client: Stocking.Stocking) =>
+  Effect.gen(function* () {
+    const plan = c.clients[i]!
+    const expected = expectedBy(c, i)
+    const reader = yield* Effect.forkChild(Effect.forEach(expected, () => client.take))
+    // Some one at a time, some in batches.
+    const messages = plan.sizes.map((size, seq) => labelled(i, seq, size, plan.asText))
+    for (let start = 0; start < messages.length; start += 1 + (start % 4)) {
+      const batch = messages.slice(start, start + 1 + (start % 4))
+      yield* batch.length === 1 ? client.write(batch[0]!) : client.writeAll(batch)
+    }
+    const got = yield* Fiber.join(reader)
+    expect(got.map(labelOf)).toEqual(expected)
+    yield* client.close
+  })
+
 const runCase = (c: Case) =>
   Effect.gen(function* () {
-    const server = yield* Server.make({ port: 0, maxTotalBytes: c.maxTotalBytes })
+    const directory = yield* tempDir
+    const listenOn: Server.ListenTarget = c.transport === "tcp" ? { port: 0 } : { path: path.join(directory, "p.sock") }
+    const server = yield* Server.make({ ...listenOn, maxTotalBytes: c.maxTotalBytes })
+    const target = c.transport === "tcp" ? { port: server.port } : { path: path.join(directory, "p.sock") }
+    // What the server's side read, by sender: every message, once, in order, whether or not its peer ended early.
+    const read = new Map<number, Array<ReturnType<typeof labelOf>>>()
+    const record = (message: Message) => {
+      const label = labelOf(message)
+      const seen = read.get(label.sender) ?? []
+      seen.push(label)
+      read.set(label.sender, seen)
+    }
+    // A write may fail once the peer has ended (its connection is closing): the handler reads on.
+    const handler = (stocking: Stocking.Stocking) =>
+      Effect.andThen(
+        Effect.ignore(stocking.writeAll(greetingOf(c))),
+        stocking.messages.pipe(
+          Stream.runForEach((message) =>
+            Effect.andThen(
+              Effect.sync(() => record(message)),
+              Effect.ignore(stocking.write(message))
+            )
+          )
+        )
+      )
     if (c.via === "serve") {
-      yield* Effect.forkScoped(server.serve(echo))
+      yield* Effect.forkScoped(server.serve(handler))
     } else {
       yield* Effect.forkScoped(
         Stream.runForEach(server.connections, (stocking) =>
-          Effect.forkScoped(Effect.ensuring(echo(stocking), stocking.close))
+          Effect.forkScoped(Effect.ensuring(handler(stocking), stocking.close))
         )
       )
     }
-    const clients: Array<WireClient> = yield* Effect.all(
-      c.clients.map(() => connect({ port: server.port })),
-      { concurrency: "unbounded" }
-    )
-    clients.forEach((client, i) => {
-      const plan = c.clients[i]!
-      client.send(...plan.sizes.map((size, seq) => labelled(i, seq, size, plan.asText)))
-      if (plan.endAfter) client.end()
-    })
     yield* Effect.forEach(
-      clients,
-      (client, i) =>
-        Effect.gen(function* () {
-          const plan = c.clients[i]!
-          const got = yield* promise(() => client.take(plan.sizes.length))
-          expect(got.map(labelOf)).toEqual(plan.sizes.map((size, seq) => ({ sender: i, seq, size })))
-          // Every client ends in the end: its handler then ends, and the server's side ends cleanly, with nothing more.
-          if (!plan.endAfter) client.end()
-          expect(yield* promise(() => client.ended)).toBe(true)
-          expect(client.received.length).toBe(plan.sizes.length)
-        }),
+      c.clients,
+      (_, i) =>
+        c.client === "wire"
+          ? Effect.flatMap(connect(target), (client) => wireExchange(c, i, client))
+          : Effect.flatMap(Stocking.make("port" in target ? { host: "127.0.0.1", ...target } : target), (client) =>
+              stockingExchange(c, i, client)
+            ),
       { concurrency: "unbounded", discard: true }
     )
+    const complete = () => c.clients.every((plan, i) => (read.get(i)?.length ?? 0) >= plan.sizes.length)
+    yield* eventually(complete, "the server's side read everything")
+    c.clients.forEach((plan, i) =>
+      expect(read.get(i)).toEqual(plan.sizes.map((size, seq) => ({ sender: i, seq, size })))
+    )
   }).pipe(
+    Effect.provideService(Backend.Backend, c.backend === "poll" ? Poll.backend : Select.make("5 millis")),
     Effect.timeoutOrElse({
       duration: "40 seconds",
-      orElse: () => Effect.die(new Error(`stalled: ${JSON.stringify({ ...c, clients: c.clients.length })}`))
+      orElse: () =>
+        Effect.die(new Error(`stalled: ${JSON.stringify({ ...c, clients: c.clients.map((x) => x.sizes.length) })}`))
     })
   )
 
@@ -537,7 +800,7 @@ describe("Server (effect 4): property", () => {
     () =>
       fc.assert(
         fc.asyncProperty(caseArb, (c) => run(runCase(c))),
-        { numRuns: Number(process.env.STOCKING_SOAK_RUNS ?? 25), endOnFailure: true }
+        { numRuns: Number(process.env.STOCKING_SOAK_RUNS ?? 40), endOnFailure: true }
       ),
     120_000
   )

@@ -91,27 +91,34 @@ export const make = <I, O, E, EH, RH>(
     const budget = new Budget(options.maxTotalBytes ?? listener.DEFAULT_MAX_TOTAL_BYTES, listener.CONNECTION_ALLOWANCE)
 
     /**
-     * Makes the Stocking over `socket` in a scope of its own, and delivers
-     * it once its handshake has succeeded; one that fails it is closed
-     * without ever reaching a consumer. A delivered connection's scope is
+     * Makes the Stocking over `socket` in a scope of its own (in a
+     * `stocking.accept` span), and delivers it once its handshake has
+     * succeeded; one that fails it is closed without ever reaching a
+     * consumer. A delivered connection's scope is
      * closed once nothing of it is wanted: closed and read to its end, or
      * closed by its user (`serve` closes it when its handler ends).
      */
     const accept = (socket: net.Socket): Effect.Effect<void, never, RH> =>
       Effect.gen(function* () {
         const scope = yield* Scope.fork(connectionScopes, "sequential")
-        const made = yield* stocking
-          .makeWithRole<I, O, E, EH, RH>({ ...settings, socket }, "server", budget)
-          .pipe(Scope.provide(scope), Effect.exit)
-        if (Exit.isFailure(made)) return yield* Scope.close(scope, made)
+        const made = yield* stocking.makeWithRole<I, O, E, EH, RH>({ ...settings, socket }, "server", budget).pipe(
+          Effect.tap((connection) => connection.ready),
+          Effect.withSpan(
+            "stocking.accept",
+            { attributes: { "net.peer": `${socket.remoteAddress}:${socket.remotePort}` } },
+            // No stack trace: it would be captured for every connection.
+            { captureStackTrace: false }
+          ),
+          Scope.provide(scope),
+          Effect.exit
+        )
+        if (Exit.isFailure(made)) return yield* Scope.close(scope, Exit.void)
         const connection = made.value
-        const ready = yield* Effect.exit(connection.ready)
-        if (Exit.isFailure(ready) || !Queue.offerUnsafe(queue, connection)) {
-          return yield* Scope.close(scope, Exit.void)
-        }
+        // Before it is delivered: its consumer may let it go at once (and the hook then runs at once).
         stocking.unsafeOnReleasable(connection, () => {
           run(Effect.andThen(fx.yieldNow, Scope.close(scope, Exit.void)))
         })
+        if (!Queue.offerUnsafe(queue, connection)) yield* Scope.close(scope, Exit.void)
       })
 
     const track = (socket: net.Socket): void => {
