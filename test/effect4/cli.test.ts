@@ -482,6 +482,61 @@ describe("stocking CLI on Effect 4", { timeout: 180_000 }, () => {
     }
   })
 
+  it("--status always: progress while a long input is sent, then the wait for a peer that never closes", async () => {
+    const sockets = new Set<net.Socket>()
+    const listener = net.createServer({ allowHalfOpen: true }, (socket) => {
+      sockets.add(socket)
+      socket.on("error", () => {})
+      socket.resume()
+    })
+    await new Promise<void>((resolve) => listener.listen(0, "127.0.0.1", resolve))
+    try {
+      const port = (listener.address() as net.AddressInfo).port
+      const cli = startCli(["connect", `127.0.0.1:${port}`, "--status", "always", "--linger", "0"])
+      while (sockets.size === 0) await new Promise((resolve) => setTimeout(resolve, 20))
+      // Input for about 1.5 seconds, then its end.
+      for (let i = 0; i < 15; i++) {
+        cli.child.stdin.write(`line ${i}\n`)
+        await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      cli.child.stdin.end()
+      const result = await cli.exit()
+      expect(result.code, result.stderr).toBe(0)
+      const statuses = result.stderr.split("\r\x1b[K").filter((part) => part !== "")
+      expect(
+        statuses.some((status) => /^sending: \d+ messages, \d+ B$/.test(status)),
+        statuses.join(" | ")
+      ).toBe(true)
+      expect(statuses).toContain("closing: waiting for the peer to close (at most 5s)...")
+      // Nothing printed for good: only the status line, drawn and erased.
+      expect(result.stderr).not.toContain("\n")
+    } finally {
+      for (const socket of sockets) socket.destroy()
+      await new Promise((resolve) => listener.close(resolve))
+    }
+  })
+
+  it("a Unix socket path over the platform's limit, or --mode without --path or out of range: one line each", async () => {
+    const dir = tempDir()
+    const limit = process.platform === "linux" ? 107 : 103
+    const longPath = path.join(dir, "y".repeat(limit + 10 - dir.length - 1))
+    const [serve, connect, noPath, badMode] = await Promise.all([
+      runCli(["serve", "--path", longPath]),
+      runCli(["connect", "--path", longPath]),
+      runCli(["serve", "--mode", "600"]),
+      runCli(["serve", "--path", path.join(dir, "s.sock"), "--mode", "999"])
+    ])
+    expect(serve.code, serve.stderr).toBe(1)
+    expectOneErrorLine(serve, new RegExp(`^stocking: could not listen on .*: .*${limit + 10} bytes.*${limit}`))
+    expect(connect.code, connect.stderr).toBe(1)
+    expectOneErrorLine(connect, new RegExp(`^stocking: could not connect to .*: .*${limit + 10} bytes.*${limit}`))
+    expect(fs.readdirSync(dir)).toEqual([])
+    expect(noPath.code, noPath.stderr).toBe(2)
+    expectOneErrorLine(noPath, /^stocking: --mode goes with --path/)
+    expect(badMode.code, badMode.stderr).toBe(2)
+    expectOneErrorLine(badMode, /^stocking: --mode must be an octal file mode from 0 to 777, not "999"/)
+  })
+
   it("messages not delivered: a server refusing one over its maxMessageSize, and --max-message-size on the way out", async () => {
     const big = "this message is 27 bytes.!!"
     const { port, received } = await recordingServer({ echo: false, maxMessageSize: 10 })
