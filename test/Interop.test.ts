@@ -4,9 +4,8 @@
  * `Stocking.make` client; our `Server.make` server, through `serve` and through `connections`, and a Python client),
  * each of our backends against each of theirs.
  *
- * The original is GPL-3.0: it is only ever run, never copied. It is found at `STOCKINGS_PY`, by default
- * `../shared/reference/python-stockings` from the repository's root; without it (or without `python3`) the suite
- * skips, in one line that says why.
+ * The original is GPL-3.0: it is only ever run, never copied. Where it is found: `test/interop/original.ts`;
+ * without it (or without `python3`) the suite skips, in one line that says why.
  */
 import { afterAll, assert, describe, it } from "@effect/vitest"
 import { Deferred, Effect, Either, Option, Schema, Stream } from "effect"
@@ -14,16 +13,10 @@ import type { Scope } from "effect"
 import { spawn, spawnSync } from "node:child_process"
 import type { ChildProcessWithoutNullStreams } from "node:child_process"
 import { createHash } from "node:crypto"
-import * as fs from "node:fs"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import type { Framing } from "../src/index.js"
 import { Backend, Server, Stocking } from "../src/node.js"
+import { find, libDir, peerScript } from "./interop/original.js"
 import { backends } from "./utils/net.js"
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..")
-const peerScript = path.join(root, "test", "interop", "peer.py")
-const libDir = path.resolve(root, process.env.STOCKINGS_PY ?? "../shared/reference/python-stockings")
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -43,18 +36,6 @@ interface RunOptions {
 // ---------------------------------------------------------------------------
 // Finding the original
 // ---------------------------------------------------------------------------
-
-type Found = { readonly ok: true; readonly python: string } | { readonly ok: false; readonly reason: string }
-
-const find = (): Found => {
-  if (!fs.existsSync(path.join(libDir, "Stockings", "__init__.py")))
-    return { ok: false, reason: `no Python Stockings at ${libDir} (set STOCKINGS_PY to its folder)` }
-  // The interpreter's own path: through a version manager's shim, each start would cost several times more.
-  const probe = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" })
-  if (probe.error !== undefined || probe.status !== 0) return { ok: false, reason: "python3 is not on PATH" }
-  const python = probe.stdout.trim()
-  return { ok: true, python: python === "" ? "python3" : python }
-}
 
 const found = find()
 

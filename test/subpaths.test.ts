@@ -44,7 +44,7 @@ const subpaths = Object.entries<null | string | { default?: string }>(pkg.export
  * not there yet are skipped, with the reason. Remove this (set it to false)
  * once src/effect4/ has every module (as in package.test.ts).
  */
-const EFFECT4_IN_PROGRESS = true
+const EFFECT4_IN_PROGRESS = false
 
 /** The source of a built file: `./dist/effect4/Stocking.js` -> `src/effect4/Stocking.ts`. */
 const sourceOf = (file: string) => file.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts")

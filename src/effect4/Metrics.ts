@@ -95,5 +95,16 @@ export const outboundQueued: Metric.Gauge<number> = internal.outboundQueued
  *
  * @since 0.2.0
  * @category attributes
+ * @example
+ * ```ts
+ * import { Effect, Metric } from "effect"
+ * import { Metrics } from "effect-stockings/effect4/node"
+ *
+ * const serverBytesIn = Metric.withAttributes(Metrics.bytesReceived, Metrics.roleAttributes("server"))
+ * const program = Effect.gen(function* () {
+ *   const { count } = yield* Metric.value(serverBytesIn)
+ *   yield* Effect.log(`servers received ${count} bytes`)
+ * })
+ * ```
  */
 export const roleAttributes: (role: Role) => Metric.Metric.Attributes = internal.roleAttributes

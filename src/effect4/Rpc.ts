@@ -45,6 +45,7 @@
  *
  * @since 0.2.0
  */
+import "./internal/line.js"
 import type * as Duration from "effect/Duration"
 import type * as Layer from "effect/Layer"
 import type * as RpcClient from "effect/rpc/RpcClient"

@@ -9,6 +9,7 @@
  *
  * @since 0.2.0
  */
+import "./internal/line.js"
 import type * as Config from "effect/Config"
 import * as Context from "effect/Context"
 import type * as Duration from "effect/Duration"

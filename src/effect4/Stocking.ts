@@ -272,6 +272,18 @@ export interface Stocking<in I = Message, out O = Message, out E = never> {
  *
  * @since 0.2.0
  * @category services
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Stocking } from "effect-stockings/effect4/node"
+ *
+ * const greet = Effect.gen(function* () {
+ *   const stocking = yield* Stocking.Stocking
+ *   yield* stocking.write("hello")
+ * })
+ *
+ * const program = greet.pipe(Effect.provide(Stocking.layer({ port: 9000 })))
+ * ```
  */
 export const Stocking: Context.Service<Stocking, Stocking> = Context.Service<Stocking>("effect-stockings/Stocking")
 
@@ -280,6 +292,12 @@ export const Stocking: Context.Service<Stocking, Stocking> = Context.Service<Sto
  *
  * @since 0.2.0
  * @category refinements
+ * @example
+ * ```ts
+ * import { Stocking } from "effect-stockings/effect4/node"
+ *
+ * Stocking.isStocking({ id: 1 }) // false
+ * ```
  */
 export const isStocking = (u: unknown): u is Stocking<unknown, unknown, unknown> =>
   typeof u === "object" && u !== null && TypeId in u
@@ -373,6 +391,17 @@ export const optionsFromConfig = <I = Message, O = Message, E = never, EH = neve
  *
  * @since 0.2.0
  * @category layers
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Stocking } from "effect-stockings/effect4/node"
+ *
+ * // STOCKING_HOST=db.internal STOCKING_PORT=7000 node app.js
+ * const program = Effect.gen(function* () {
+ *   const stocking = yield* Stocking.Stocking
+ *   yield* stocking.write("hello")
+ * }).pipe(Effect.provide(Stocking.layerConfig()))
+ * ```
  */
 export const layerConfig = <EH = never, RH = never>(
   settings?: ConfigSettings<Message, Message, never, EH, RH>
@@ -388,6 +417,18 @@ type OmitCodec<T> = T extends unknown ? Omit<T, "codec"> : never
  *
  * @since 0.2.0
  * @category services
+ * @example
+ * ```ts
+ * import { Schema } from "effect"
+ * import { Codec } from "effect-stockings/effect4"
+ * import { Stocking } from "effect-stockings/effect4/node"
+ *
+ * const Ping = Schema.Struct({ n: Schema.Number })
+ * class PingClient extends Stocking.Tag<PingClient>()("PingClient", { codec: Codec.json(Ping) }) {}
+ *
+ * const tag: Stocking.TagClass<PingClient, "PingClient", { readonly n: number }, { readonly n: number }, Schema.SchemaError> =
+ *   PingClient
+ * ```
  */
 export interface TagClass<Self, Id extends string, I, O, E> extends Context.ServiceClass<Self, Id, Stocking<I, O, E>> {
   /** The codec the class was declared with. */

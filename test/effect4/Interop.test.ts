@@ -7,36 +7,26 @@
  * client. Messages go both ways and are compared by kind, length and
  * SHA-256; the peer's close after its last write must deliver everything.
  *
- * The original is found at `STOCKINGS_PY`, by default
- * `../shared/reference/python-stockings` from the repository's root;
- * without it (or `python3`) the suite skips, saying why.
+ * Where the original is found: `test/interop/original.ts`; without it (or
+ * `python3`) the suite skips, saying why.
  */
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import { spawn, spawnSync } from "node:child_process"
+import { spawn } from "node:child_process"
 import type { ChildProcessWithoutNullStreams } from "node:child_process"
 import { createHash } from "node:crypto"
-import * as fs from "node:fs"
-import * as path from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, describe, expect, it } from "vitest"
 import * as Backend from "../../src/effect4/Backend/Backend.js"
 import * as Poll from "../../src/effect4/Backend/Poll.js"
 import * as Select from "../../src/effect4/Backend/Select.js"
 import * as Server from "../../src/effect4/Server.js"
 import * as Stocking from "../../src/effect4/Stocking.js"
+import { find, libDir, peerScript } from "../interop/original.js"
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..")
-const peerScript = path.join(root, "test", "interop", "peer.py")
-const libDir = path.resolve(root, process.env.STOCKINGS_PY ?? "../shared/reference/python-stockings")
-
-const found = ((): { readonly python: string } | { readonly reason: string } => {
-  if (!fs.existsSync(path.join(libDir, "Stockings", "__init__.py")))
-    return { reason: `no Python Stockings at ${libDir} (set STOCKINGS_PY to its folder)` }
-  const probe = spawnSync("python3", ["-c", "import sys; print(sys.executable)"], { encoding: "utf8" })
-  if (probe.error !== undefined || probe.status !== 0) return { reason: "python3 is not on PATH" }
-  return { python: probe.stdout.trim() || "python3" }
-})()
+const original = find()
+const found: { readonly python: string } | { readonly reason: string } = original.ok
+  ? { python: original.python }
+  : { reason: original.reason }
 
 // The same generator as peer.py's `generate` (and test/Interop.test.ts's).
 const GEN_ALPHABET = Array.from(

@@ -22,6 +22,14 @@ import * as Backend from "./Backend.js"
  *
  * @since 0.2.0
  * @category predicates
+ * @example
+ * ```ts
+ * import * as net from "node:net"
+ * import { Auto } from "effect-stockings/effect4/node"
+ *
+ * Auto.supportsReadiness() // true on Node.js, Bun and Deno
+ * Auto.supportsReadiness(new net.Socket()) // true
+ * ```
  */
 export const supportsReadiness: (socket?: Duplex) => boolean = core.supportsReadiness
 
@@ -30,6 +38,12 @@ export const supportsReadiness: (socket?: Duplex) => boolean = core.supportsRead
  *
  * @since 0.2.0
  * @category predicates
+ * @example
+ * ```ts
+ * import { Auto } from "effect-stockings/effect4/node"
+ *
+ * Auto.preferred() // "poll"
+ * ```
  */
 export const preferred: (socket?: Duplex) => Backend.Name = core.preferred
 
@@ -39,6 +53,16 @@ export const preferred: (socket?: Duplex) => Backend.Name = core.preferred
  *
  * @since 0.2.0
  * @category constructors
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Auto, Backend, Stocking } from "effect-stockings/effect4/node"
+ *
+ * const program = Effect.gen(function* () {
+ *   const backend = yield* Auto.make
+ *   return yield* Effect.scoped(Stocking.make({ port: 9000 })).pipe(Effect.provideService(Backend.Backend, backend))
+ * })
+ * ```
  */
 export const make: Effect.Effect<Backend.Backend, Config.ConfigError> = Effect.map(
   configInternal.intervalConfig,
@@ -50,6 +74,13 @@ export const make: Effect.Effect<Backend.Backend, Config.ConfigError> = Effect.m
  *
  * @since 0.2.0
  * @category layers
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Auto, Stocking } from "effect-stockings/effect4/node"
+ *
+ * const program = Effect.scoped(Stocking.make({ port: 9000 })).pipe(Effect.provide(Auto.layer))
+ * ```
  */
 export const layer: Layer.Layer<Backend.Backend, Config.ConfigError> = Layer.effect(Backend.Backend, make)
 
@@ -67,6 +98,14 @@ export const BACKEND_VARIABLE: string = configInternal.BACKEND_VARIABLE
  *
  * @since 0.2.0
  * @category layers
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Auto, Stocking } from "effect-stockings/effect4/node"
+ *
+ * // `STOCKING_BACKEND=select node app.js` runs this Stocking on the select backend.
+ * const program = Effect.scoped(Stocking.make({ port: 9000 })).pipe(Effect.provide(Auto.layerConfig))
+ * ```
  */
 export const layerConfig: Layer.Layer<Backend.Backend, Config.ConfigError> = Layer.effect(
   Backend.Backend,

@@ -30,5 +30,12 @@ export const backend: Backend.Backend = internal.backend
  *
  * @since 0.2.0
  * @category layers
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Poll, Stocking } from "effect-stockings/effect4/node"
+ *
+ * const program = Effect.scoped(Stocking.make({ port: 9000 })).pipe(Effect.provide(Poll.layer))
+ * ```
  */
 export const layer: Layer.Layer<Backend.Backend> = Layer.succeed(Backend.Backend, backend)

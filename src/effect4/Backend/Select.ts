@@ -28,6 +28,16 @@ export const INTERVAL_VARIABLE: string = internal.INTERVAL_VARIABLE
  *
  * @since 0.2.0
  * @category config
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Select } from "effect-stockings/effect4/node"
+ *
+ * const program = Effect.gen(function* () {
+ *   const interval = yield* Select.intervalConfig
+ *   yield* Effect.log(`select sends every ${interval}`)
+ * })
+ * ```
  */
 export const intervalConfig: Config.Config<Duration.Duration> = configInternal.intervalConfig
 
@@ -51,6 +61,15 @@ export const make: (interval: Duration.Input) => Backend.Backend = internal.make
  *
  * @since 0.2.0
  * @category layers
+ * @example
+ * ```ts
+ * import { Effect } from "effect"
+ * import { Select, Stocking } from "effect-stockings/effect4/node"
+ *
+ * const program = Effect.scoped(Stocking.make({ port: 9000 })).pipe(
+ *   Effect.provide(Select.layer({ interval: "50 millis" }))
+ * )
+ * ```
  */
 export const layer = (options?: {
   readonly interval?: Duration.Input | undefined
