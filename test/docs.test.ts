@@ -39,13 +39,6 @@ const pending: ReadonlySet<string> = new Set<string>([])
  */
 const noExampleNeeded = new Set(["type ids", "models", "options", "errors", "constants", "symbols", "metrics"])
 
-/**
- * While the Effect 4 binding is being written, its exports without an
- * example are listed (a skipped test, with the list) rather than failed.
- * Remove this (set it to false) once src/effect4/ is complete.
- */
-const EFFECT4_IN_PROGRESS = false
-
 /** Exports without an example yet (`file#export`): none; the test fails if one appears. */
 const pendingExamples: ReadonlySet<string> = new Set<string>([])
 
@@ -383,29 +376,9 @@ describe("docs", () => {
           c.examples.length === 0
       )
       .map((c) => `${c.file}#${c.name}`)
-    // The Effect 4 line's, while it is written, are listed by the test below instead.
-    const stillMissing = missing.filter(
-      (id) => !pendingExamples.has(id) && !(EFFECT4_IN_PROGRESS && id.startsWith("src/effect4/"))
-    )
+    const stillMissing = missing.filter((id) => !pendingExamples.has(id))
     if (stillMissing.length > 0) assert.fail(`exports without an @example:\n${stillMissing.join("\n")}`)
     const done = [...pendingExamples].filter((id) => !missing.includes(id))
     if (done.length > 0) assert.fail(`these have an example now: take them off pendingExamples:\n${done.join("\n")}`)
-  })
-
-  it("every public constructor and operation of the Effect 4 line has an example (while it is written)", (ctx) => {
-    if (!EFFECT4_IN_PROGRESS) ctx.skip("checked with the rest above")
-    const missing = comments
-      .filter(
-        (c) =>
-          c.file.startsWith("src/effect4/") &&
-          publicModules.has(c.file) &&
-          c.name !== "module" &&
-          !c.name.startsWith("line ") &&
-          c.category !== undefined &&
-          !noExampleNeeded.has(c.category) &&
-          c.examples.length === 0
-      )
-      .map((c) => `${c.file}#${c.name}`)
-    if (missing.length > 0) ctx.skip(`the Effect 4 line is in progress; without an @example: ${missing.join(", ")}`)
   })
 })

@@ -112,28 +112,6 @@ const entries = Object.entries<null | { default?: string }>(pkg.exports).flatMap
   return [[subpath, source, line] as const]
 })
 
-/**
- * While the Effect 4 binding is being written, its subpaths whose source is
- * not there yet are skipped, with the reason, rather than failed. Remove
- * this (set it to false) once src/effect4/ has every module: then a
- * declared subpath without its source fails again.
- */
-const EFFECT4_IN_PROGRESS = false
-
-/** Skips the test (with the reason) when `source` is an Effect 4 module not written yet. */
-const skipUnwritten = (ctx: { skip: (note?: string) => never }, source: string, line: Line) => {
-  if (line === 4 && EFFECT4_IN_PROGRESS && !fs.existsSync(path.join(root, source))) {
-    ctx.skip(`${source} is not written yet (the Effect 4 binding is in progress)`)
-  }
-}
-
-/**
- * Each entry imports its line's check first (src/internal/line3.ts, or
- * src/effect4/internal/line.ts), so that a project on the other line gets
- * effect-stockings' own message. Set to true once the entries do.
- */
-const LINE_CHECK_WIRED = true
-
 describe("package", () => {
   it("Effect is a peer of either line (one copy, the consumer's); the platform packages and @effect/rpc are optional peers", () => {
     const peers = ["effect", "@effect/platform", "@effect/platform-node", "@effect/rpc"]
@@ -194,9 +172,8 @@ describe("package", () => {
     assert.deepStrictEqual(pkg.exports["./Rpc"], { types: "./dist/Rpc.d.ts", default: "./dist/Rpc.js" })
   })
 
-  for (const [subpath, source, line] of entries) {
-    it(`${subpath} has its source module, ${source}`, (ctx) => {
-      skipUnwritten(ctx, source, line)
+  for (const [subpath, source] of entries) {
+    it(`${subpath} has its source module, ${source}`, () => {
       assert.isTrue(fs.existsSync(path.join(root, source)), `${subpath}: ${source}`)
     })
   }
@@ -216,8 +193,7 @@ describe("package", () => {
 
   for (const [subpath, source, line] of entries) {
     const other: Line = line === 3 ? 4 : 3
-    it(`${subpath} loads only the Effect ${line} line: no module of the other's, and no @effect/platform`, (ctx) => {
-      skipUnwritten(ctx, source, line)
+    it(`${subpath} loads only the Effect ${line} line: no module of the other's, and no @effect/platform`, () => {
       const loaded = loadedBy(source, line)
       const list = (set: Set<string>) => [...set].sort().join(", ")
       assert.isTrue(loaded.packages.has("effect") || subpath.endsWith("/Framing"), `${source} loads effect`)
@@ -247,9 +223,7 @@ describe("package", () => {
 
   for (const [subpath, source, line] of entries) {
     const check = line === 3 ? "src/internal/line3.ts" : "src/effect4/internal/line.ts"
-    it(`${subpath} imports its line's check (${check}) first`, (ctx) => {
-      skipUnwritten(ctx, source, line)
-      if (!LINE_CHECK_WIRED) ctx.skip(`the entries do not import ${check} yet (the lead wires it)`)
+    it(`${subpath} imports its line's check (${check}) first`, () => {
       const first = specifiers(fs.readFileSync(path.join(root, source), "utf8"))[0]
       const expected = path.relative(path.dirname(source), check).replace(/\.ts$/, ".js")
       assert.strictEqual(first, expected.startsWith(".") ? expected : `./${expected}`, `${source}'s first import`)

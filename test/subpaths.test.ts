@@ -39,16 +39,6 @@ const subpaths = Object.entries<null | string | { default?: string }>(pkg.export
   return file === undefined ? [] : [[subpath, file, line] as const]
 })
 
-/**
- * While the Effect 4 binding is being written, its subpaths whose source is
- * not there yet are skipped, with the reason. Remove this (set it to false)
- * once src/effect4/ has every module (as in package.test.ts).
- */
-const EFFECT4_IN_PROGRESS = false
-
-/** The source of a built file: `./dist/effect4/Stocking.js` -> `src/effect4/Stocking.ts`. */
-const sourceOf = (file: string) => file.replace(/^\.\/dist\//, "src/").replace(/\.js$/, ".ts")
-
 /** Imports the module at the URL given as its argument, alone, and prints its export names as JSON. */
 const importer = `
 const url = process.argv[2]
@@ -140,10 +130,7 @@ describe("subpaths", () => {
   })
 
   for (const [subpath, file, line] of subpaths) {
-    it(`${subpath} loads alone in a fresh process, with exports`, { timeout: 60_000 }, async (ctx) => {
-      if (line === 4 && EFFECT4_IN_PROGRESS && !fs.existsSync(path.join(root, sourceOf(file)))) {
-        ctx.skip(`${sourceOf(file)} is not written yet (the Effect 4 binding is in progress)`)
-      }
+    it(`${subpath} loads alone in a fresh process, with exports`, { timeout: 60_000 }, async () => {
       const built = path.join(builds[line].dir, path.relative("dist", path.normalize(file)))
       assert.isTrue(fs.existsSync(built), `${subpath}: the build made no ${built}`)
       const result = await run(path.join(outDir, "import-alone.mjs"), [pathToFileURL(built).href])
